@@ -1,0 +1,51 @@
+//! The task that owns a client connection's byte stream: it reads responses and hands them to
+//! waiting calls, and it writes the requests callers queued.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use rpc_proto::{CodecError, ResponseDecoder};
+use rpc_transport::BoxStream;
+use tokio::io::AsyncWriteExt;
+
+use super::shared::Shared;
+use crate::io::read_message;
+
+/// Runs until the connection ends; then every pending call has failed and later calls fail fast.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    stream: BoxStream,
+    mut decoder: Box<dyn ResponseDecoder>,
+) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let reading = async {
+        let mut buf = BytesMut::new();
+        let cause = loop {
+            tokio::select! {
+                biased;
+                _ = shared.stop.cancelled() => break None,
+                message = read_message(&mut rd, &mut buf, &mut *decoder) => match message {
+                    Ok(Some(response)) => shared.dispatch(response),
+                    Ok(None) => {
+                        tracing::debug!(peer = %shared.peer.addr, "server closed the connection");
+                        break None;
+                    }
+                    Err(err) => {
+                        tracing::warn!(peer = %shared.peer.addr, error = %err, "closing client connection");
+                        break Some(Arc::new(err));
+                    }
+                },
+            }
+        };
+        shared.fail_all(cause);
+    };
+    let writing = async {
+        if let Err(err) = shared.writer.run(&mut wr).await {
+            tracing::warn!(peer = %shared.peer.addr, error = %err, "client connection write failed");
+            shared.fail_all(Some(Arc::new(CodecError::Io(err))));
+        }
+        let _ = wr.shutdown().await;
+    };
+    tokio::join!(reading, writing);
+    shared.ended.cancel();
+}

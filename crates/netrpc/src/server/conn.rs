@@ -1,0 +1,224 @@
+//! Serving one connection: read requests, run each in its own task, write replies as they
+//! complete.
+//!
+//! Requests run concurrently, so a call that blocks (a Watch) never delays the others on its
+//! connection. The reader stops reading while `max_in_flight` calls are running (backpressure
+//! instead of unbounded buffering). When the peer closes the connection, or sends something that
+//! is not a message, its running calls are cancelled (so a Watch stops waiting) and the
+//! connection ends; other connections are unaffected. On graceful shutdown the reader stops,
+//! running calls get until the shutdown deadline to finish, and their replies are flushed.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_util::FutureExt;
+use rpc_proto::{
+    Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+};
+use rpc_transport::Connection;
+use tokio::io::AsyncWriteExt;
+use tokio::task::{AbortHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{ConnContext, Inner, Services};
+use crate::io::{PushError, WriteQueue, read_message};
+use crate::{HandlerFuture, ServiceError};
+
+type Writer = Arc<WriteQueue<dyn ResponseEncoder>>;
+
+/// Why the read loop stopped.
+enum End {
+    /// The peer closed the connection.
+    Eof,
+    /// The peer sent something unreadable, or the stream failed.
+    Error(CodecError),
+    /// The server is shutting down.
+    Shutdown,
+    /// Writing failed; the peer is gone.
+    WriteFailed,
+}
+
+pub(crate) async fn serve(server: Arc<Inner>, connection: Connection, codec: Arc<dyn Codec>) {
+    let Connection { stream, peer } = connection;
+    let ctx = ConnContext::new(server.next_conn_id(), peer, codec.name());
+    let services = server.services_for(&ctx);
+    let rpc_proto::ServerCodec {
+        mut decoder,
+        encoder,
+    } = codec.server(&server.limits);
+    let writer: Writer = Arc::new(WriteQueue::new(encoder));
+    let write_failed = CancellationToken::new();
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    tracing::debug!(peer = %ctx.remote_addr(), codec = ctx.codec(), "connection opened");
+
+    let reading = async {
+        let mut calls = Calls::default();
+        let mut buf = BytesMut::new();
+        let end = loop {
+            tokio::select! {
+                biased;
+                _ = server.shutdown.cancelled() => break End::Shutdown,
+                _ = write_failed.cancelled() => break End::WriteFailed,
+                Some(finished) = calls.tasks.join_next_with_id(), if !calls.tasks.is_empty() => {
+                    calls.reap(finished);
+                }
+                message = read_message(&mut rd, &mut buf, &mut *decoder),
+                    if calls.tasks.len() < server.max_in_flight => match message {
+                    Ok(Some(ServerInbound::Request { header, body })) => {
+                        calls.start(&services, &ctx, &writer, header, body);
+                    }
+                    Ok(Some(ServerInbound::Cancel { seq })) => calls.cancel(seq),
+                    Ok(None) => break End::Eof,
+                    Err(err) => break End::Error(err),
+                },
+            }
+        };
+        match end {
+            End::Shutdown => {
+                let deadline = server.shutdown_deadline();
+                let drained = tokio::time::timeout_at(deadline.into(), async {
+                    while calls.tasks.join_next().await.is_some() {}
+                })
+                .await;
+                if drained.is_err() {
+                    tracing::debug!(peer = %ctx.remote_addr(), left = calls.tasks.len(), "shutdown deadline passed; cancelling calls");
+                }
+            }
+            End::Eof => tracing::debug!(peer = %ctx.remote_addr(), "peer closed the connection"),
+            End::WriteFailed => {}
+            End::Error(err) => {
+                tracing::warn!(peer = %ctx.remote_addr(), error = %err, "closing connection")
+            }
+        }
+        calls.tasks.abort_all();
+        while calls.tasks.join_next().await.is_some() {}
+        writer.close();
+    };
+    let writing = async {
+        if let Err(err) = writer.run(&mut wr).await {
+            tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
+            write_failed.cancel();
+        }
+        let _ = wr.shutdown().await;
+    };
+    tokio::join!(reading, writing);
+    tracing::debug!(peer = %ctx.remote_addr(), "connection closed");
+}
+
+/// The calls running on one connection.
+#[derive(Default)]
+struct Calls {
+    tasks: JoinSet<u64>,
+    by_seq: HashMap<u64, AbortHandle>,
+}
+
+impl Calls {
+    /// Routes a request to its method and runs it in its own task; an unknown service or
+    /// method is answered at once with Go's error text.
+    fn start(
+        &mut self,
+        services: &Services,
+        ctx: &ConnContext,
+        writer: &Writer,
+        header: RequestHeader,
+        body: Body,
+    ) {
+        let seq = header.seq;
+        let Some((service, method)) = header.split_method() else {
+            let msg = format!(
+                "rpc: service/method request ill-formed: {}",
+                header.service_method
+            );
+            return respond(writer, seq, Err(ServiceError::new(msg)));
+        };
+        let Some(svc) = services.get(service) else {
+            let msg = format!("rpc: can't find service {}", header.service_method);
+            return respond(writer, seq, Err(ServiceError::new(msg)));
+        };
+        let span = tracing::debug_span!("rpc", service, method, seq, peer = %ctx.remote_addr());
+        let Some(handler) = svc.clone().call(method, body) else {
+            let msg = format!("rpc: can't find method {}", header.service_method);
+            return respond(writer, seq, Err(ServiceError::new(msg)));
+        };
+        let writer = writer.clone();
+        let timeout = header.timeout;
+        let task = self.tasks.spawn(
+            async move {
+                match run(handler, timeout).await {
+                    Some(outcome) => respond(&writer, seq, outcome),
+                    // The client's own timer, started before the request was sent, has fired
+                    // too: it has forgotten the call, so no reply is sent.
+                    None => tracing::debug!(seq, "deadline passed; call cancelled"),
+                }
+                seq
+            }
+            .instrument(span),
+        );
+        if let Some(previous) = self.by_seq.insert(seq, task) {
+            // A client reusing a sequence number in flight: both calls run and are answered,
+            // but only the newer can be cancelled.
+            tracing::debug!(seq, id = %previous.id(), "sequence number reused while in flight");
+        }
+    }
+
+    /// Stops call `seq` (the client has forgotten it; no reply is sent).
+    fn cancel(&mut self, seq: u64) {
+        if let Some(task) = self.by_seq.remove(&seq) {
+            tracing::debug!(seq, "call cancelled by client");
+            task.abort();
+        }
+    }
+
+    fn reap(&mut self, finished: Result<(tokio::task::Id, u64), tokio::task::JoinError>) {
+        if let Ok((id, seq)) = finished {
+            if self.by_seq.get(&seq).is_some_and(|task| task.id() == id) {
+                self.by_seq.remove(&seq);
+            }
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into an error reply; `None` when the request's timeout passed
+/// first (the handler is dropped).
+async fn run(
+    handler: HandlerFuture,
+    timeout: Option<Duration>,
+) -> Option<Result<crate::Reply, ServiceError>> {
+    let guarded = AssertUnwindSafe(handler).catch_unwind();
+    let outcome = match timeout {
+        None => guarded.await,
+        Some(timeout) => tokio::time::timeout(timeout, guarded).await.ok()?,
+    };
+    Some(outcome.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic = %what, "service method panicked");
+        Err(ServiceError::new("rpc: service method panicked"))
+    }))
+}
+
+/// Queues the response to call `seq`. A reply the codec cannot encode is answered with an error
+/// instead, so the caller is never left waiting.
+fn respond(writer: &Writer, seq: u64, outcome: Result<crate::Reply, ServiceError>) {
+    let pushed = match &outcome {
+        Ok(reply) => writer.push(|encoder, buf| {
+            let reply: &dyn erased_serde::Serialize = &**reply;
+            encoder.encode_response(&ResponseHeader::ok(seq), Some(reply), buf)
+        }),
+        Err(err) => writer.push(|encoder, buf| {
+            encoder.encode_response(&ResponseHeader::error(seq, err.message()), None, buf)
+        }),
+    };
+    if let Err(PushError::Encode(err)) = pushed {
+        tracing::warn!(seq, error = %err, "could not encode response");
+        let header = ResponseHeader::error(seq, format!("rpc: encoding reply: {err}"));
+        let _ = writer.push(|encoder, buf| encoder.encode_response(&header, None, buf));
+    }
+}

@@ -1,0 +1,259 @@
+//! The server: services registered by name, served over any listener and codec.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use netrpc::{Json, Server, service};
+//!
+//! struct HelloService;
+//! service! {
+//!     impl HelloService {
+//!         #[rpc("Hello")]
+//!         async fn hello(&self, request: String) -> Result<String, String> {
+//!             Ok(format!("hello:{request}"))
+//!         }
+//!     }
+//! }
+//!
+//! let server = Server::builder().register(HelloService).build();
+//! let listener = netrpc::transport::listen(&"tcp://127.0.0.1:1234".parse().unwrap()).await?;
+//! server.serve(listener, Json).await;
+//! # Ok(()) }
+//! ```
+
+mod conn;
+mod context;
+pub mod service;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use rpc_proto::{Codec, Limits};
+use rpc_transport::{Connection, Listener};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use context::{ConnContext, Extensions};
+use service::Service;
+
+/// The services one connection sees, by name.
+type Services = HashMap<String, Arc<dyn Service>>;
+
+type Factory = Arc<dyn Fn(&ConnContext) -> Arc<dyn Service> + Send + Sync>;
+
+/// Serves registered services over any number of listeners and connections. Cheap to clone.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    /// Services shared by every connection.
+    shared: Arc<Services>,
+    /// Services built for each connection.
+    per_connection: Vec<(String, Factory)>,
+    limits: Limits,
+    max_in_flight: usize,
+    shutdown: CancellationToken,
+    deadline: OnceLock<Instant>,
+    connections: TaskTracker,
+    next_conn: AtomicU64,
+}
+
+impl Inner {
+    fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn services_for(&self, ctx: &ConnContext) -> Arc<Services> {
+        if self.per_connection.is_empty() {
+            return self.shared.clone();
+        }
+        let mut services = Services::clone(&self.shared);
+        for (name, factory) in &self.per_connection {
+            services.insert(name.clone(), factory(ctx));
+        }
+        Arc::new(services)
+    }
+
+    fn shutdown_deadline(&self) -> Instant {
+        *self.deadline.get_or_init(Instant::now)
+    }
+}
+
+/// Registers services and sets limits for a [`Server`].
+pub struct ServerBuilder {
+    shared: Services,
+    per_connection: Vec<(String, Factory)>,
+    limits: Limits,
+    max_in_flight: usize,
+}
+
+/// The default bound on calls running at once on one connection.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
+
+impl ServerBuilder {
+    /// Registers `service` under its own name (the type's name), like Go's `rpc.Register`.
+    pub fn register(self, service: impl Service) -> Self {
+        let name = service.name();
+        self.register_name(name, service)
+    }
+
+    /// Registers `service` under `name`, like Go's `rpc.RegisterName`. A later registration
+    /// under the same name replaces the earlier one.
+    pub fn register_name(mut self, name: impl Into<String>, service: impl Service) -> Self {
+        let name = name.into();
+        self.per_connection.retain(|(n, _)| *n != name);
+        self.shared.insert(name, Arc::new(service));
+        self
+    }
+
+    /// Registers a service built anew for every connection from its [`ConnContext`] (seed
+    /// 4.3.4), so it can keep per-connection state such as a login.
+    pub fn register_per_connection<S, F>(mut self, name: impl Into<String>, factory: F) -> Self
+    where
+        S: Service,
+        F: Fn(&ConnContext) -> S + Send + Sync + 'static,
+    {
+        let name = name.into();
+        self.shared.remove(&name);
+        self.per_connection.retain(|(n, _)| *n != name);
+        self.per_connection.push((
+            name,
+            Arc::new(move |ctx| Arc::new(factory(ctx)) as Arc<dyn Service>),
+        ));
+        self
+    }
+
+    /// Limits applied to requests (default: [`Limits::DEFAULT`], 16 MiB messages).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The most calls running at once on one connection (default
+    /// [`DEFAULT_MAX_IN_FLIGHT`]); past it the server stops reading that connection until one
+    /// finishes.
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max.max(1);
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> Server {
+        Server {
+            inner: Arc::new(Inner {
+                shared: Arc::new(self.shared),
+                per_connection: self.per_connection,
+                limits: self.limits,
+                max_in_flight: self.max_in_flight,
+                shutdown: CancellationToken::new(),
+                deadline: OnceLock::new(),
+                connections: TaskTracker::new(),
+                next_conn: AtomicU64::new(1),
+            }),
+        }
+    }
+}
+
+impl Server {
+    /// Starts registering services.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            shared: Services::new(),
+            per_connection: Vec::new(),
+            limits: Limits::DEFAULT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+
+    /// The registered services' names and methods, sorted by name.
+    pub fn services(&self) -> Vec<(String, Vec<&'static str>)> {
+        let mut out: Vec<_> = self
+            .inner
+            .shared
+            .iter()
+            .map(|(name, svc)| (name.clone(), svc.methods().to_vec()))
+            .collect();
+        for (name, _) in &self.inner.per_connection {
+            out.push((name.clone(), Vec::new()));
+        }
+        out.sort();
+        out
+    }
+
+    /// Accepts connections from `listener` and serves each with `codec` until
+    /// [`shutdown`](Self::shutdown) begins. An accept error (a failed handshake, too many open
+    /// files) is logged and the loop goes on, backing off while errors repeat.
+    pub async fn serve(&self, mut listener: Box<dyn Listener>, codec: impl Codec) {
+        let codec: Arc<dyn Codec> = Arc::new(codec);
+        let mut backoff = Duration::ZERO;
+        tracing::info!(addr = %listener.local_addr(), codec = codec.name(), "serving");
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.inner.shutdown.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(connection) => {
+                        backoff = Duration::ZERO;
+                        self.inner
+                            .connections
+                            .spawn(conn::serve(self.inner.clone(), connection, codec.clone()));
+                    }
+                    Err(err) => {
+                        backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                        tracing::warn!(error = %err, retry_in = ?backoff, "accept failed");
+                        tokio::select! {
+                            _ = self.inner.shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(backoff) => {}
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Serves one established connection until it ends (Go's `ServeConn`); used for reverse
+    /// RPC, where the serving side dialed out.
+    pub async fn serve_connection(&self, connection: Connection, codec: Arc<dyn Codec>) {
+        self.inner
+            .connections
+            .track_future(conn::serve(self.inner.clone(), connection, codec))
+            .await
+    }
+
+    /// Shuts down gracefully: stops accepting and reading new requests, lets running calls
+    /// finish for up to `grace`, cancels the rest, flushes replies and closes every connection.
+    /// Resolves when all connections are closed.
+    pub async fn shutdown(&self, grace: Duration) {
+        let _ = self.inner.deadline.set(Instant::now() + grace);
+        self.inner.shutdown.cancel();
+        self.inner.connections.close();
+        self.inner.connections.wait().await;
+    }
+
+    /// True once shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
+    /// Resolves when shutdown begins.
+    pub async fn shutdown_started(&self) {
+        self.inner.shutdown.cancelled().await
+    }
+
+    /// Number of connections being served.
+    pub fn connections(&self) -> usize {
+        self.inner.connections.len()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("services", &self.services())
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}

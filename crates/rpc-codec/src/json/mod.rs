@@ -1,0 +1,163 @@
+//! Go's `net/rpc/jsonrpc` wire format, byte for byte.
+//!
+//! Use [`Json`] to talk to Go programs that use `jsonrpc.Dial` / `jsonrpc.NewClient` or
+//! `jsonrpc.ServeConn` / `jsonrpc.NewServerCodec`, or to anything else speaking that format
+//! (it is close to JSON-RPC 1.0).
+//!
+//! # Wire format
+//!
+//! Each direction of a connection is a stream of JSON objects with no length prefix or other
+//! framing; whitespace between objects is ignored. The encoders end every object with `\n`, as
+//! Go's `json.Encoder` does.
+//!
+//! A request (client to server), fields in this order:
+//!
+//! ```text
+//! {"method":"Service.Method","params":[ARG],"id":SEQ}
+//! ```
+//!
+//! A response (server to client), fields in this order:
+//!
+//! ```text
+//! {"id":ID,"result":REPLY,"error":null}          a successful call
+//! {"id":ID,"result":null,"error":"message"}      a failed call
+//! ```
+//!
+//! The details, as Go's `jsonrpc` codecs have them:
+//!
+//! - Object keys match field names exactly or case-insensitively (`"Method"` is `method`);
+//!   unknown keys are ignored; a repeated key overwrites the earlier one.
+//! - **Request `method`**: a string; a missing or `null` method is `""` (the engine then answers
+//!   `rpc: service/method request ill-formed`); any other type ends the connection.
+//! - **Request `id`**: any JSON value. The server decoder numbers requests 1, 2, 3... per
+//!   connection (that number is [`RequestHeader::seq`](rpc_proto::RequestHeader)) and the
+//!   response echoes the request's `id`, compacted (whitespace outside strings removed, `<`, `>`,
+//!   `&` in strings escaped) as Go re-encodes a `json.RawMessage`. A request without `id` (or
+//!   with `"id":null`) is answered with `"id":null`.
+//! - **Request `params`**: an array whose first element is the argument; further elements are
+//!   ignored. Missing params, `null`, `[]` and `[null]` give the argument type's zero value
+//!   ([`rpc_proto::zero`]); an object, string, number or bool fails that call (not the
+//!   connection) with Go's text `json: cannot unmarshal object into Go value of type
+//!   [1]interface {}`.
+//! - **Response `id`**: an unsigned 64-bit integer, the request's `id`; anything else (including
+//!   `null` or no `id`) ends the connection.
+//! - **Response `error`**: missing or `null` means success; a string is the call's error (an
+//!   empty string becomes `unspecified error`, as in Go's client); any other value fails the call
+//!   with `invalid error V`, V being the value's JSON text.
+//! - **Response `result`**: the reply; missing or `null` gives the reply type's zero value.
+//! - The encoders write JSON as Go's `encoding/json` does: `<`, `>`, `&`, U+2028 and U+2029
+//!   escaped in strings (`\u003c`...), floats in Go's notation (`1`, `0.000001`, `1e+21`,
+//!   `1.5e-7`). Struct field order, map key order and byte strings follow the value's `Serialize`
+//!   implementation, which is not Go's (Go sorts map keys and writes `[]byte` as base64).
+//! - [`RequestHeader::timeout`](rpc_proto::RequestHeader) is not sent and cancellations are not
+//!   written: the format has no place for them.
+//!
+//! Where netrpc is more lenient than Go: Go's server answers a request without `params` (or with
+//! `"params":null`) with `jsonrpc: request body missing params`, and Go's client drops the
+//! connection on a response whose `result` and `error` are both `null` or whose `error` is not a
+//! string. netrpc decodes the zero value in the first two cases and fails only that call in the
+//! last. Where it is stricter: every top-level value must be an object (Go's server reads a bare
+//! `null` as an empty request), and strings must be valid UTF-8 (Go substitutes U+FFFD).
+//!
+//! # Limits
+//!
+//! - An object may be at most [`Limits::max_message`](rpc_proto::Limits) bytes from its `{` to
+//!   its `}`; once more than that is buffered without the object ending, decoding fails with
+//!   [`CodecError::FrameTooLarge`](rpc_proto::CodecError) (whitespace between objects is
+//!   consumed and does not count). The encoders refuse to write a larger object
+//!   ([`CodecError::Encode`](rpc_proto::CodecError)).
+//! - Objects and arrays may nest [`Limits::max_depth`](rpc_proto::Limits) deep, the message's
+//!   own object being level 1; deeper is [`CodecError::Malformed`](rpc_proto::CodecError).
+//!   Decoding a body also stops at serde_json's own recursion limit (128).
+//! - A decoder finds the end of an object with a scanner that keeps its place between calls, so
+//!   a message arriving in many pieces is scanned once in total.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use rpc_codec::Json;
+//! use rpc_proto::{Codec, Limits, RequestHeader, ResponseHeader, ServerInbound};
+//!
+//! let limits = Limits::default();
+//! let mut client = Json.client(&limits);
+//! let mut server = Json.server(&limits);
+//!
+//! // The client writes a request...
+//! let mut to_server = BytesMut::new();
+//! let args = ["key".to_string(), "value".to_string()];
+//! client.encoder.encode_request(&RequestHeader::new("KV.Put", 7), &args, &mut to_server)?;
+//! assert_eq!(&to_server[..], b"{\"method\":\"KV.Put\",\"params\":[[\"key\",\"value\"]],\"id\":7}\n");
+//!
+//! // ...the server reads it (numbering it 1) and answers...
+//! let Some(ServerInbound::Request { header, body }) = server.decoder.decode(&mut to_server)?
+//! else {
+//!     panic!("expected a request");
+//! };
+//! assert_eq!((header.service_method.as_str(), header.seq), ("KV.Put", 1));
+//! let [key, value]: [String; 2] = body.decode()?;
+//! let mut to_client = BytesMut::new();
+//! server.encoder.encode_response(&ResponseHeader::ok(header.seq), Some(&true), &mut to_client)?;
+//! assert_eq!(&to_client[..], b"{\"id\":7,\"result\":true,\"error\":null}\n");
+//!
+//! // ...and the client reads the reply to call 7.
+//! let response = client.decoder.decode(&mut to_client)?.expect("a response");
+//! assert_eq!(response.header, ResponseHeader::ok(7));
+//! assert!(response.body.decode::<bool>()?);
+//! # let _ = (key, value);
+//! # Ok::<(), rpc_proto::CodecError>(())
+//! ```
+
+mod body;
+mod client;
+mod fields;
+mod format;
+mod scan;
+mod server;
+#[cfg(test)]
+mod tests;
+
+use rpc_proto::{ClientCodec, Codec, Limits, ServerCodec};
+
+pub use self::client::{ClientDecoder, ClientEncoder};
+pub use self::server::{ServerDecoder, ServerEncoder};
+
+/// Go's `net/rpc/jsonrpc` codec (see the [module documentation](self)). Named `"json"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Json;
+
+impl Json {
+    /// The client side of one connection as concrete types: an encoder of requests and a
+    /// decoder of responses.
+    pub fn client_parts(&self, limits: &Limits) -> (ClientEncoder, ClientDecoder) {
+        client::client_parts(limits)
+    }
+
+    /// The server side of one connection as concrete types: a decoder of requests and an
+    /// encoder of responses, sharing the ids of the requests in flight.
+    pub fn server_parts(&self, limits: &Limits) -> (ServerDecoder, ServerEncoder) {
+        server::server_parts(limits)
+    }
+}
+
+impl Codec for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn client(&self, limits: &Limits) -> ClientCodec {
+        let (encoder, decoder) = self.client_parts(limits);
+        ClientCodec {
+            encoder: Box::new(encoder),
+            decoder: Box::new(decoder),
+        }
+    }
+
+    fn server(&self, limits: &Limits) -> ServerCodec {
+        let (decoder, encoder) = self.server_parts(limits);
+        ServerCodec {
+            decoder: Box::new(decoder),
+            encoder: Box::new(encoder),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The server side of jsonrpc: requests in, responses out.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use rpc_proto::{
+    Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
+    ServerInbound,
+};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use tokio_util::codec::Decoder;
+
+use super::body::ParamsFormat;
+use super::fields::{FieldSeed, parse_object, subslice};
+use super::format::{LimitedWriter, compact};
+use super::scan::Scanner;
+
+/// The request ids of one connection's calls in flight, by the sequence number the server
+/// decoder gave each request (Go's `serverCodec.pending`).
+type Pending = Arc<Mutex<HashMap<u64, Bytes>>>;
+
+fn lock(pending: &Pending) -> MutexGuard<'_, HashMap<u64, Bytes>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads `{"method":"S.M","params":[ARG],"id":ID}` requests (Go's `jsonrpc` server codec).
+///
+/// Requests are numbered 1, 2, 3... on this connection; that number is the
+/// [`RequestHeader::seq`] and the request's JSON `id` waits, under it, for the paired
+/// [`ServerEncoder`] to echo it in the response. Made by [`Json::server_parts`](super::Json).
+pub struct ServerDecoder {
+    scanner: Scanner,
+    limits: Limits,
+    last_seq: u64,
+    pending: Pending,
+    format: Arc<dyn BodyFormat>,
+}
+
+/// Writes `{"id":ID,"result":R,"error":null}` / `{"id":ID,"result":null,"error":"message"}`
+/// responses, each followed by `\n`, echoing the id of the request the paired
+/// [`ServerDecoder`] numbered `header.seq`.
+///
+/// A response for a sequence number with no request waiting fails with Go's text `invalid
+/// sequence number in response`. A response over `max_message` bytes, or whose reply does not
+/// serialize, fails with [`CodecError::Encode`]; the request stays pending (so an error response
+/// can follow) and `dst` may hold partial output, which the caller truncates.
+pub struct ServerEncoder {
+    pending: Pending,
+    max_message: usize,
+}
+
+pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
+    let pending = Pending::default();
+    let decoder = ServerDecoder {
+        scanner: Scanner::default(),
+        limits: *limits,
+        last_seq: 0,
+        pending: pending.clone(),
+        format: Arc::new(ParamsFormat),
+    };
+    let encoder = ServerEncoder {
+        pending,
+        max_message: limits.max_message,
+    };
+    (decoder, encoder)
+}
+
+/// A request as Go's `serverRequest` reads it; `params` and `id` borrow from the frame.
+#[derive(Default)]
+struct Request<'a> {
+    method: String,
+    params: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+}
+
+struct RequestVisitor;
+
+impl<'de> Visitor<'de> for RequestVisitor {
+    type Value = Request<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a jsonrpc request object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut request = Request::default();
+        while let Some(field) = map.next_key_seed(FieldSeed(&["method", "params", "id"]))? {
+            match field {
+                // Go leaves a string field alone when the value is null.
+                Some(0) => {
+                    if let Some(method) = map.next_value::<Option<String>>()? {
+                        request.method = method;
+                    }
+                }
+                Some(1) => request.params = map.next_value()?,
+                Some(2) => request.id = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(request)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(E::custom("a request must be an object"))
+    }
+}
+
+impl Decoder for ServerDecoder {
+    type Item = ServerInbound;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<ServerInbound>, CodecError> {
+        let Some(len) = self.scanner.next_object(src, &self.limits)? else {
+            return Ok(None);
+        };
+        let frame = src.split_to(len).freeze();
+        let request = parse_object(&frame, RequestVisitor)
+            .map_err(|e| CodecError::Malformed(format!("jsonrpc request: {e}")))?;
+        // The id is copied (it is small) so that it does not keep the whole frame alive until
+        // the response is written; the params are shared with the frame.
+        let id = match request.id {
+            Some(raw) => Bytes::from(compact(raw.get().as_bytes())),
+            None => Bytes::from_static(b"null"),
+        };
+        let params = match request.params {
+            Some(raw) => subslice(&frame, raw.get().as_bytes()),
+            None => Bytes::new(),
+        };
+        self.last_seq = self.last_seq.wrapping_add(1);
+        let seq = self.last_seq;
+        lock(&self.pending).insert(seq, id);
+        tracing::trace!(seq, method = %request.method, len, "jsonrpc request");
+        Ok(Some(ServerInbound::Request {
+            header: RequestHeader {
+                service_method: request.method,
+                seq,
+                timeout: None,
+            },
+            body: Body::new(params, self.format.clone()),
+        }))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<ServerInbound>, CodecError> {
+        match self.decode(buf)? {
+            Some(request) => Ok(Some(request)),
+            None if buf.is_empty() => Ok(None),
+            None => Err(CodecError::UnexpectedEof(buf.len())),
+        }
+    }
+}
+
+impl ResponseEncoder for ServerEncoder {
+    fn encode_response(
+        &mut self,
+        header: &ResponseHeader,
+        body: Option<&dyn erased_serde::Serialize>,
+        dst: &mut BytesMut,
+    ) -> Result<(), CodecError> {
+        let Some(id) = lock(&self.pending).get(&header.seq).cloned() else {
+            return Err(CodecError::Encode(
+                "invalid sequence number in response".into(),
+            ));
+        };
+        let mut writer = LimitedWriter::new(dst, self.max_message);
+        write_response(&mut writer, &id, header, body)
+            .map_err(|e| writer.error(e, self.max_message))?;
+        dst.put_u8(b'\n');
+        lock(&self.pending).remove(&header.seq);
+        Ok(())
+    }
+}
+
+fn write_response(
+    w: &mut LimitedWriter<'_>,
+    id: &[u8],
+    header: &ResponseHeader,
+    body: Option<&dyn erased_serde::Serialize>,
+) -> Result<(), serde_json::Error> {
+    w.raw(b"{\"id\":")?;
+    w.raw(id)?;
+    match (&header.error, body) {
+        (Some(message), _) => {
+            w.raw(b",\"result\":null,\"error\":")?;
+            w.json(message.as_str())?;
+        }
+        (None, Some(reply)) => {
+            w.raw(b",\"result\":")?;
+            w.json(reply)?;
+            w.raw(b",\"error\":null")?;
+        }
+        (None, None) => w.raw(b",\"result\":null,\"error\":null")?,
+    }
+    w.raw(b"}")
+}
+
+impl fmt::Debug for ServerDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("json::ServerDecoder")
+            .field("limits", &self.limits)
+            .field("last_seq", &self.last_seq)
+            .field("pending", &lock(&self.pending).len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ServerEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("json::ServerEncoder")
+            .field("pending", &lock(&self.pending).len())
+            .field("max_message", &self.max_message)
+            .finish()
+    }
+}

@@ -1,0 +1,43 @@
+//! netrpc's codecs: how calls and replies look on the wire.
+//!
+//! Each codec is a unit struct implementing [`rpc_proto::Codec`] and lives in its own module
+//! behind a cargo feature of the same name (both on by default):
+//!
+//! - [`json`] — Go's `net/rpc/jsonrpc`, byte for byte: talk to Go (or anything speaking Go's
+//!   jsonrpc) over a bare stream of JSON objects.
+//! - [`postcard`](mod@postcard) — netrpc's own compact binary framing (Rust to Rust), with request
+//!   timeouts and cancellation.
+//!
+//! A codec makes one encoder/decoder pair per connection and side. The decoders implement
+//! [`tokio_util::codec::Decoder`], so they also work on their own with
+//! [`FramedRead`](tokio_util::codec::FramedRead); the encoders append to a [`bytes::BytesMut`].
+//! Bodies stay encoded ([`rpc_proto::Body`]) until the engine knows their type.
+//!
+//! Every decoder checks a message's size against [`Limits::max_message`](rpc_proto::Limits)
+//! before it buffers or allocates for it, and bounds nesting by
+//! [`Limits::max_depth`](rpc_proto::Limits); no input makes a decoder panic.
+//!
+//! ```
+//! # #[cfg(feature = "json")] {
+//! use rpc_proto::{Codec, Limits};
+//!
+//! let codec: Box<dyn Codec> = Box::new(rpc_codec::Json);
+//! let client = codec.client(&Limits::default());
+//! assert_eq!(codec.name(), "json");
+//! # drop(client);
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+#[cfg(feature = "json")]
+pub mod json;
+#[cfg(feature = "json")]
+pub use self::json::Json;
+
+#[cfg(feature = "postcard")]
+pub mod postcard;
+#[cfg(feature = "postcard")]
+pub use self::postcard::Postcard;
+
+#[cfg(test)]
+mod test_util;

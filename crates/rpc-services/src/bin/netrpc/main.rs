@@ -1,0 +1,101 @@
+//! `netrpc`: serve the seed's services, call them, follow changes.
+//!
+//! ```text
+//! netrpc serve   [--listen ADDR] [--codec C] [--login USER:PASSWORD]
+//! netrpc reverse --dial ADDR [--codec C] [--login USER:PASSWORD]
+//! netrpc call    (--connect ADDR | --accept ADDR) [--codec C] METHOD [ARGS_JSON]
+//! netrpc watch   --connect ADDR [--codec C] [--prefix P] [--from REV]
+//! ```
+//!
+//! Exit status: 0 on success; 1 when the service answered with an error (printed as
+//! `error: MESSAGE` on stderr); 2 for bad arguments and for link or protocol errors.
+
+mod call;
+mod cli;
+mod serve;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+/// How a command failed, which decides the exit status.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The service answered with an error: exit 1.
+    Service(String),
+    /// Bad arguments, or the link or protocol failed: exit 2.
+    Usage(String),
+    /// The link or protocol failed: exit 2.
+    Link(String),
+}
+
+impl From<netrpc::Error> for Failure {
+    fn from(err: netrpc::Error) -> Self {
+        match err.server_message() {
+            Some(message) => Failure::Service(message.to_owned()),
+            None => Failure::Link(err.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) || matches!(
+                err.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = err.print();
+                return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+            }
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("{first}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Reverse(args) => serve::reverse(args).await,
+            Command::Call(args) => call::call(args).await,
+            Command::Watch(args) => watch::watch(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Service(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message) | Failure::Link(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

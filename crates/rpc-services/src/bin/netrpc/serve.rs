@@ -1,0 +1,87 @@
+//! `netrpc serve` and `netrpc reverse`: the seed's services on a listener or over outbound links.
+
+use std::io::Write;
+use std::time::Duration;
+
+use netrpc::Server;
+use netrpc::reverse::Backoff;
+use rpc_services::{Credentials, HelloService, KvStoreService, LoginHelloService};
+
+use crate::Failure;
+use crate::cli::{ReverseArgs, ServeArgs, check_addr};
+
+/// How long running calls get to finish on Ctrl-C or SIGTERM.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// HelloService (per connection with login, shared without) and KVStoreService.
+fn server(login: Option<&str>) -> Server {
+    let builder = Server::builder().register(KvStoreService::default());
+    match login {
+        None => builder.register(HelloService),
+        Some(login) => {
+            let credentials = Credentials::new(login);
+            builder.register_per_connection("HelloService", move |ctx| {
+                LoginHelloService::new(ctx, credentials.clone())
+            })
+        }
+    }
+    .build()
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let addr = args
+        .listen
+        .parse()
+        .map_err(|err: netrpc::transport::AddressError| Failure::Usage(err.to_string()))?;
+    let listener = netrpc::transport::listen(&addr)
+        .await
+        .map_err(|err| Failure::Link(format!("listen {addr}: {err}")))?;
+    println!("listening on {}", listener.local_addr());
+    let _ = std::io::stdout().flush();
+    let server = server(args.login.as_deref());
+    let codec = args.codec.codec();
+    tokio::select! {
+        _ = server.serve(listener, codec) => {}
+        _ = terminated() => {}
+    }
+    tracing::info!("shutting down");
+    server.shutdown(GRACE).await;
+    Ok(())
+}
+
+pub(crate) async fn reverse(args: ReverseArgs) -> Result<(), Failure> {
+    check_addr(&args.dial)?;
+    let server = server(args.login.as_deref());
+    let codec = args.codec.codec();
+    tokio::select! {
+        result = server.serve_reverse(&args.dial, codec, Backoff::default()) => {
+            result.map_err(|err| Failure::Usage(err.to_string()))?;
+        }
+        _ = terminated() => {}
+    }
+    server.shutdown(GRACE).await;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Transport addresses: parsing and printing the URL-like strings that name
+//! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
+//! or a bare `host:port` meaning TCP).
+//!
+//! Parsing is purely syntactic: it does not resolve host names, touch the
+//! file system, or check which transports were compiled in (that is
+//! reported by [`dial`](crate::dial) and [`listen`](crate::listen)).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where to dial or listen.
+///
+/// Parse one with [`str::parse`]; its [`Display`](fmt::Display) form parses
+/// back to the same value.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// A TCP endpoint, `"host:port"` (host may be a name, an IPv4 address,
+    /// a bracketed IPv6 address, or empty for "this machine").
+    Tcp(String),
+    /// A Unix domain socket at this file system path.
+    Unix(PathBuf),
+    /// An in-process listener with this name; empty means "assign one" when
+    /// listening.
+    Mem(String),
+}
+
+impl Address {
+    /// The transport's name: `"tcp"`, `"unix"` or `"mem"` (the URL scheme,
+    /// and [`Peer::transport`](crate::Peer::transport) of its connections).
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Address::Tcp(_) => "tcp",
+            Address::Unix(_) => "unix",
+            Address::Mem(_) => "mem",
+        }
+    }
+}
+
+/// Why a string is not a valid [`Address`], or why an address cannot be used.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    /// The text before `://` is not a known transport.
+    #[error("unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix:// or mem://)")]
+    UnknownScheme {
+        /// The scheme as written.
+        scheme: String,
+        /// The whole address as written.
+        input: String,
+    },
+    /// A TCP address without a `:port`.
+    #[error("missing port in tcp address {input:?} (expected host:port)")]
+    MissingPort {
+        /// The whole address as written.
+        input: String,
+    },
+    /// A TCP address whose host or port is malformed.
+    #[error("invalid tcp address {input:?}: {reason}")]
+    InvalidHostPort {
+        /// The whole address as written.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `unix://` with nothing after it.
+    #[error("empty socket path in unix address {input:?} (expected unix:///path/to.sock)")]
+    EmptyUnixPath {
+        /// The whole address as written.
+        input: String,
+    },
+    /// The address is valid but its transport was not compiled into this
+    /// build (cargo feature disabled, or not supported on this platform).
+    #[error(
+        "{transport}:// transport is not available in this build (enable rpc-transport's \"{transport}\" feature)"
+    )]
+    NotCompiledIn {
+        /// The transport's name, e.g. `"unix"`.
+        transport: &'static str,
+    },
+}
+
+impl FromStr for Address {
+    type Err = AddressError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let Some((scheme, rest)) = input.split_once("://") else {
+            check_host_port(input, input)?;
+            return Ok(Address::Tcp(input.to_owned()));
+        };
+        match scheme {
+            "tcp" => {
+                check_host_port(rest, input)?;
+                Ok(Address::Tcp(rest.to_owned()))
+            }
+            "unix" if rest.is_empty() => Err(AddressError::EmptyUnixPath {
+                input: input.to_owned(),
+            }),
+            "unix" => Ok(Address::Unix(PathBuf::from(rest))),
+            "mem" => Ok(Address::Mem(rest.to_owned())),
+            _ => Err(AddressError::UnknownScheme {
+                scheme: scheme.to_owned(),
+                input: input.to_owned(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Tcp(host_port) => write!(f, "tcp://{host_port}"),
+            Address::Unix(path) => write!(f, "unix://{}", path.display()),
+            Address::Mem(name) => write!(f, "mem://{name}"),
+        }
+    }
+}
+
+/// Checks that `host_port` looks like `host:port`, `[v6]:port` or `:port`.
+fn check_host_port(host_port: &str, input: &str) -> Result<(), AddressError> {
+    let invalid = |reason| AddressError::InvalidHostPort {
+        input: input.to_owned(),
+        reason,
+    };
+    if host_port.is_empty() {
+        return Err(invalid("empty address"));
+    }
+    let Some((host, port)) = host_port.rsplit_once(':') else {
+        return Err(AddressError::MissingPort {
+            input: input.to_owned(),
+        });
+    };
+    if port.is_empty() {
+        return Err(AddressError::MissingPort {
+            input: input.to_owned(),
+        });
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err() {
+        return Err(invalid("port must be a number from 0 to 65535"));
+    }
+    if let Some(inner) = host.strip_prefix('[') {
+        if !inner.ends_with(']') || inner.len() < 2 {
+            return Err(invalid("unterminated '[' in IPv6 host"));
+        }
+    } else if host.contains(':') {
+        return Err(invalid("IPv6 hosts must be bracketed, as in [::1]:1234"));
+    } else if host.contains(']') {
+        return Err(invalid("unexpected ']' in host"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Address, AddressError> {
+        s.parse()
+    }
+
+    #[test]
+    fn parses_every_scheme() {
+        assert_eq!(
+            parse("tcp://127.0.0.1:1234").unwrap(),
+            Address::Tcp("127.0.0.1:1234".into())
+        );
+        assert_eq!(
+            parse("tcp://localhost:80").unwrap(),
+            Address::Tcp("localhost:80".into())
+        );
+        assert_eq!(
+            parse("tcp://[::1]:0").unwrap(),
+            Address::Tcp("[::1]:0".into())
+        );
+        assert_eq!(parse("tcp://:8080").unwrap(), Address::Tcp(":8080".into()));
+        assert_eq!(
+            parse("unix:///tmp/x.sock").unwrap(),
+            Address::Unix(PathBuf::from("/tmp/x.sock"))
+        );
+        assert_eq!(
+            parse("unix://relative.sock").unwrap(),
+            Address::Unix(PathBuf::from("relative.sock"))
+        );
+        assert_eq!(parse("mem://name").unwrap(), Address::Mem("name".into()));
+        assert_eq!(parse("mem://").unwrap(), Address::Mem(String::new()));
+    }
+
+    #[test]
+    fn bare_host_port_is_tcp() {
+        assert_eq!(
+            parse("127.0.0.1:1234").unwrap(),
+            Address::Tcp("127.0.0.1:1234".into())
+        );
+        assert_eq!(
+            parse("example.com:443").unwrap(),
+            Address::Tcp("example.com:443".into())
+        );
+        assert_eq!(parse("[::1]:9").unwrap(), Address::Tcp("[::1]:9".into()));
+        assert_eq!(parse(":1").unwrap(), Address::Tcp(":1".into()));
+    }
+
+    #[test]
+    fn unknown_scheme_is_named() {
+        let err = parse("foo://x").unwrap_err();
+        assert!(matches!(err, AddressError::UnknownScheme { ref scheme, .. } if scheme == "foo"));
+        assert_eq!(
+            err.to_string(),
+            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix:// or mem://)"#
+        );
+        // Schemes are lowercase only.
+        assert!(matches!(
+            parse("TCP://h:1"),
+            Err(AddressError::UnknownScheme { .. })
+        ));
+    }
+
+    #[test]
+    fn tcp_without_port_is_rejected() {
+        for s in ["tcp://localhost", "localhost", "tcp://host:", "host:"] {
+            assert!(
+                matches!(parse(s), Err(AddressError::MissingPort { .. })),
+                "{s}"
+            );
+        }
+        let msg = parse("tcp://localhost").unwrap_err().to_string();
+        assert!(msg.contains("missing port"), "{msg}");
+    }
+
+    #[test]
+    fn bad_host_port_is_rejected() {
+        for s in [
+            "",
+            "tcp://",
+            "tcp://h:x",
+            "tcp://h:+80",
+            "tcp://h:65536",
+            "tcp://h:-1",
+            "tcp://::1",
+            "tcp://::1:80",
+            "tcp://[::1:80",
+            "tcp://[]:80",
+            "tcp://h]:80",
+            "tcp://h:80/path",
+        ] {
+            assert!(
+                matches!(parse(s), Err(AddressError::InvalidHostPort { .. })),
+                "{s:?} -> {:?}",
+                parse(s)
+            );
+        }
+    }
+
+    #[test]
+    fn empty_unix_path_is_rejected() {
+        let err = parse("unix://").unwrap_err();
+        assert!(matches!(err, AddressError::EmptyUnixPath { .. }));
+        assert!(err.to_string().contains("empty socket path"));
+    }
+
+    #[test]
+    fn error_messages_are_one_line() {
+        let err = parse("foo\nbar://x\ny").unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+        let err = AddressError::NotCompiledIn { transport: "unix" }.to_string();
+        assert!(err.contains("\"unix\" feature"), "{err}");
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "tcp://127.0.0.1:1234",
+            "tcp://[::1]:0",
+            "tcp://:80",
+            "unix:///tmp/x.sock",
+            "unix://rel/x.sock",
+            "mem://name",
+            "mem://",
+        ] {
+            let addr = parse(s).unwrap();
+            assert_eq!(addr.to_string(), s);
+            assert_eq!(parse(&addr.to_string()).unwrap(), addr);
+        }
+        let bare = parse("localhost:9").unwrap();
+        assert_eq!(bare.to_string(), "tcp://localhost:9");
+        assert_eq!(parse(&bare.to_string()).unwrap(), bare);
+    }
+
+    #[test]
+    fn transport_names() {
+        assert_eq!(parse("h:1").unwrap().transport(), "tcp");
+        assert_eq!(parse("unix:///x").unwrap().transport(), "unix");
+        assert_eq!(parse("mem://x").unwrap().transport(), "mem");
+    }
+}

@@ -1,0 +1,203 @@
+//! Byte-stream transports for netrpc: dial and listen by URL-like
+//! [`Address`], getting back a [`Connection`] (a boxed
+//! `AsyncRead + AsyncWrite` stream plus the [`Peer`]'s identity).
+//!
+//! This crate knows nothing about RPC. Each transport is a module behind a
+//! cargo feature (all on by default):
+//!
+//! | feature | address                           | module   |
+//! |---------|-----------------------------------|----------|
+//! | `tcp`   | `tcp://host:port` or `host:port`  | `tcp`    |
+//! | `unix`  | `unix:///path/to.sock` (Unix only)| `unix`   |
+//! | `mem`   | `mem://name` (in-process)         | `mem`    |
+//!
+//! Dialing or listening on an address whose transport is not compiled in
+//! fails with [`std::io::ErrorKind::Unsupported`], wrapping
+//! [`AddressError::NotCompiledIn`].
+//!
+//! ```
+//! use rpc_transport::{Address, dial, listen};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[cfg(feature = "mem")] {
+//! // An empty mem:// name asks for a fresh, unique one.
+//! let addr: Address = "mem://".parse()?;
+//! let mut listener = listen(&addr).await?;
+//!
+//! let mut client = dial(listener.local_addr()).await?;
+//! client.stream.write_all(b"ping").await?;
+//!
+//! let mut server = listener.accept().await?;
+//! let mut buf = [0u8; 4];
+//! server.stream.read_exact(&mut buf).await?;
+//! assert_eq!(&buf, b"ping");
+//! assert_eq!(server.peer.transport, "mem");
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod address;
+mod peer;
+
+#[cfg(feature = "mem")]
+pub mod mem;
+#[cfg(feature = "tcp")]
+pub mod tcp;
+#[cfg(all(feature = "unix", unix))]
+pub mod unix;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+
+pub use address::{Address, AddressError};
+pub use peer::{Peer, UnixCred};
+
+/// A bidirectional byte stream that can be boxed and moved between tasks.
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// A type-erased [`Stream`].
+pub type BoxStream = Box<dyn Stream>;
+
+/// A boxed, sendable future (used where traits cannot have `async fn`s that
+/// stay object safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An established connection: the byte stream and who is on the other end.
+pub struct Connection {
+    /// The bytes, both ways.
+    pub stream: BoxStream,
+    /// The other side.
+    pub peer: Peer,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bound endpoint accepting inbound connections.
+///
+/// Dropping the listener stops listening (and, for unix and mem, frees the
+/// address for reuse).
+pub trait Listener: Send + 'static {
+    /// Waits for the next inbound connection. An error here is
+    /// per-connection (e.g. EMFILE); the caller keeps accepting.
+    ///
+    /// The returned future is cancel safe: dropping it before it completes
+    /// loses no connection.
+    fn accept(&mut self) -> BoxFuture<'_, io::Result<Connection>>;
+
+    /// The address actually bound (port 0 resolved to the real port;
+    /// `mem://` with an empty name resolved to the assigned name), in a form
+    /// [`dial`] accepts.
+    fn local_addr(&self) -> &Address;
+}
+
+/// Connects to `addr`.
+///
+/// Errors keep the OS error's [`kind`](io::Error::kind) and name the
+/// address, Go style (`dial tcp 127.0.0.1:1: Connection refused ...`).
+pub async fn dial(addr: &Address) -> io::Result<Connection> {
+    match addr {
+        #[cfg(feature = "tcp")]
+        Address::Tcp(host_port) => tcp::dial(host_port).await,
+        #[cfg(all(feature = "unix", unix))]
+        Address::Unix(path) => unix::dial(path).await,
+        #[cfg(feature = "mem")]
+        Address::Mem(name) => mem::dial(name).await,
+        #[allow(unreachable_patterns)]
+        other => Err(not_compiled_in(other)),
+    }
+}
+
+/// Binds `addr` and starts listening on it.
+///
+/// Errors keep the OS error's [`kind`](io::Error::kind) (notably
+/// [`AddrInUse`](io::ErrorKind::AddrInUse)) and name the address.
+pub async fn listen(addr: &Address) -> io::Result<Box<dyn Listener>> {
+    match addr {
+        #[cfg(feature = "tcp")]
+        Address::Tcp(host_port) => Ok(Box::new(tcp::TcpListener::bind(host_port).await?)),
+        #[cfg(all(feature = "unix", unix))]
+        Address::Unix(path) => Ok(Box::new(unix::UnixListener::bind(path).await?)),
+        #[cfg(feature = "mem")]
+        Address::Mem(name) => Ok(Box::new(mem::MemListener::bind(name)?)),
+        #[allow(unreachable_patterns)]
+        other => Err(not_compiled_in(other)),
+    }
+}
+
+/// The error for an address whose transport is not in this build.
+#[allow(dead_code)] // Unused when every transport is compiled in.
+fn not_compiled_in(addr: &Address) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        AddressError::NotCompiledIn {
+            transport: addr.transport(),
+        },
+    )
+}
+
+/// Prefixes `err` with the operation and address, keeping its kind.
+#[allow(dead_code)] // Unused when no socket transport is compiled in.
+fn with_context(err: io::Error, op: &str, addr: impl fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{op} {addr}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(not(feature = "mem"))]
+    #[tokio::test]
+    async fn disabled_transport_is_unsupported() {
+        let addr: Address = "mem://x".parse().unwrap();
+        let err = dial(&addr).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        let err = listen(&addr).await.err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+        assert!(err.to_string().contains("\"mem\" feature"), "{err}");
+    }
+
+    #[cfg(feature = "mem")]
+    #[tokio::test]
+    async fn dial_and_listen_dispatch_by_address() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let mut listener = listen(&"mem://".parse().unwrap()).await.unwrap();
+        let mut client = dial(listener.local_addr()).await.unwrap();
+        let mut server = listener.accept().await.unwrap();
+        client.stream.write_all(b"hi").await.unwrap();
+        let mut buf = [0; 2];
+        server.stream.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hi");
+        let debug = format!("{server:?}");
+        assert!(
+            debug.contains("peer") && !debug.contains("stream"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn context_keeps_kind() {
+        let err = with_context(
+            io::Error::from(io::ErrorKind::ConnectionRefused),
+            "dial tcp",
+            "h:1",
+        );
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(err.to_string().starts_with("dial tcp h:1: "), "{err}");
+    }
+}

@@ -1,0 +1,3 @@
+module netrpc.dev/interop
+
+go 1.19

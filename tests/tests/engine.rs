@@ -1,0 +1,483 @@
+//! The engine suite: every scenario runs once for every codec × transport pair (see `matrix!` at
+//! the bottom). Waits are on events the services report, never on sleeps; the only timers are
+//! per-call timeouts under test and upper bounds that turn a hang into a failure.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use netrpc::proto::Limits;
+use netrpc::{Client, Completed, Empty, Error, Server};
+use tests::{CodecKind, Harness, TestService, Tracked, TransportKind, raw_request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Fails a test that would otherwise hang.
+const BOUND: Duration = Duration::from_secs(20);
+
+async fn bounded<F: std::future::Future>(what: &str, fut: F) -> F::Output {
+    tokio::time::timeout(BOUND, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: still waiting after {BOUND:?}"))
+}
+
+fn test_server() -> (Server, tests::Probe, TestService) {
+    let (svc, probe) = TestService::new();
+    let server = Server::builder().register_name("Test", svc.clone()).build();
+    (server, probe, svc)
+}
+
+async fn start(codec: CodecKind, transport: TransportKind) -> (Harness, tests::Probe, TestService) {
+    let (server, probe, svc) = test_server();
+    (Harness::start(server, codec, transport).await, probe, svc)
+}
+
+async fn call_and_go(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let reply: String = client.call("Test.Echo", "héllo, 世界").await.unwrap();
+    assert_eq!(reply, "héllo, 世界");
+    let sum: i64 = client.call("Test.Add", &[i64::MAX - 1, 1]).await.unwrap();
+    assert_eq!(sum, i64::MAX);
+
+    let call = client.go::<_, i64>("Test.Add", [2i64, 3]);
+    assert_eq!(call.service_method(), "Test.Add");
+    assert_eq!(call.args(), Some(&[2, 3]));
+    let done = bounded("go", call).await;
+    assert_eq!(done.service_method, "Test.Add");
+    assert_eq!(done.args, [2, 3]);
+    assert_eq!(done.reply.unwrap(), 5);
+
+    let big = "x".repeat(1024 * 1024);
+    let echoed: String = client.call("Test.Echo", &big).await.unwrap();
+    assert_eq!(echoed.len(), big.len());
+}
+
+async fn errors_travel_as_text(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let err = client
+        .call::<_, Empty>("Test.Fail", "not found")
+        .await
+        .unwrap_err();
+    assert_eq!(err.server_message(), Some("not found"));
+    let err = client
+        .call::<_, i64>("Test.Add", &[i64::MAX, 1])
+        .await
+        .unwrap_err();
+    assert_eq!(err.server_message(), Some("overflow"));
+    let err = client
+        .call::<_, Empty>("Test.Panic", "boom")
+        .await
+        .unwrap_err();
+    assert_eq!(err.server_message(), Some("rpc: service method panicked"));
+    // The connection goes on.
+    let ok: String = client.call("Test.Echo", "still here").await.unwrap();
+    assert_eq!(ok, "still here");
+}
+
+async fn unknown_names_get_go_errors(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let cases = [
+        ("Nope.Echo", "rpc: can't find service Nope.Echo"),
+        ("Test.Nope", "rpc: can't find method Test.Nope"),
+        (
+            "TestEcho",
+            "rpc: service/method request ill-formed: TestEcho",
+        ),
+    ];
+    for (method, text) in cases {
+        let err = client.call::<_, String>(method, "x").await.unwrap_err();
+        assert_eq!(err.server_message(), Some(text), "{method}");
+    }
+    let ok: String = client.call("Test.Echo", "after").await.unwrap();
+    assert_eq!(ok, "after");
+}
+
+async fn bad_body_gets_error_response(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    // Test.Add wants [i64; 2]; an empty struct cannot decode into it in any codec.
+    let err = client
+        .call::<_, i64>("Test.Add", &Empty {})
+        .await
+        .unwrap_err();
+    assert!(err.server_message().is_some(), "{err:?}");
+    let sum: i64 = client.call("Test.Add", &[1, 2]).await.unwrap();
+    assert_eq!(sum, 3);
+}
+
+async fn thousand_calls_from_fifty_tasks(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let tasks = (0..50i64).map(|task| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for i in 0..20i64 {
+                let sum: i64 = client.call("Test.Add", &[task * 1000, i]).await.unwrap();
+                assert_eq!(sum, task * 1000 + i);
+            }
+        })
+    });
+    for result in bounded("1000 calls", join_all(tasks)).await {
+        result.unwrap();
+    }
+    assert_eq!(client.pending(), 0);
+}
+
+async fn replies_out_of_order(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let calls: Vec<_> = (0..10u64)
+        .map(|id| client.go::<_, u64>("Test.Block", id))
+        .collect();
+    for _ in 0..10 {
+        bounded("block entered", probe.entered()).await;
+    }
+    // A blocked call never delays the others on its connection.
+    let ok: String = client.call("Test.Echo", "meanwhile").await.unwrap();
+    assert_eq!(ok, "meanwhile");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for call in calls {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let done = call.await;
+            tx.send((done.args, done.reply.unwrap())).unwrap();
+        });
+    }
+    for id in (0..10u64).rev() {
+        assert!(svc.gates.release(id));
+        let (args, reply) = bounded("reply", rx.recv()).await.unwrap();
+        assert_eq!(
+            (args, reply),
+            (id, id),
+            "replies come back in release order"
+        );
+    }
+}
+
+async fn drop_with_hundred_pending(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let calls: Vec<_> = (0..100u64)
+        .map(|id| client.go::<_, u64>("Test.Block", id))
+        .collect();
+    for _ in 0..100 {
+        bounded("block entered", probe.entered()).await;
+    }
+    // The server goes away with no grace: every pending call fails at once.
+    bounded("shutdown", h.shutdown(Duration::ZERO)).await;
+    for done in bounded("pending calls", join_all(calls)).await {
+        let err = done.reply.unwrap_err();
+        assert!(err.is_shutdown(), "{err:?}");
+    }
+    bounded("client notices", client.closed()).await;
+    // Later calls fail fast.
+    let err = client
+        .call::<_, String>("Test.Echo", "late")
+        .await
+        .unwrap_err();
+    assert!(err.is_shutdown(), "{err:?}");
+    assert!(client.is_closed());
+}
+
+async fn client_close_fails_pending(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let call = client.go::<_, u64>("Test.Block", 1u64);
+    bounded("entered", probe.entered()).await;
+    client.close();
+    let err = bounded("pending call", call).await.reply.unwrap_err();
+    assert!(err.is_shutdown(), "{err:?}");
+    // The server cancels the handler of a closed connection.
+    assert_eq!(bounded("handler dropped", probe.dropped()).await, 1);
+}
+
+async fn timeout_and_late_reply(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let quick = client.with_timeout(Duration::from_millis(50));
+    let err = quick.call::<_, u64>("Test.Block", &7u64).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(client.pending(), 0, "a timed-out call frees its slot");
+    assert_eq!(bounded("entered", probe.entered()).await, 7);
+    if codec.carries_cancel() {
+        // The deadline (or the cancel message) reached the handler.
+        assert_eq!(bounded("handler cancelled", probe.dropped()).await, 7);
+    } else {
+        // Go's codecs cannot cancel: the reply comes late and is discarded.
+        assert!(svc.gates.release(7));
+    }
+    let ok: String = client.call("Test.Echo", "after timeout").await.unwrap();
+    assert_eq!(ok, "after timeout");
+}
+
+async fn dropped_handle_cancels(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let call = client.go::<_, Empty>("Test.Hang", 3u64);
+    assert_eq!(bounded("entered", probe.entered()).await, 3);
+    assert_eq!(client.pending(), 1);
+    drop(call);
+    assert_eq!(client.pending(), 0, "a dropped handle frees its slot");
+    if codec.carries_cancel() {
+        assert_eq!(bounded("handler cancelled", probe.dropped()).await, 3);
+    }
+    // Unaffected: a parked call, then more traffic.
+    let parked = client.go::<_, u64>("Test.Block", 4u64);
+    bounded("entered", probe.entered()).await;
+    assert!(svc.gates.release(4));
+    assert_eq!(bounded("parked", parked).await.reply.unwrap(), 4);
+    if !codec.carries_cancel() {
+        assert_eq!(
+            probe.try_dropped(),
+            None,
+            "Go codecs cannot cancel a handler"
+        );
+    }
+}
+
+async fn done_channel(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let (tx, mut rx) = mpsc::channel::<Completed<u64, u64>>(2);
+    client.go_with("Test.Block", 1u64, &tx).unwrap();
+    client.go_with("Test.Block", 2u64, &tx).unwrap();
+    // Both slots are reserved by calls in flight: a third call is refused, not queued or lost.
+    let err = client.go_with("Test.Block", 3u64, &tx).unwrap_err();
+    assert!(matches!(err, Error::DoneChannelFull), "{err:?}");
+    for _ in 0..2 {
+        bounded("entered", probe.entered()).await;
+    }
+    for id in [2, 1] {
+        assert!(svc.gates.release(id));
+        let done = bounded("done", rx.recv()).await.unwrap();
+        assert_eq!(done.service_method, "Test.Block");
+        assert_eq!(done.args, id);
+        assert_eq!(done.reply.unwrap(), id);
+    }
+    // Slots are free again.
+    client.go_with("Test.Block", 5u64, &tx).unwrap();
+    bounded("entered", probe.entered()).await;
+    assert!(svc.gates.release(5));
+    assert_eq!(bounded("done", rx.recv()).await.unwrap().reply.unwrap(), 5);
+    drop(rx);
+    let err = client.go_with("Test.Block", 6u64, &tx).unwrap_err();
+    assert!(matches!(err, Error::DoneChannelClosed), "{err:?}");
+}
+
+async fn per_connection_services(codec: CodecKind, transport: TransportKind) {
+    let (factory, mut closed) = Tracked::factory();
+    let server = Server::builder()
+        .register_per_connection("Tracked", factory)
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    let a = h.client().await;
+    let b = h.client().await;
+    let (id_a, peer_a, n1): (u64, String, usize) =
+        a.call("Tracked.Whoami", &Empty {}).await.unwrap();
+    let (_, _, n2): (u64, String, usize) = a.call("Tracked.Whoami", &Empty {}).await.unwrap();
+    let (id_b, _, n3): (u64, String, usize) = b.call("Tracked.Whoami", &Empty {}).await.unwrap();
+    assert_ne!(id_a, id_b);
+    assert_eq!((n1, n2, n3), (1, 2, 1), "state is per connection");
+    assert!(!peer_a.is_empty());
+    if transport == TransportKind::Tcp {
+        assert!(peer_a.starts_with("127.0.0.1:"), "{peer_a}");
+    }
+    drop(a);
+    assert_eq!(
+        bounded("connection state dropped", closed.recv()).await,
+        Some(id_a)
+    );
+    let (_, _, n4): (u64, String, usize) = b.call("Tracked.Whoami", &Empty {}).await.unwrap();
+    assert_eq!(n4, 2);
+}
+
+async fn graceful_shutdown(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let call = client.go::<_, u64>("Test.Block", 9u64);
+    bounded("entered", probe.entered()).await;
+    let addr = h.addr.clone();
+    let shutdown = tokio::spawn(h.shutdown(BOUND));
+    // The in-flight call finishes within the grace period and its reply is delivered.
+    assert!(svc.gates.release(9));
+    assert_eq!(bounded("in-flight reply", call).await.reply.unwrap(), 9);
+    bounded("shutdown", shutdown).await.unwrap();
+    bounded("client notices", client.closed()).await;
+    // Nothing accepts any more: the listener is gone.
+    let redial = netrpc::transport::dial(&addr.parse().unwrap()).await;
+    assert!(redial.is_err(), "dial after shutdown succeeded");
+}
+
+async fn oversized_frames(codec: CodecKind, transport: TransportKind) {
+    let (svc, _probe) = TestService::new();
+    let small = Limits {
+        max_message: 4096,
+        ..Limits::DEFAULT
+    };
+    let server = Server::builder()
+        .register_name("Test", svc)
+        .limits(small)
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    let victim = h.client().await;
+    let bystander = h.client().await;
+    // Exactly at the limit passes on the way in: find the largest echo that fits.
+    let err = victim
+        .call::<_, String>("Test.Echo", &"y".repeat(8192))
+        .await
+        .unwrap_err();
+    assert!(err.is_shutdown(), "{err:?}");
+    let ok: String = bystander.call("Test.Echo", "unaffected").await.unwrap();
+    assert_eq!(ok, "unaffected");
+
+    // A reply over the client's limit closes the client's connection with a clear cause.
+    let tiny = h
+        .client_with(Client::builder().limits(Limits {
+            max_message: 200,
+            ..Limits::DEFAULT
+        }))
+        .await;
+    let err = tiny
+        .call::<_, String>("Test.Big", &1000u64)
+        .await
+        .unwrap_err();
+    assert!(err.is_shutdown(), "{err:?}");
+    assert!(
+        err.to_string().contains("exceeds the limit of 200 bytes"),
+        "{err}"
+    );
+
+    // Limits apply to what a side sends too: a request over the client's own limit fails alone,
+    // before anything is sent, and the connection goes on.
+    let small_sender = h.client_with(Client::builder().limits(small)).await;
+    let err = small_sender
+        .call::<_, String>("Test.Echo", &"w".repeat(8192))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Encode(_)), "{err:?}");
+    let ok: String = small_sender.call("Test.Echo", "next").await.unwrap();
+    assert_eq!(ok, "next");
+}
+
+async fn garbage_closes_only_its_connection(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let bystander = h.client().await;
+    let garbage: &[&[u8]] = &[
+        b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"]]]]not a message at all[[[[",
+        b"NETRPC\x01\x01\xff\xff\xff\xff",
+    ];
+    for bytes in garbage {
+        let mut raw = h.raw().await;
+        raw.stream.write_all(bytes).await.unwrap();
+        let mut sink = Vec::new();
+        // The server closes the connection (EOF or reset), it does not hang or answer.
+        let _ = bounded("server closes", raw.stream.read_to_end(&mut sink)).await;
+        assert!(sink.is_empty(), "no response to garbage: {sink:?}");
+    }
+    let ok: String = bystander.call("Test.Echo", "fine").await.unwrap();
+    assert_eq!(ok, "fine");
+}
+
+async fn peer_closing_mid_frame(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let bystander = h.client().await;
+    let request = raw_request(codec, "Test.Echo", 1, "cut short");
+    let mut raw = h.raw().await;
+    raw.stream
+        .write_all(&request[..request.len() - 3])
+        .await
+        .unwrap();
+    raw.stream.shutdown().await.unwrap();
+    let mut sink = Vec::new();
+    let _ = bounded("server closes", raw.stream.read_to_end(&mut sink)).await;
+    assert!(sink.is_empty());
+    let ok: String = bystander.call("Test.Echo", "fine").await.unwrap();
+    assert_eq!(ok, "fine");
+}
+
+async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let mut bytes = raw_request(codec, "Test.Echo", 1, "slow");
+    // Two requests back to back, the second without a preface.
+    let first_len = bytes.len();
+    let second = raw_request(codec, "Test.Echo", 2, "drip");
+    let preface = if codec == CodecKind::Postcard { 8 } else { 0 };
+    bytes.extend_from_slice(&second[preface..]);
+    let mut raw = h.raw().await;
+    for byte in &bytes {
+        raw.stream
+            .write_all(std::slice::from_ref(byte))
+            .await
+            .unwrap();
+        raw.stream.flush().await.unwrap();
+    }
+    assert!(bytes.len() > first_len);
+    let mut replies = Vec::new();
+    let mut pending = bytes::BytesMut::new();
+    let mut decoder = codec.codec().client(&Limits::DEFAULT).decoder;
+    while replies.len() < 2 {
+        match decoder.decode(&mut pending).unwrap() {
+            Some(message) => {
+                assert_eq!(message.header.error, None);
+                replies.push(message.body.decode::<String>().unwrap());
+            }
+            None => {
+                let n = bounded("response bytes", raw.stream.read_buf(&mut pending))
+                    .await
+                    .unwrap();
+                assert!(n > 0, "server closed early");
+            }
+        }
+    }
+    replies.sort();
+    assert_eq!(replies, ["drip", "slow"]);
+}
+
+macro_rules! matrix {
+    (scenarios: $scenarios:tt, pairs: [$($pair:ident => ($codec:ident, $transport:ident)),* $(,)?]) => {
+        $( matrix!(@pair $pair, $codec, $transport, $scenarios); )*
+    };
+    (@pair $pair:ident, $codec:ident, $transport:ident, [$($scenario:ident),* $(,)?]) => {
+        mod $pair {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::CodecKind::$codec, super::TransportKind::$transport).await;
+                }
+            )*
+        }
+    };
+}
+
+matrix! {
+    scenarios: [
+        call_and_go,
+        errors_travel_as_text,
+        unknown_names_get_go_errors,
+        bad_body_gets_error_response,
+        thousand_calls_from_fifty_tasks,
+        replies_out_of_order,
+        drop_with_hundred_pending,
+        client_close_fails_pending,
+        timeout_and_late_reply,
+        dropped_handle_cancels,
+        done_channel,
+        per_connection_services,
+        graceful_shutdown,
+        oversized_frames,
+        garbage_closes_only_its_connection,
+        peer_closing_mid_frame,
+        one_byte_at_a_time,
+    ],
+    pairs: [
+        json_tcp => (Json, Tcp),
+        json_unix => (Json, Unix),
+        json_mem => (Json, Mem),
+        postcard_tcp => (Postcard, Tcp),
+        postcard_unix => (Postcard, Unix),
+        postcard_mem => (Postcard, Mem),
+    ]
+}
