@@ -39,5 +39,5 @@ pub mod postcard;
 #[cfg(feature = "postcard")]
 pub use self::postcard::Postcard;
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "json", feature = "postcard")))]
 mod test_util;

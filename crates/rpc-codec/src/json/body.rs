@@ -3,7 +3,7 @@
 use std::fmt;
 
 use rpc_proto::{BodyFormat, BodySource, CodecError};
-use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::scan::is_whitespace;
@@ -118,10 +118,6 @@ impl<'de> Visitor<'de> for FirstElement {
         let first = seq.next_element::<&'de RawValue>()?;
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(first)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
     }
 }
 

@@ -8,7 +8,7 @@ use rpc_proto::{
     Body, BodyFormat, ClientInbound, CodecError, Limits, RequestEncoder, RequestHeader,
     ResponseHeader,
 };
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use tokio_util::codec::Decoder;
 
@@ -111,10 +111,6 @@ impl<'de> Visitor<'de> for ResponseVisitor {
             }
         }
         Ok(response)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(E::custom("a response must be an object"))
     }
 }
 

@@ -9,7 +9,7 @@ use rpc_proto::{
     Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
     ServerInbound,
 };
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use tokio_util::codec::Decoder;
 
@@ -103,10 +103,6 @@ impl<'de> Visitor<'de> for RequestVisitor {
             }
         }
         Ok(request)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(E::custom("a request must be an object"))
     }
 }
 

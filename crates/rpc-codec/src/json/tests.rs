@@ -171,8 +171,8 @@ fn cancel_and_timeout_are_not_sent() {
     assert_eq!(&buf[..], b"{\"method\":\"S.M\",\"params\":[1],\"id\":1}\n");
 }
 
-/// Feeds requests to a server side, answers each with `reply(seq, body)`, and returns the
-/// response stream: the same requests Go's server was given, with its output for comparison.
+/// Go's `jsonrpc.ServeCodec`, given these requests and a service with `Echo` (appends "<&>"),
+/// `Fail` and `Zero` (returns its argument), wrote exactly these responses; so does netrpc.
 #[test]
 fn server_responses_are_gos() {
     let input = br#"{"method":"S.Echo","params":["hi"],"id":1}

@@ -28,7 +28,7 @@ mod store;
 use std::time::Duration;
 
 use netrpc::{Empty, service};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub use store::KvStore;
 
@@ -64,15 +64,7 @@ pub struct WatchFromReply {
     /// Every matching change up to this revision is in `changes`; resume from it.
     pub revision: u64,
     /// The changes, oldest first.
-    #[serde(deserialize_with = "null_as_empty")]
     pub changes: Vec<Change>,
-}
-
-/// Go encodes a nil slice as `null`.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    de: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(de)?.unwrap_or_default())
 }
 
 /// The RPC face of a [`KvStore`], served as `KVStoreService`. Clones share the store.
