@@ -10,10 +10,11 @@ use super::scan::is_whitespace;
 
 /// A request's `params` (server side).
 ///
-/// Go's server unmarshals params into `[1]interface{}{&arg}`, so: no params or `null` gives the
-/// zero value; an array gives its first element, where a missing or `null` first element gives
-/// the zero value and further elements are ignored; anything else is Go's error
-/// `json: cannot unmarshal object into Go value of type [1]interface {}`.
+/// Go's server unmarshals params into `[1]interface{}{&arg}`, so: no params or `null` is Go's
+/// error `jsonrpc: request body missing params`; an array gives its first element, where a
+/// missing or `null` first element gives the zero value and further elements are ignored;
+/// anything else is Go's error `json: cannot unmarshal object into Go value of type
+/// [1]interface {}`.
 #[derive(Debug, Default)]
 pub(crate) struct ParamsFormat;
 
@@ -29,7 +30,9 @@ impl BodyFormat for ParamsFormat {
     ) -> Result<(), CodecError> {
         let bytes = trim(bytes);
         if bytes.is_empty() || bytes == b"null" {
-            return zero(visit);
+            return Err(CodecError::Body(
+                "jsonrpc: request body missing params".into(),
+            ));
         }
         let kind = match bytes.first() {
             Some(b'{') => Some("object"),
@@ -151,8 +154,16 @@ mod tests {
     }
 
     #[test]
-    fn absent_params_are_zero() {
-        for text in ["", "null", "[]", "[null]", "[null, 5]", " [ ] "] {
+    fn missing_params_fail_as_in_go() {
+        for text in ["", "null", " null "] {
+            let err = params(text).decode::<i64>().unwrap_err();
+            assert_eq!(err.to_string(), "jsonrpc: request body missing params");
+        }
+    }
+
+    #[test]
+    fn empty_params_are_zero() {
+        for text in ["[]", "[null]", "[null, 5]", " [ ] "] {
             assert_eq!(params(text).decode::<i64>().unwrap(), 0, "{text:?}");
             assert_eq!(params(text).decode::<String>().unwrap(), "", "{text:?}");
         }

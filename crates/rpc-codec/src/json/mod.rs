@@ -35,10 +35,10 @@
 //!   `&` in strings escaped) as Go re-encodes a `json.RawMessage`. A request without `id` (or
 //!   with `"id":null`) is answered with `"id":null`.
 //! - **Request `params`**: an array whose first element is the argument; further elements are
-//!   ignored. Missing params, `null`, `[]` and `[null]` give the argument type's zero value
-//!   ([`rpc_proto::zero`]); an object, string, number or bool fails that call (not the
-//!   connection) with Go's text `json: cannot unmarshal object into Go value of type
-//!   [1]interface {}`.
+//!   ignored. `[]` and `[null]` give the argument type's zero value ([`rpc_proto::zero`]);
+//!   missing params or `null` fail that call (not the connection) with Go's text
+//!   `jsonrpc: request body missing params`; an object, string, number or bool fails it with
+//!   Go's text `json: cannot unmarshal object into Go value of type [1]interface {}`.
 //! - **Response `id`**: an unsigned 64-bit integer, the request's `id`; anything else (including
 //!   `null` or no `id`) ends the connection.
 //! - **Response `error`**: missing or `null` means success; a string is the call's error (an
@@ -52,11 +52,9 @@
 //! - [`RequestHeader::timeout`](rpc_proto::RequestHeader) is not sent and cancellations are not
 //!   written: the format has no place for them.
 //!
-//! Where netrpc is more lenient than Go: Go's server answers a request without `params` (or with
-//! `"params":null`) with `jsonrpc: request body missing params`, and Go's client drops the
-//! connection on a response whose `result` and `error` are both `null` or whose `error` is not a
-//! string. netrpc decodes the zero value in the first two cases and fails only that call in the
-//! last. Where it is stricter: every top-level value must be an object (Go's server reads a bare
+//! Where netrpc is more lenient than Go: Go's client drops the connection on a response whose
+//! `result` and `error` are both `null` or whose `error` is not a string. netrpc decodes the
+//! zero value in the first case and fails only that call in the second. Where it is stricter: every top-level value must be an object (Go's server reads a bare
 //! `null` as an empty request), and strings must be valid UTF-8 (Go substitutes U+FFFD).
 //!
 //! # Limits

@@ -356,9 +356,14 @@ fn absent_params_decode_as_zero() {
         x: i32,
         label: String,
     }
+    for params in ["", ",\"params\":null"] {
+        let (mut dec, _) = Json.server_parts(&Limits::default());
+        let text = format!("{{\"method\":\"S.M\",\"id\":1{params}}}");
+        let (_, body) = one_request(&mut dec, text.as_bytes()).unwrap();
+        let err = body.decode::<Point>().unwrap_err();
+        assert_eq!(err.to_string(), "jsonrpc: request body missing params");
+    }
     for params in [
-        "",
-        ",\"params\":null",
         ",\"params\":[]",
         ",\"params\":[null]",
         ",\"params\":[null,{\"x\":1}]",
