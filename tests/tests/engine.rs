@@ -436,6 +436,75 @@ async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
     assert_eq!(replies, ["drip", "slow"]);
 }
 
+async fn stray_response_ids_are_discarded(codec: CodecKind, transport: TransportKind) {
+    use netrpc::proto::{ResponseHeader, ServerInbound};
+    // A hand-driven server that answers with unknown and duplicate sequence numbers.
+    let addr = transport.listen_addr().parse().unwrap();
+    let mut listener = netrpc::transport::listen(&addr).await.unwrap();
+    let addr = listener.local_addr().to_string();
+    let client = Client::dial(&addr, codec.codec()).await.unwrap();
+    let mut conn = listener.accept().await.unwrap();
+    let mut pair = codec.codec().server(&Limits::DEFAULT);
+
+    let first = client.go::<_, String>("Test.Echo", "one".to_string());
+    let mut buf = bytes::BytesMut::new();
+    let seq = loop {
+        if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(&mut buf).unwrap()
+        {
+            break header.seq;
+        }
+        assert!(
+            bounded("request", conn.stream.read_buf(&mut buf))
+                .await
+                .unwrap()
+                > 0
+        );
+    };
+    let mut out = bytes::BytesMut::new();
+    let reply = |text: &str,
+                 seq: u64,
+                 out: &mut bytes::BytesMut,
+                 enc: &mut Box<dyn netrpc::proto::ResponseEncoder>| {
+        enc.encode_response(&ResponseHeader::ok(seq), Some(&text.to_string()), out)
+            .unwrap();
+    };
+    if codec == CodecKind::Json {
+        // jsonrpc's server echoes request ids it has seen; write a stray id by hand.
+        out.extend_from_slice(b"{\"id\":4242,\"result\":\"stray\",\"error\":null}\n");
+    } else {
+        reply("stray", seq + 4242, &mut out, &mut pair.encoder);
+    }
+    reply("right", seq, &mut out, &mut pair.encoder);
+    if codec == CodecKind::Json {
+        let dup = format!("{{\"id\":{seq},\"result\":\"duplicate\",\"error\":null}}\n");
+        out.extend_from_slice(dup.as_bytes());
+    } else {
+        reply("duplicate", seq, &mut out, &mut pair.encoder);
+    }
+    conn.stream.write_all(&out).await.unwrap();
+    assert_eq!(bounded("first", first).await.reply.unwrap(), "right");
+
+    // The connection goes on: the next call gets its own reply, not a leftover.
+    let second = client.go::<_, String>("Test.Echo", "two".to_string());
+    let seq = loop {
+        if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(&mut buf).unwrap()
+        {
+            break header.seq;
+        }
+        assert!(
+            bounded("request", conn.stream.read_buf(&mut buf))
+                .await
+                .unwrap()
+                > 0
+        );
+    };
+    let mut out = bytes::BytesMut::new();
+    reply("second", seq, &mut out, &mut pair.encoder);
+    conn.stream.write_all(&out).await.unwrap();
+    assert_eq!(bounded("second", second).await.reply.unwrap(), "second");
+    assert_eq!(client.pending(), 0);
+}
+
 macro_rules! matrix {
     (scenarios: $scenarios:tt, pairs: [$($pair:ident => ($codec:ident, $transport:ident)),* $(,)?]) => {
         $( matrix!(@pair $pair, $codec, $transport, $scenarios); )*
@@ -471,6 +540,7 @@ matrix! {
         garbage_closes_only_its_connection,
         peer_closing_mid_frame,
         one_byte_at_a_time,
+        stray_response_ids_are_discarded,
     ],
     pairs: [
         json_tcp => (Json, Tcp),
