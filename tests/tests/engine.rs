@@ -50,6 +50,19 @@ async fn call_and_go(codec: CodecKind, transport: TransportKind) {
     let big = "x".repeat(1024 * 1024);
     let echoed: String = client.call("Test.Echo", &big).await.unwrap();
     assert_eq!(echoed.len(), big.len());
+
+    // The server counts calls per method, for its status page.
+    let status = h.server.status();
+    let test = status.iter().find(|s| s.name == "Test").unwrap();
+    let calls = |name: &str| {
+        test.methods
+            .iter()
+            .find(|m| m.method.name == name)
+            .unwrap()
+            .calls
+    };
+    assert_eq!((calls("Echo"), calls("Add"), calls("Block")), (2, 2, 0));
+    assert!(h.server.status_page().contains("Service Test"));
 }
 
 async fn errors_travel_as_text(codec: CodecKind, transport: TransportKind) {

@@ -48,8 +48,11 @@ mod server;
 
 pub use client::{Call, Client, ClientBuilder, Completed};
 pub use error::{Error, ServiceError};
-pub use server::service::{self, Empty, HandlerFuture, Reply, Service};
-pub use server::{ConnContext, DEFAULT_MAX_IN_FLIGHT, Extensions, Server, ServerBuilder};
+pub use server::service::{self, Empty, HandlerFuture, Method, Reply, Service};
+pub use server::{
+    ConnContext, DEFAULT_MAX_IN_FLIGHT, Extensions, MethodStatus, Server, ServerBuilder,
+    ServiceStatus,
+};
 
 /// The codecs (`rpc-codec`).
 pub use rpc_codec as codec;

@@ -135,15 +135,16 @@ impl Calls {
             );
             return respond(writer, seq, Err(ServiceError::new(msg)));
         };
-        let Some(svc) = services.get(service) else {
+        let Some(registered) = services.get(service) else {
             let msg = format!("rpc: can't find service {}", header.service_method);
             return respond(writer, seq, Err(ServiceError::new(msg)));
         };
         let span = tracing::debug_span!("rpc", service, method, seq, peer = %ctx.remote_addr());
-        let Some(handler) = svc.clone().call(method, body) else {
+        let Some(handler) = registered.service.clone().call(method, body) else {
             let msg = format!("rpc: can't find method {}", header.service_method);
             return respond(writer, seq, Err(ServiceError::new(msg)));
         };
+        registered.stats.count(method);
         let writer = writer.clone();
         let timeout = header.timeout;
         let task = self.tasks.spawn(

@@ -23,10 +23,12 @@
 mod conn;
 mod context;
 pub mod service;
+mod status;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+
 use std::time::{Duration, Instant};
 
 use rpc_proto::{Codec, Limits};
@@ -36,11 +38,28 @@ use tokio_util::task::TaskTracker;
 
 pub use context::{ConnContext, Extensions};
 use service::Service;
+use status::Stats;
+pub use status::{MethodStatus, ServiceStatus};
+
+/// A service as a connection sees it, with the server-wide call counts of its methods.
+#[derive(Clone)]
+struct Registered {
+    service: Arc<dyn Service>,
+    stats: Arc<Stats>,
+}
 
 /// The services one connection sees, by name.
-type Services = HashMap<String, Arc<dyn Service>>;
+type Services = HashMap<String, Registered>;
 
 type Factory = Arc<dyn Fn(&ConnContext) -> Arc<dyn Service> + Send + Sync>;
+
+/// A service built for each connection; its call counts are shared by all connections and exist
+/// once the first connection built it.
+struct PerConnection {
+    name: String,
+    factory: Factory,
+    stats: OnceLock<Arc<Stats>>,
+}
 
 /// Serves registered services over any number of listeners and connections. Cheap to clone.
 #[derive(Clone)]
@@ -52,7 +71,7 @@ pub(crate) struct Inner {
     /// Services shared by every connection.
     shared: Arc<Services>,
     /// Services built for each connection.
-    per_connection: Vec<(String, Factory)>,
+    per_connection: Vec<PerConnection>,
     limits: Limits,
     max_in_flight: usize,
     shutdown: CancellationToken,
@@ -71,8 +90,13 @@ impl Inner {
             return self.shared.clone();
         }
         let mut services = Services::clone(&self.shared);
-        for (name, factory) in &self.per_connection {
-            services.insert(name.clone(), factory(ctx));
+        for entry in &self.per_connection {
+            let service = (entry.factory)(ctx);
+            let stats = entry
+                .stats
+                .get_or_init(|| Arc::new(Stats::new(service.methods())))
+                .clone();
+            services.insert(entry.name.clone(), Registered { service, stats });
         }
         Arc::new(services)
     }
@@ -85,7 +109,7 @@ impl Inner {
 /// Registers services and sets limits for a [`Server`].
 pub struct ServerBuilder {
     shared: Services,
-    per_connection: Vec<(String, Factory)>,
+    per_connection: Vec<PerConnection>,
     limits: Limits,
     max_in_flight: usize,
 }
@@ -104,8 +128,10 @@ impl ServerBuilder {
     /// under the same name replaces the earlier one.
     pub fn register_name(mut self, name: impl Into<String>, service: impl Service) -> Self {
         let name = name.into();
-        self.per_connection.retain(|(n, _)| *n != name);
-        self.shared.insert(name, Arc::new(service));
+        self.per_connection.retain(|entry| entry.name != name);
+        let stats = Arc::new(Stats::new(service.methods()));
+        let service = Arc::new(service);
+        self.shared.insert(name, Registered { service, stats });
         self
     }
 
@@ -118,11 +144,12 @@ impl ServerBuilder {
     {
         let name = name.into();
         self.shared.remove(&name);
-        self.per_connection.retain(|(n, _)| *n != name);
-        self.per_connection.push((
+        self.per_connection.retain(|entry| entry.name != name);
+        self.per_connection.push(PerConnection {
             name,
-            Arc::new(move |ctx| Arc::new(factory(ctx)) as Arc<dyn Service>),
-        ));
+            factory: Arc::new(move |ctx| Arc::new(factory(ctx)) as Arc<dyn Service>),
+            stats: OnceLock::new(),
+        });
         self
     }
 
@@ -168,19 +195,34 @@ impl Server {
         }
     }
 
-    /// The registered services' names and methods, sorted by name.
-    pub fn services(&self) -> Vec<(String, Vec<&'static str>)> {
-        let mut out: Vec<_> = self
+    /// The registered services with their methods and call counts, sorted by name (methods
+    /// too), as Go's `/debug/rpc` page lists them. A per-connection service's methods are known
+    /// once a connection has built it.
+    pub fn status(&self) -> Vec<ServiceStatus> {
+        let shared = self
             .inner
             .shared
             .iter()
-            .map(|(name, svc)| (name.clone(), svc.methods().to_vec()))
-            .collect();
-        for (name, _) in &self.inner.per_connection {
-            out.push((name.clone(), Vec::new()));
-        }
-        out.sort();
+            .map(|(name, registered)| registered.stats.status(name));
+        let per_connection =
+            self.inner
+                .per_connection
+                .iter()
+                .map(|entry| match entry.stats.get() {
+                    Some(stats) => stats.status(&entry.name),
+                    None => ServiceStatus {
+                        name: entry.name.clone(),
+                        methods: Vec::new(),
+                    },
+                });
+        let mut out: Vec<ServiceStatus> = shared.chain(per_connection).collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         out
+    }
+
+    /// The `/debug/rpc` page: [`status`](Self::status) as HTML in the layout of Go's.
+    pub fn status_page(&self) -> String {
+        status::render(&self.status())
     }
 
     /// Accepts connections from `listener` and serves each with `codec` until
@@ -252,7 +294,7 @@ impl Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("services", &self.services())
+            .field("services", &self.status())
             .field("limits", &self.inner.limits)
             .finish_non_exhaustive()
     }

@@ -26,8 +26,8 @@ pub trait Service: Send + Sync + 'static {
     /// The default name to register under (the type's name, as in Go).
     fn name(&self) -> &'static str;
 
-    /// The method names, as callers spell them.
-    fn methods(&self) -> &'static [&'static str];
+    /// The methods, as callers spell them, with their argument and result types.
+    fn methods(&self) -> &'static [Method];
 
     /// Starts `method` with its still-encoded argument, or returns `None` when there is no such
     /// method. The argument is decoded inside the returned future; a decoding failure is the
@@ -42,6 +42,17 @@ impl fmt::Debug for dyn Service {
             .field("methods", &self.methods())
             .finish()
     }
+}
+
+/// One method of a [`Service`], for listings such as the `/debug/rpc` page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Method {
+    /// The name callers use after the dot.
+    pub name: &'static str,
+    /// The argument type, as written in the source.
+    pub arg: &'static str,
+    /// The result type, as written in the source.
+    pub reply: &'static str,
 }
 
 /// Go's `struct{}`: an empty argument or reply (`{}` in JSON, nothing in postcard).
@@ -108,7 +119,9 @@ where
 ///
 /// use netrpc::Service;
 /// assert_eq!(HelloService.name(), "HelloService");
-/// assert_eq!(HelloService.methods(), &["Hello", "Fail"]);
+/// let names: Vec<_> = HelloService.methods().iter().map(|m| m.name).collect();
+/// assert_eq!(names, ["Hello", "Fail"]);
+/// assert_eq!(HelloService.methods()[0].arg, "String");
 /// assert_eq!(KvStore.name(), "KVStoreService");
 /// ```
 #[macro_export]
@@ -149,8 +162,12 @@ macro_rules! service {
                 $name
             }
 
-            fn methods(&self) -> &'static [&'static str] {
-                &[$($method),*]
+            fn methods(&self) -> &'static [$crate::service::Method] {
+                &[$($crate::service::Method {
+                    name: $method,
+                    arg: ::std::stringify!($arg_ty),
+                    reply: ::std::stringify!($ret),
+                }),*]
             }
 
             fn call(
