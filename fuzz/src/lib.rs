@@ -1,0 +1,21 @@
+//! Fuzz targets for netrpc: bytes in, and the code under test must answer, reject or close —
+//! never panic, hang or allocate without bound.
+//!
+//! Each [`Target`] takes arbitrary bytes. Decoder targets feed them to one codec's decoder (in
+//! chunks whose size the first byte picks, so message boundaries fall everywhere) and decode every
+//! body they yield into several types; engine targets feed them to a real [`netrpc::Server`]
+//! connection and wait until it closes.
+//!
+//! Two drivers run them: the `netrpc-fuzz` binary (stable Rust, a mutation fuzzer over the
+//! seeds in [`seeds`] and `fuzz/corpus/<target>/`, for as long as you like) and this crate's test
+//! (a fixed number of deterministic mutations per target, run by CI). Inputs that once crashed a
+//! target live in `fuzz/regressions/<target>/` and are replayed by the test.
+#![deny(missing_docs)]
+
+mod mutate;
+mod seeds;
+mod targets;
+
+pub use mutate::Mutator;
+pub use seeds::seeds;
+pub use targets::Target;

@@ -1,0 +1,63 @@
+//! Valid inputs to start mutating from, made with the codecs themselves.
+
+use bytes::BytesMut;
+use netrpc::Empty;
+use netrpc::proto::{Limits, RequestHeader, ResponseHeader};
+
+use crate::Target;
+
+/// Seeds for `target`: well-formed streams of several messages (with a chunk-size byte first).
+pub fn seeds(target: Target) -> Vec<Vec<u8>> {
+    let codec = target.codec();
+    let mut out = Vec::new();
+    for chunk in [0u8, 7, 63] {
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&[chunk]);
+        match target {
+            Target::JsonClient | Target::PostcardClient => {
+                // Responses as a server writes them, to requests a client sent.
+                let mut client = codec.client(&Limits::DEFAULT);
+                let mut server = codec.server(&Limits::DEFAULT);
+                let mut requests = BytesMut::new();
+                for seq in 0..3u64 {
+                    let header = RequestHeader::new("Fuzz.Echo", seq);
+                    let _ = client.encoder.encode_request(&header, &"x", &mut requests);
+                }
+                while let Ok(Some(_)) = server.decoder.decode(&mut requests) {}
+                let _ = server.encoder.encode_response(
+                    &ResponseHeader::ok(1),
+                    Some(&"hello"),
+                    &mut buf,
+                );
+                let _ = server.encoder.encode_response(
+                    &ResponseHeader::error(2, "not found"),
+                    None,
+                    &mut buf,
+                );
+                let _ = server.encoder.encode_response(
+                    &ResponseHeader::ok(3),
+                    Some(&[1i64, -2]),
+                    &mut buf,
+                );
+            }
+            _ => {
+                let mut client = codec.client(&Limits::DEFAULT);
+                let requests: [(&str, &dyn netrpc::proto::erased_serde::Serialize); 5] = [
+                    ("FuzzService.Echo", &"hello"),
+                    ("FuzzService.Add", &[1i64, 2]),
+                    ("FuzzService.Fail", &"boom"),
+                    ("FuzzService.Nope", &Empty {}),
+                    ("Nope", &0u8),
+                ];
+                for (seq, (method, arg)) in requests.into_iter().enumerate() {
+                    let mut header = RequestHeader::new(method, seq as u64);
+                    header.timeout = Some(std::time::Duration::from_secs(5));
+                    let _ = client.encoder.encode_request(&header, arg, &mut buf);
+                }
+                let _ = client.encoder.encode_cancel(1, &mut buf);
+            }
+        }
+        out.push(buf.to_vec());
+    }
+    out
+}

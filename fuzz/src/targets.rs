@@ -1,0 +1,289 @@
+//! The fuzz targets.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use netrpc::proto::{Body, Codec, Limits, RequestHeader, ServerInbound};
+use netrpc::transport::{Connection, Peer};
+use netrpc::{Empty, Server, service};
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Something that takes arbitrary bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Go's jsonrpc, server side: requests.
+    JsonServer,
+    /// Go's jsonrpc, client side: responses.
+    JsonClient,
+    /// netrpc's postcard framing, server side.
+    PostcardServer,
+    /// netrpc's postcard framing, client side.
+    PostcardClient,
+    /// A server connection speaking jsonrpc.
+    EngineJson,
+    /// A server connection speaking postcard.
+    EnginePostcard,
+}
+
+impl Target {
+    /// Every target.
+    pub const ALL: [Target; 6] = [
+        Target::JsonServer,
+        Target::JsonClient,
+        Target::PostcardServer,
+        Target::PostcardClient,
+        Target::EngineJson,
+        Target::EnginePostcard,
+    ];
+
+    /// The name used on the command line and for corpus directories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::JsonServer => "json_server",
+            Target::JsonClient => "json_client",
+            Target::PostcardServer => "postcard_server",
+            Target::PostcardClient => "postcard_client",
+            Target::EngineJson => "engine_json",
+            Target::EnginePostcard => "engine_postcard",
+        }
+    }
+
+    /// The target called `name`.
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The codec the target exercises.
+    pub fn codec(self) -> Arc<dyn Codec> {
+        match self {
+            Target::JsonServer | Target::JsonClient | Target::EngineJson => Arc::new(netrpc::Json),
+            Target::PostcardServer | Target::PostcardClient | Target::EnginePostcard => {
+                Arc::new(netrpc::Postcard)
+            }
+        }
+    }
+
+    /// Runs the target on `data` and returns how much it got through: messages decoded, or
+    /// bytes the server answered. Returns normally whatever the bytes are; a panic (or, for
+    /// engine targets, a connection that does not close) is a finding.
+    pub fn run(self, data: &[u8]) -> usize {
+        match self {
+            Target::JsonServer | Target::PostcardServer => decode_requests(&*self.codec(), data),
+            Target::JsonClient | Target::PostcardClient => decode_responses(&*self.codec(), data),
+            Target::EngineJson | Target::EnginePostcard => serve_bytes(self.codec(), data),
+        }
+    }
+}
+
+/// Small limits, so the size checks are reached by short inputs.
+const LIMITS: Limits = Limits {
+    max_message: 4096,
+    max_depth: 32,
+};
+
+/// Splits `data` into the chunk size (its first byte) and the stream.
+fn chunking(data: &[u8]) -> (usize, &[u8]) {
+    match data.split_first() {
+        Some((first, rest)) => (usize::from(*first % 64) + 1, rest),
+        None => (1, data),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct Sample {
+    a: i64,
+    name: String,
+    tags: Vec<String>,
+    maybe: Option<Box<Sample>>,
+    map: HashMap<String, u8>,
+}
+
+/// Decodes a body into several types; every outcome is fine as long as nothing panics.
+fn decode_body(body: &Body) {
+    let _ = body.decode::<String>();
+    let _ = body.decode::<i64>();
+    let _ = body.decode::<u8>();
+    let _ = body.decode::<[String; 2]>();
+    let _ = body.decode::<Vec<u64>>();
+    let _ = body.decode::<HashMap<String, i32>>();
+    let _ = body.decode::<Sample>();
+    let _ = body.decode::<Empty>();
+    let _ = body.decode::<f64>();
+    let _ = body.decode::<serde_json::Value>();
+}
+
+fn decode_requests(codec: &dyn Codec, data: &[u8]) -> usize {
+    let (chunk, stream) = chunking(data);
+    let mut decoder = codec.server(&LIMITS).decoder;
+    let mut buf = BytesMut::new();
+    let mut decoded = 0;
+    for piece in stream.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(ServerInbound::Request { header, body })) => {
+                    let _ = header.split_method();
+                    decode_body(&body);
+                    decoded += 1;
+                }
+                Ok(Some(ServerInbound::Cancel { .. })) => decoded += 1,
+                Ok(None) => break,
+                Err(_) => return decoded,
+            }
+        }
+    }
+    while let Ok(Some(_)) = decoder.decode_eof(&mut buf) {}
+    decoded
+}
+
+fn decode_responses(codec: &dyn Codec, data: &[u8]) -> usize {
+    let (chunk, stream) = chunking(data);
+    let mut decoder = codec.client(&LIMITS).decoder;
+    let mut buf = BytesMut::new();
+    let mut decoded = 0;
+    for piece in stream.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(message)) => {
+                    decode_body(&message.body);
+                    decoded += 1;
+                }
+                Ok(None) => break,
+                Err(_) => return decoded,
+            }
+        }
+    }
+    while let Ok(Some(_)) = decoder.decode_eof(&mut buf) {}
+    decoded
+}
+
+/// The service the engine targets call.
+struct FuzzService;
+
+service! {
+    impl FuzzService {
+        #[rpc("Echo")]
+        async fn echo(&self, text: String) -> Result<String, String> {
+            Ok(text)
+        }
+
+        #[rpc("Add")]
+        async fn add(&self, pair: [i64; 2]) -> Result<i64, String> {
+            pair[0].checked_add(pair[1]).ok_or_else(|| "overflow".to_string())
+        }
+
+        #[rpc("Fail")]
+        async fn fail(&self, message: String) -> Result<Empty, String> {
+            Err(message)
+        }
+    }
+}
+
+/// How long one engine input may take before it counts as a hang.
+const ENGINE_BOUND: Duration = Duration::from_secs(10);
+
+/// How long to wait for the sentinel's reply before closing a stream the input left broken.
+const BROKEN_STREAM_WAIT: Duration = Duration::from_millis(20);
+
+/// The sequence number (jsonrpc id) of the sentinel call.
+const SENTINEL: u64 = 987_654_321;
+
+/// Serves one connection that receives `data` and then end of stream; the connection must close.
+fn serve_bytes(codec: Arc<dyn Codec>, data: &[u8]) -> usize {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => panic!("cannot build a runtime: {err}"),
+    };
+    let server = Server::builder()
+        .register(FuzzService)
+        .limits(LIMITS)
+        .max_in_flight(64)
+        .build();
+    let data = data.to_vec();
+    let codec_for_sentinel = codec.clone();
+    runtime.block_on(async move {
+        let (client, served) = tokio::io::duplex(64 * 1024);
+        let peer = Peer {
+            transport: "mem",
+            addr: "fuzz".into(),
+            socket_addr: None,
+            unix_cred: None,
+        };
+        let connection = Connection {
+            stream: Box::new(served),
+            peer,
+        };
+        let serving = server.serve_connection(connection, codec);
+        let talking = async move {
+            // The input, then a well-formed sentinel call: once its reply is in, everything
+            // the server could parse has been answered. A stream the input left broken gets
+            // no reply; a short wait then ends it.
+            let mut sentinel = BytesMut::new();
+            let header = RequestHeader::new("FuzzService.Echo", SENTINEL);
+            let mut encoder = codec_for_sentinel.client(&LIMITS).encoder;
+            let _ = encoder.encode_request(&header, &"sentinel", &mut sentinel);
+            let (chunk, stream) = chunking(&data);
+            if codec_for_sentinel.name() == "postcard" && stream.starts_with(b"NETRPC") {
+                let _ = sentinel.split_to(8);
+            }
+            let (mut rd, mut wr) = tokio::io::split(client);
+            for piece in stream.chunks(chunk) {
+                let _ = wr.write_all(piece).await;
+            }
+            let _ = wr.write_all(&sentinel).await;
+            let mut decoder = codec_for_sentinel.client(&LIMITS).decoder;
+            let mut buf = BytesMut::new();
+            let mut answered = 0;
+            let until_sentinel = async {
+                loop {
+                    match decoder.decode(&mut buf) {
+                        Ok(Some(reply)) if reply.header.seq == SENTINEL => return,
+                        Ok(Some(_)) => answered += 1,
+                        Ok(None) => {}
+                        Err(_) => return,
+                    }
+                    match rd.read_buf(&mut buf).await {
+                        Ok(n) if n > 0 => {}
+                        _ => return,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(BROKEN_STREAM_WAIT, until_sentinel).await;
+            let _ = wr.shutdown().await;
+            let mut rest = Vec::new();
+            let _ = rd.read_to_end(&mut rest).await;
+            answered
+        };
+        let both = async { tokio::join!(serving, talking) };
+        match tokio::time::timeout(ENGINE_BOUND, both).await {
+            Ok(((), answered)) => answered,
+            Err(_) => panic!("the server connection did not close within {ENGINE_BOUND:?}"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_get_through() {
+        for target in Target::ALL {
+            for seed in crate::seeds(target) {
+                assert!(
+                    target.run(&seed) >= 2,
+                    "{}: a seed got nowhere",
+                    target.name()
+                );
+            }
+        }
+    }
+}
