@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo run --example context`.
 
-use netrpc::{Client, Empty, Json, Server};
+use netrpc::{Client, Json, Server};
 use rpc_services::{Credentials, LoginHelloService};
 
 #[tokio::main]
@@ -23,11 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     println!("before login: {}", before.unwrap_err());
     let wrong = client
-        .call::<_, Empty>("HelloService.Login", "user:wrong")
+        .call::<_, String>("HelloService.Login", "user:wrong")
         .await;
     println!("wrong password: {}", wrong.unwrap_err());
     client
-        .call::<_, Empty>("HelloService.Login", "user:password")
+        .call::<_, String>("HelloService.Login", "user:password")
         .await?;
     let reply: String = client.call("HelloService.Hello", "hello").await?;
     println!("{reply}");

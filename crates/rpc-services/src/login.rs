@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use netrpc::{ConnContext, Empty, service};
+use netrpc::{ConnContext, service};
 
 /// The expected `"user:password"`, compared in constant time.
 #[derive(Clone)]
@@ -71,15 +71,16 @@ impl LoginHelloService {
 service! {
     impl LoginHelloService as "HelloService" {
         #[rpc("Login")]
-        /// Logs this connection in.
-        pub async fn login(&self, request: String) -> Result<Empty, String> {
+        /// Logs this connection in. The reply is an empty string, as the seed's
+        /// `Login(request string, reply *string)` gives.
+        pub async fn login(&self, request: String) -> Result<String, String> {
             if !self.credentials.matches(&request) {
                 tracing::info!(peer = %self.ctx.remote_addr(), "login failed");
                 return Err("auth failed".into());
             }
             tracing::info!(peer = %self.ctx.remote_addr(), "login ok");
             self.logged_in.store(true, Ordering::Release);
-            Ok(Empty {})
+            Ok(String::new())
         }
 
         #[rpc("Hello")]

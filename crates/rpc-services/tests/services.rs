@@ -329,17 +329,17 @@ async fn login_is_per_connection() {
         .unwrap_err();
     assert_eq!(err.server_message(), Some("please login"));
     let err = client
-        .call::<_, Empty>("HelloService.Login", "user:passwore")
+        .call::<_, String>("HelloService.Login", "user:passwore")
         .await
         .unwrap_err();
     assert_eq!(err.server_message(), Some("auth failed"));
     let err = client
-        .call::<_, Empty>("HelloService.Login", "user:password ")
+        .call::<_, String>("HelloService.Login", "user:password ")
         .await
         .unwrap_err();
     assert_eq!(err.server_message(), Some("auth failed"));
     client
-        .call::<_, Empty>("HelloService.Login", "user:password")
+        .call::<_, String>("HelloService.Login", "user:password")
         .await
         .unwrap();
     let reply: String = client.call("HelloService.Hello", "hi").await.unwrap();

@@ -6,6 +6,7 @@ use rpc_proto::{BodyFormat, BodySource, CodecError};
 use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::gonull::GoNull;
 use super::scan::is_whitespace;
 
 /// A request's `params` (server side).
@@ -54,7 +55,7 @@ impl BodyFormat for ParamsFormat {
         match first {
             Some(element) if element.get() != "null" => {
                 let mut de = serde_json::Deserializer::from_str(element.get());
-                let mut erased = <dyn erased_serde::Deserializer>::erase(&mut de);
+                let mut erased = <dyn erased_serde::Deserializer>::erase(GoNull(&mut de));
                 visit(BodySource::Value(&mut erased)).map_err(body_error)
             }
             _ => zero(visit),
@@ -74,7 +75,7 @@ impl BodyFormat for ResultFormat {
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         {
-            let mut erased = <dyn erased_serde::Deserializer>::erase(&mut de);
+            let mut erased = <dyn erased_serde::Deserializer>::erase(GoNull(&mut de));
             visit(BodySource::Value(&mut erased)).map_err(body_error)?;
         }
         de.end().map_err(|e| CodecError::Body(e.to_string()))

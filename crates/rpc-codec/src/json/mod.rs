@@ -45,6 +45,9 @@
 //!   empty string becomes `unspecified error`, as in Go's client); any other value fails the call
 //!   with `invalid error V`, V being the value's JSON text.
 //! - **Response `result`**: the reply; missing or `null` gives the reply type's zero value.
+//! - **`null` inside a body** decodes as Go does: into the zero value of the requested type (a
+//!   nil slice that Go wrote as `"Changes":null` becomes an empty `Vec`); `Option` still reads it
+//!   as `None`.
 //! - The encoders write JSON as Go's `encoding/json` does: `<`, `>`, `&`, U+2028 and U+2029
 //!   escaped in strings (`\u003c`...), floats in Go's notation (`1`, `0.000001`, `1e+21`,
 //!   `1.5e-7`). Struct field order, map key order and byte strings follow the value's `Serialize`
@@ -110,6 +113,7 @@ mod body;
 mod client;
 mod fields;
 mod format;
+mod gonull;
 mod scan;
 mod server;
 #[cfg(test)]

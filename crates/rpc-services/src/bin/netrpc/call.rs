@@ -64,7 +64,7 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
 async fn typed_call(client: &Client, method: &str, arg: Value) -> Result<Value, Failure> {
     match method {
         "HelloService.Hello" => typed::<String, String>(client, method, arg).await,
-        "HelloService.Login" => typed::<String, Empty>(client, method, arg).await,
+        "HelloService.Login" => typed::<String, String>(client, method, arg).await,
         "KVStoreService.Get" => typed::<String, String>(client, method, arg).await,
         "KVStoreService.Set" => typed::<[String; 2], Empty>(client, method, arg).await,
         "KVStoreService.Watch" => typed::<i64, String>(client, method, arg).await,

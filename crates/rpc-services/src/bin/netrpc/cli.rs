@@ -72,10 +72,9 @@ pub(crate) struct ReverseArgs {
 }
 
 #[derive(Args, Debug)]
-#[group(id = "endpoint", required = true, multiple = false, args = ["connect", "accept"])]
 pub(crate) struct CallArgs {
     /// Dial the server at this address.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "accept", required_unless_present = "accept")]
     pub(crate) connect: Option<String>,
     /// Listen here and call over the first inbound link (the calling side of reverse RPC).
     #[arg(long)]

@@ -41,6 +41,21 @@ impl From<netrpc::Error> for Failure {
     }
 }
 
+/// clap's message on one line: its lines up to the usage, joined.
+fn one_line(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "error: bad arguments".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -56,9 +71,7 @@ fn main() -> ExitCode {
                 let _ = err.print();
                 return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
             }
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("{first}");
+            eprintln!("{}", one_line(&err.to_string()));
             return ExitCode::from(2);
         }
     };

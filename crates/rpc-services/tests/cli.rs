@@ -1,0 +1,408 @@
+//! The `netrpc` command's contract (DESIGN.md, "The `netrpc` command"), checked by running the
+//! binary: `serve` prints one `listening on ADDR` line and exits 0 on SIGTERM, `call` prints the
+//! reply as JSON (exit 0), a service error as `error: MESSAGE` (exit 1), and bad arguments or a
+//! failed link as one line on stderr (exit 2); `watch` prints one JSON line per change.
+//!
+//! Every address is loopback port 0 or a fresh Unix socket path, and every wait is bounded.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long a child may take to print an expected line.
+const LINE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a child may take to exit.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn netrpc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_netrpc"))
+}
+
+/// One output stream of a child, read line by line on a thread: each line is queued (to wait
+/// for it) and logged (for the final output).
+struct Lines {
+    rx: Receiver<String>,
+    log: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Lines {
+    fn new(source: impl Read + Send + 'static) -> Self {
+        let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(String::new()));
+        let reader = std::thread::spawn({
+            let log = log.clone();
+            move || {
+                let mut source = BufReader::new(source);
+                let mut line = String::new();
+                while matches!(source.read_line(&mut line), Ok(n) if n > 0) {
+                    log.lock().unwrap().push_str(&line);
+                    let _ = tx.send(line.trim_end().to_owned());
+                    line.clear();
+                }
+            }
+        });
+        Self {
+            rx,
+            log,
+            reader: Some(reader),
+        }
+    }
+
+    fn text(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// A running `netrpc`, killed when dropped.
+struct Process {
+    what: String,
+    child: Child,
+    stdout: Lines,
+    stderr: Lines,
+}
+
+/// How a process ended and what it printed.
+#[derive(Debug)]
+struct Finished {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Process {
+    fn spawn(args: &[&str]) -> Self {
+        let mut child = netrpc()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting netrpc");
+        Self {
+            what: format!("netrpc {}", args.join(" ")),
+            stdout: Lines::new(child.stdout.take().unwrap()),
+            stderr: Lines::new(child.stderr.take().unwrap()),
+            child,
+        }
+    }
+
+    /// The next stdout line; fails the test if none comes in time.
+    fn stdout_line(&self) -> String {
+        match self.stdout.rx.recv_timeout(LINE_TIMEOUT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!(
+                    "{}: no line within {LINE_TIMEOUT:?}; stderr:\n{}",
+                    self.what,
+                    self.stderr.text()
+                )
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!(
+                    "{}: stdout ended; stderr:\n{}",
+                    self.what,
+                    self.stderr.text()
+                )
+            }
+        }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the exit, bounded; fails the test (after killing it) on a hang.
+    fn wait(mut self) -> Finished {
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{}: still running after {EXIT_TIMEOUT:?}", self.what);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        for lines in [&mut self.stdout, &mut self.stderr] {
+            if let Some(reader) = lines.reader.take() {
+                reader.join().unwrap();
+            }
+        }
+        Finished {
+            status,
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `netrpc serve --listen ADDR EXTRA...`, and the address from its one `listening on` line.
+fn serve(listen: &str, extra: &[&str]) -> (Process, String) {
+    let mut args = vec!["serve", "--listen", listen];
+    args.extend_from_slice(extra);
+    let server = Process::spawn(&args);
+    let line = server.stdout_line();
+    let addr = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("serve printed {line:?}"))
+        .to_owned();
+    (server, addr)
+}
+
+/// Runs `netrpc ARGS...` to the end.
+fn run(args: &[&str]) -> Finished {
+    Process::spawn(args).wait()
+}
+
+/// `netrpc call --connect ADDR --codec CODEC METHOD [ARGS]`.
+fn call(addr: &str, codec: &str, method_and_args: &[&str]) -> Finished {
+    let mut args = vec!["call", "--connect", addr, "--codec", codec];
+    args.extend_from_slice(method_and_args);
+    run(&args)
+}
+
+/// Asserts a successful call printed `reply` as its one line of JSON.
+fn assert_reply(done: &Finished, reply: &str) {
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    assert_eq!(done.stdout, format!("{reply}\n"), "{done:?}");
+}
+
+/// Asserts a call failed with the service error `message`: exit 1.
+fn assert_service_error(done: &Finished, message: &str) {
+    assert_eq!(done.status.code(), Some(1), "{done:?}");
+    assert_eq!(done.stderr, format!("error: {message}\n"), "{done:?}");
+    assert_eq!(done.stdout, "", "{done:?}");
+}
+
+/// Asserts bad usage or a failed link: one line on stderr, exit 2.
+fn assert_usage_error(done: &Finished) {
+    assert_eq!(done.status.code(), Some(2), "{done:?}");
+    assert_eq!(
+        done.stderr.lines().count(),
+        1,
+        "one line on stderr: {done:?}"
+    );
+    assert!(done.stderr.starts_with("error"), "{done:?}");
+    assert_eq!(done.stdout, "", "{done:?}");
+}
+
+/// A fresh Unix socket path under the temporary directory.
+fn socket_path() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("netrpc-cli-{}-{n}.sock", std::process::id()))
+}
+
+#[test]
+fn serve_prints_one_listening_line_and_exits_0_on_sigterm() {
+    let (server, addr) = serve("tcp://127.0.0.1:0", &[]);
+    let port = addr
+        .strip_prefix("tcp://127.0.0.1:")
+        .unwrap_or_else(|| panic!("listening on {addr:?}"));
+    assert!(port.parse::<u16>().is_ok_and(|p| p != 0), "port {port:?}");
+    assert_reply(
+        &call(&addr, "json", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+    server.terminate();
+    let done = server.wait();
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    assert_eq!(done.stdout, format!("listening on {addr}\n"));
+}
+
+#[test]
+fn call_over_json() {
+    let (_server, addr) = serve("tcp://127.0.0.1:0", &["--codec", "json"]);
+    assert_reply(
+        &call(&addr, "json", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+    assert_service_error(
+        &call(&addr, "json", &["KVStoreService.Get", r#""missing""#]),
+        "not found",
+    );
+    let set = call(&addr, "json", &["KVStoreService.Set", r#"["k","v"]"#]);
+    assert_eq!(set.status.code(), Some(0), "{set:?}");
+    assert_reply(
+        &call(&addr, "json", &["KVStoreService.Get", r#""k""#]),
+        r#""v""#,
+    );
+    assert_service_error(
+        &call(&addr, "json", &["HelloService.Nope", r#""x""#]),
+        "rpc: can't find method HelloService.Nope",
+    );
+    // Without ARGS the argument is Go's zero value.
+    assert_reply(&call(&addr, "json", &["HelloService.Hello"]), r#""hello:""#);
+}
+
+#[test]
+fn call_over_postcard() {
+    let (_server, addr) = serve("tcp://127.0.0.1:0", &["--codec", "postcard"]);
+    assert_reply(
+        &call(&addr, "postcard", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+    assert_service_error(
+        &call(&addr, "postcard", &["KVStoreService.Get", r#""missing""#]),
+        "not found",
+    );
+    let set = call(&addr, "postcard", &["KVStoreService.Set", r#"["k","v"]"#]);
+    assert_eq!(set.status.code(), Some(0), "{set:?}");
+    assert_reply(
+        &call(&addr, "postcard", &["KVStoreService.Get", r#""k""#]),
+        r#""v""#,
+    );
+}
+
+#[test]
+fn watch_prints_one_json_line_per_change() {
+    let (server, addr) = serve("tcp://127.0.0.1:0", &[]);
+    // Start from a revision read first, so that no change can slip in before the watch.
+    let revision = call(&addr, "json", &["KVStoreService.Revision"]);
+    assert_eq!(revision.status.code(), Some(0), "{revision:?}");
+    let revision: u64 = revision.stdout.trim().parse().expect("a revision");
+    let from = revision.to_string();
+    let watch = Process::spawn(&["watch", "--connect", &addr, "--from", &from]);
+
+    for kv in [r#"["a","1"]"#, r#"["b","2"]"#] {
+        let set = call(&addr, "json", &["KVStoreService.Set", kv]);
+        assert_eq!(set.status.code(), Some(0), "{set:?}");
+    }
+    let lines: Vec<Value> = (0..2)
+        .map(|_| serde_json::from_str(&watch.stdout_line()).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            json!({"Revision": revision + 1, "Key": "a", "Value": "1"}),
+            json!({"Revision": revision + 2, "Key": "b", "Value": "2"}),
+        ]
+    );
+
+    // Shutting the server down ends the watch too (a link error: exit 2), within the bounds.
+    server.terminate();
+    assert_eq!(server.wait().status.code(), Some(0));
+    assert_eq!(watch.wait().status.code(), Some(2));
+}
+
+#[test]
+fn bad_arguments_print_one_line_and_exit_2() {
+    let (_server, addr) = serve("tcp://127.0.0.1:0", &[]);
+    // Each case, and a word its one line of stderr must name (any of them, ignoring case).
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["frobnicate"], &["frobnicate"]),
+        (&["call", "--connect", &addr], &["method"]),
+        (
+            &[
+                "call",
+                "--connect",
+                &addr,
+                "--codec",
+                "nope",
+                "HelloService.Hello",
+            ],
+            &["nope"],
+        ),
+        (
+            &[
+                "call",
+                "--connect",
+                &addr,
+                "--accept",
+                "tcp://127.0.0.1:0",
+                "HelloService.Hello",
+            ],
+            &["--accept", "--connect"],
+        ),
+        (
+            &[
+                "call",
+                "--connect",
+                "nope://x",
+                "HelloService.Hello",
+                r#""x""#,
+            ],
+            &["nope"],
+        ),
+        (
+            &["call", "--connect", &addr, "HelloService.Hello", "not json"],
+            &["json"],
+        ),
+        (&["serve", "--listen", "nope://x"], &["nope"]),
+        (
+            &["serve", "--login", "no-colon"],
+            &["user:password", "login"],
+        ),
+        (&["watch"], &["--connect"]),
+    ];
+    for (args, words) in cases {
+        let done = run(args);
+        assert_usage_error(&done);
+        let line = done.stderr.to_lowercase();
+        assert!(
+            words.iter().any(|word| line.contains(&word.to_lowercase())),
+            "netrpc {}: {:?} names none of {words:?}",
+            args.join(" "),
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn unreachable_address_is_a_link_error() {
+    // A port nothing listens on: bind one, then free it.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let done = call(
+        &format!("tcp://{closed}"),
+        "json",
+        &["HelloService.Hello", r#""x""#],
+    );
+    assert_usage_error(&done);
+    assert!(done.stderr.to_lowercase().contains("refused"), "{done:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_on_unix_socket_removes_it_after_sigterm() {
+    let path = socket_path();
+    let listen = format!("unix://{}", path.display());
+    let (server, addr) = serve(&listen, &[]);
+    assert_eq!(addr, listen);
+    assert!(path.exists(), "{} missing while serving", path.display());
+    assert_reply(
+        &call(&addr, "json", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+    server.terminate();
+    assert_eq!(server.wait().status.code(), Some(0));
+    assert!(
+        !path.exists(),
+        "{} left behind after SIGTERM",
+        path.display()
+    );
+}
