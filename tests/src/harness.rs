@@ -9,27 +9,47 @@ use netrpc::proto::{Codec, Limits, RequestHeader};
 use netrpc::transport::{Address, Connection};
 use netrpc::{Client, ClientBuilder, Server};
 
-/// The codecs of the matrix.
+/// The codecs of the matrix: what the client speaks, and whether the server detects it
+/// (`auto`) or is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodecKind {
     /// Go's jsonrpc.
     Json,
     /// netrpc's postcard framing.
     Postcard,
+    /// Go's gob.
+    Gob,
+    /// A gob client; the server detects the codec.
+    AutoGob,
+    /// A jsonrpc client; the server detects the codec.
+    AutoJson,
+    /// A postcard client; the server detects the codec.
+    AutoPostcard,
 }
 
 impl CodecKind {
-    /// The codec.
+    /// The codec the client speaks.
     pub fn codec(self) -> Arc<dyn Codec> {
         match self {
-            CodecKind::Json => Arc::new(netrpc::Json),
-            CodecKind::Postcard => Arc::new(netrpc::Postcard),
+            CodecKind::Json | CodecKind::AutoJson => Arc::new(netrpc::Json),
+            CodecKind::Postcard | CodecKind::AutoPostcard => Arc::new(netrpc::Postcard),
+            CodecKind::Gob | CodecKind::AutoGob => Arc::new(netrpc::Gob),
+        }
+    }
+
+    /// The codec the server is given.
+    pub fn server_codec(self) -> Arc<dyn Codec> {
+        match self {
+            CodecKind::AutoGob | CodecKind::AutoJson | CodecKind::AutoPostcard => {
+                Arc::new(netrpc::Auto)
+            }
+            _ => self.codec(),
         }
     }
 
     /// Whether the wire format carries deadlines and cancellation to the server.
     pub fn carries_cancel(self) -> bool {
-        matches!(self, CodecKind::Postcard)
+        self.codec().name() == "postcard"
     }
 }
 
@@ -42,6 +62,8 @@ pub enum TransportKind {
     Unix,
     /// In-process duplex pipes.
     Mem,
+    /// Go's HTTP CONNECT handshake, then the codec, over TCP on 127.0.0.1.
+    Http,
 }
 
 impl TransportKind {
@@ -57,6 +79,7 @@ impl TransportKind {
                 format!("unix://{}", path.display())
             }
             TransportKind::Mem => "mem://".into(),
+            TransportKind::Http => "http://127.0.0.1:0".into(),
         }
     }
 }
@@ -83,7 +106,7 @@ impl Harness {
         let addr = listener.local_addr().to_string();
         let serving = tokio::spawn({
             let server = server.clone();
-            let codec = codec.codec();
+            let codec = codec.server_codec();
             async move { server.serve(listener, codec).await }
         });
         Harness {
@@ -121,12 +144,15 @@ impl Harness {
     }
 }
 
-/// The bytes a client of `codec` writes for one request (including any stream preface).
-pub fn raw_request(codec: CodecKind, method: &str, seq: u64, arg: &str) -> Vec<u8> {
+/// The bytes a client of `codec` writes for these requests `(method, seq, arg)`, in order on
+/// one stream (with any stream preface and type definitions once).
+pub fn raw_requests(codec: CodecKind, requests: &[(&str, u64, &str)]) -> Vec<u8> {
     let mut pair = codec.codec().client(&Limits::DEFAULT);
     let mut buf = BytesMut::new();
-    pair.encoder
-        .encode_request(&RequestHeader::new(method, seq), &arg, &mut buf)
-        .expect("encode");
+    for (method, seq, arg) in requests {
+        pair.encoder
+            .encode_request(&RequestHeader::new(*method, *seq), arg, &mut buf)
+            .expect("encode");
+    }
     buf.to_vec()
 }

@@ -8,5 +8,5 @@
 mod harness;
 mod services;
 
-pub use harness::{CodecKind, Harness, TransportKind, raw_request};
-pub use services::{Gates, Probe, TestService, Tracked};
+pub use harness::{CodecKind, Harness, TransportKind, raw_requests};
+pub use services::{Gates, Probe, TestService, Tracked, Whoami};

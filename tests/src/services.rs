@@ -164,14 +164,25 @@ impl Drop for Tracked {
     }
 }
 
+/// Who a connection is, as `Tracked.Whoami` reports it.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Whoami {
+    /// The connection id.
+    pub id: u64,
+    /// The peer address the server sees.
+    pub peer: String,
+    /// Calls this connection has made so far, this one included.
+    pub calls: u64,
+}
+
 service! {
     impl Tracked {
         #[rpc("Whoami")]
-        /// The connection id, the peer address the server sees, and how many calls this
-        /// connection has made so far (this one included).
-        async fn whoami(&self, _arg: Empty) -> Result<(u64, String, usize), String> {
-            let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-            Ok((self.ctx.id(), self.ctx.remote_addr().to_string(), n))
+        /// Who this connection is.
+        async fn whoami(&self, _arg: Empty) -> Result<Whoami, String> {
+            let calls = self.calls.fetch_add(1, Ordering::Relaxed) as u64 + 1;
+            Ok(Whoami { id: self.ctx.id(), peer: self.ctx.remote_addr().to_string(), calls })
         }
     }
 }

@@ -36,8 +36,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Crate features pick codecs (`json`, `postcard`) and transports (`tcp`, `unix`, `mem`); all
-//! are on by default.
+//! Crate features pick codecs (`json`, `postcard`) and transports (`tcp`, `unix`, `mem`,
+//! `http` for Go's `rpc.DialHTTP`/`HandleHTTP`); all are on by default.
 #![deny(missing_docs)]
 
 mod client;
@@ -61,6 +61,10 @@ pub use rpc_proto as proto;
 /// Dialing and listening by address (`rpc-transport`).
 pub use rpc_transport as transport;
 
+#[cfg(feature = "auto")]
+pub use rpc_codec::Auto;
+#[cfg(feature = "gob")]
+pub use rpc_codec::Gob;
 #[cfg(feature = "json")]
 pub use rpc_codec::Json;
 #[cfg(feature = "postcard")]

@@ -1,12 +1,16 @@
 //! netrpc's codecs: how calls and replies look on the wire.
 //!
 //! Each codec is a unit struct implementing [`rpc_proto::Codec`] and lives in its own module
-//! behind a cargo feature of the same name (both on by default):
+//! behind a cargo feature of the same name (all on by default):
 //!
 //! - [`json`] — Go's `net/rpc/jsonrpc`, byte for byte: talk to Go (or anything speaking Go's
 //!   jsonrpc) over a bare stream of JSON objects.
 //! - [`postcard`](mod@postcard) — netrpc's own compact binary framing (Rust to Rust), with request
 //!   timeouts and cancellation.
+//! - [`gob`] — Go's `net/rpc` default codec, gob streams with their type definitions: talk to
+//!   `rpc.Dial` / `rpc.ServeConn`.
+//! - [`auto`] — a server-side codec that tells the three apart by a connection's first bytes, so
+//!   every client shares one port.
 //!
 //! A codec makes one encoder/decoder pair per connection and side. The decoders implement
 //! [`tokio_util::codec::Decoder`], so they also work on their own with
@@ -39,5 +43,15 @@ pub mod postcard;
 #[cfg(feature = "postcard")]
 pub use self::postcard::Postcard;
 
-#[cfg(all(test, any(feature = "json", feature = "postcard")))]
+#[cfg(feature = "gob")]
+pub mod gob;
+#[cfg(feature = "gob")]
+pub use self::gob::Gob;
+
+#[cfg(feature = "auto")]
+pub mod auto;
+#[cfg(feature = "auto")]
+pub use self::auto::Auto;
+
+#[cfg(all(test, any(feature = "json", feature = "postcard", feature = "gob")))]
 mod test_util;

@@ -1,6 +1,6 @@
 //! Transport addresses: parsing and printing the URL-like strings that name
 //! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
-//! or a bare `host:port` meaning TCP).
+//! `http://host:port`, or a bare `host:port` meaning TCP).
 //!
 //! Parsing is purely syntactic: it does not resolve host names, touch the
 //! file system, or check which transports were compiled in (that is
@@ -25,16 +25,22 @@ pub enum Address {
     /// An in-process listener with this name; empty means "assign one" when
     /// listening.
     Mem(String),
+    /// Go's HTTP RPC (`rpc.DialHTTP` / `rpc.HandleHTTP`) at a TCP
+    /// endpoint, `"host:port"` as for [`Tcp`](Address::Tcp). Written
+    /// `http://host:port`, without a path: the path is always Go's
+    /// `/_goRPC_`.
+    Http(String),
 }
 
 impl Address {
-    /// The transport's name: `"tcp"`, `"unix"` or `"mem"` (the URL scheme,
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"` or `"http"` (the URL scheme,
     /// and [`Peer::transport`](crate::Peer::transport) of its connections).
     pub fn transport(&self) -> &'static str {
         match self {
             Address::Tcp(_) => "tcp",
             Address::Unix(_) => "unix",
             Address::Mem(_) => "mem",
+            Address::Http(_) => "http",
         }
     }
 }
@@ -44,14 +50,16 @@ impl Address {
 #[derive(Debug, thiserror::Error)]
 pub enum AddressError {
     /// The text before `://` is not a known transport.
-    #[error("unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix:// or mem://)")]
+    #[error(
+        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem:// or http://)"
+    )]
     UnknownScheme {
         /// The scheme as written.
         scheme: String,
         /// The whole address as written.
         input: String,
     },
-    /// A TCP address without a `:port`.
+    /// A TCP or HTTP address without a `:port`.
     #[error("missing port in tcp address {input:?} (expected host:port)")]
     MissingPort {
         /// The whole address as written.
@@ -64,6 +72,17 @@ pub enum AddressError {
         input: String,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// An `http://` address with a path (even just `/`): netrpc, like Go's
+    /// `rpc.DialHTTP`, always uses `/_goRPC_`.
+    #[error(
+        "unexpected path {path:?} in http address {input:?} (expected http://host:port; the path is always Go's /_goRPC_)"
+    )]
+    HttpPath {
+        /// The path as written, from its `/`.
+        path: String,
+        /// The whole address as written.
+        input: String,
     },
     /// `unix://` with nothing after it.
     #[error("empty socket path in unix address {input:?} (expected unix:///path/to.sock)")]
@@ -100,6 +119,16 @@ impl FromStr for Address {
             }),
             "unix" => Ok(Address::Unix(PathBuf::from(rest))),
             "mem" => Ok(Address::Mem(rest.to_owned())),
+            "http" => {
+                if let Some(slash) = rest.find('/') {
+                    return Err(AddressError::HttpPath {
+                        path: rest[slash..].to_owned(),
+                        input: input.to_owned(),
+                    });
+                }
+                check_host_port(rest, input)?;
+                Ok(Address::Http(rest.to_owned()))
+            }
             _ => Err(AddressError::UnknownScheme {
                 scheme: scheme.to_owned(),
                 input: input.to_owned(),
@@ -114,6 +143,7 @@ impl fmt::Display for Address {
             Address::Tcp(host_port) => write!(f, "tcp://{host_port}"),
             Address::Unix(path) => write!(f, "unix://{}", path.display()),
             Address::Mem(name) => write!(f, "mem://{name}"),
+            Address::Http(host_port) => write!(f, "http://{host_port}"),
         }
     }
 }
@@ -185,6 +215,45 @@ mod tests {
         );
         assert_eq!(parse("mem://name").unwrap(), Address::Mem("name".into()));
         assert_eq!(parse("mem://").unwrap(), Address::Mem(String::new()));
+        assert_eq!(
+            parse("http://127.0.0.1:1234").unwrap(),
+            Address::Http("127.0.0.1:1234".into())
+        );
+        assert_eq!(
+            parse("http://[::1]:80").unwrap(),
+            Address::Http("[::1]:80".into())
+        );
+    }
+
+    #[test]
+    fn http_address_has_no_path() {
+        for (s, path) in [
+            ("http://h:1/", "/"),
+            ("http://h:1/_goRPC_", "/_goRPC_"),
+            ("http://h:1/debug/rpc?x=1", "/debug/rpc?x=1"),
+            ("http:///x", "/x"),
+        ] {
+            let err = parse(s).unwrap_err();
+            assert!(
+                matches!(err, AddressError::HttpPath { path: ref p, .. } if p == path),
+                "{s:?} -> {err:?}"
+            );
+            let msg = err.to_string();
+            assert!(msg.contains(&format!("{path:?}")), "{msg}");
+            assert!(msg.contains("/_goRPC_"), "{msg}");
+        }
+        assert!(matches!(
+            parse("http://h"),
+            Err(AddressError::MissingPort { .. })
+        ));
+        assert!(matches!(
+            parse("http://h:x"),
+            Err(AddressError::InvalidHostPort { .. })
+        ));
+        assert!(matches!(
+            parse("http://"),
+            Err(AddressError::InvalidHostPort { .. })
+        ));
     }
 
     #[test]
@@ -207,7 +276,7 @@ mod tests {
         assert!(matches!(err, AddressError::UnknownScheme { ref scheme, .. } if scheme == "foo"));
         assert_eq!(
             err.to_string(),
-            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix:// or mem://)"#
+            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem:// or http://)"#
         );
         // Schemes are lowercase only.
         assert!(matches!(
@@ -277,6 +346,9 @@ mod tests {
             "unix://rel/x.sock",
             "mem://name",
             "mem://",
+            "http://127.0.0.1:1234",
+            "http://[::1]:0",
+            "http://:80",
         ] {
             let addr = parse(s).unwrap();
             assert_eq!(addr.to_string(), s);
@@ -292,5 +364,6 @@ mod tests {
         assert_eq!(parse("h:1").unwrap().transport(), "tcp");
         assert_eq!(parse("unix:///x").unwrap().transport(), "unix");
         assert_eq!(parse("mem://x").unwrap().transport(), "mem");
+        assert_eq!(parse("http://h:1").unwrap().transport(), "http");
     }
 }

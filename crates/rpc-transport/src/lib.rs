@@ -5,11 +5,15 @@
 //! This crate knows nothing about RPC. Each transport is a module behind a
 //! cargo feature (all on by default):
 //!
-//! | feature | address                           | module   |
-//! |---------|-----------------------------------|----------|
-//! | `tcp`   | `tcp://host:port` or `host:port`  | `tcp`    |
-//! | `unix`  | `unix:///path/to.sock` (Unix only)| `unix`   |
-//! | `mem`   | `mem://name` (in-process)         | `mem`    |
+//! | feature | address                                          | module |
+//! |---------|--------------------------------------------------|--------|
+//! | `tcp`   | `tcp://host:port` or `host:port`                 | `tcp`  |
+//! | `unix`  | `unix:///path/to.sock` (Unix only)               | `unix` |
+//! | `mem`   | `mem://name` (in-process)                        | `mem`  |
+//! | `http`  | `http://host:port` (Go's `rpc.DialHTTP`; + `tcp`) | `http` |
+//!
+//! [`http::optional`] wraps any listener so that Go's HTTP clients and raw
+//! clients share one port.
 //!
 //! Dialing or listening on an address whose transport is not compiled in
 //! fails with [`std::io::ErrorKind::Unsupported`], wrapping
@@ -44,6 +48,8 @@
 mod address;
 mod peer;
 
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "mem")]
 pub mod mem;
 #[cfg(feature = "tcp")]
@@ -55,9 +61,15 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub use address::{Address, AddressError};
 pub use peer::{Peer, UnixCred};
+
+/// Renders a server's status page: the HTML body served at Go's
+/// `/debug/rpc` (services, methods and call counts). Called once per
+/// request, from a task of the listener's.
+pub type StatusPage = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// A bidirectional byte stream that can be boxed and moved between tasks.
 pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
@@ -103,6 +115,13 @@ pub trait Listener: Send + 'static {
     /// `mem://` with an empty name resolved to the assigned name), in a form
     /// [`dial`] accepts.
     fn local_addr(&self) -> &Address;
+
+    /// Gives the listener the server's status page, for transports that can
+    /// serve one (the `http` transport answers `GET /debug/rpc` with it).
+    /// The default ignores it.
+    fn set_status_page(&mut self, page: StatusPage) {
+        let _ = page;
+    }
 }
 
 /// Connects to `addr`.
@@ -117,6 +136,8 @@ pub async fn dial(addr: &Address) -> io::Result<Connection> {
         Address::Unix(path) => unix::dial(path).await,
         #[cfg(feature = "mem")]
         Address::Mem(name) => mem::dial(name).await,
+        #[cfg(feature = "http")]
+        Address::Http(host_port) => http::dial(host_port).await,
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }
@@ -134,6 +155,8 @@ pub async fn listen(addr: &Address) -> io::Result<Box<dyn Listener>> {
         Address::Unix(path) => Ok(Box::new(unix::UnixListener::bind(path).await?)),
         #[cfg(feature = "mem")]
         Address::Mem(name) => Ok(Box::new(mem::MemListener::bind(name)?)),
+        #[cfg(feature = "http")]
+        Address::Http(host_port) => Ok(Box::new(http::HttpListener::bind(host_port).await?)),
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }

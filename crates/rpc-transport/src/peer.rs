@@ -7,15 +7,16 @@ use std::net::SocketAddr;
 /// The other side of a [`Connection`](crate::Connection).
 #[derive(Clone, Debug)]
 pub struct Peer {
-    /// The transport's name: `"tcp"`, `"unix"` or `"mem"`.
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, or `"http"` for a
+    /// TCP connection that made Go's HTTP `CONNECT` handshake.
     pub transport: &'static str,
     /// The other side's address in Go's style, for logs and messages:
-    /// - tcp: the socket address, e.g. `"127.0.0.1:54321"`;
+    /// - tcp and http: the socket address, e.g. `"127.0.0.1:54321"`;
     /// - unix: the peer's socket path if it has one, else `"@"`;
     /// - mem: `"mem://NAME#N"`, the listener's address and the connection's
     ///   sequence number (from 1) on that listener.
     pub addr: String,
-    /// The other side's socket address (tcp only).
+    /// The other side's socket address (tcp and http only).
     pub socket_addr: Option<SocketAddr>,
     /// The other process's credentials as reported by the kernel (unix
     /// only; `None` if the platform could not tell).

@@ -228,8 +228,13 @@ impl Server {
     /// Accepts connections from `listener` and serves each with `codec` until
     /// [`shutdown`](Self::shutdown) begins. An accept error (a failed handshake, too many open
     /// files) is logged and the loop goes on, backing off while errors repeat.
+    ///
+    /// A listener that can show a status page (`http://` answers `GET /debug/rpc`) shows
+    /// [`status_page`](Self::status_page).
     pub async fn serve(&self, mut listener: Box<dyn Listener>, codec: impl Codec) {
         let codec: Arc<dyn Codec> = Arc::new(codec);
+        let server = self.clone();
+        listener.set_status_page(Arc::new(move || server.status_page()));
         let mut backoff = Duration::ZERO;
         tracing::info!(addr = %listener.local_addr(), codec = codec.name(), "serving");
         loop {

@@ -1,0 +1,782 @@
+//! The first of the encoder's two passes over a value: its gob type, told from the value.
+//!
+//! A gob stream defines a value's type before the value, but serde shows only values. So the
+//! encoder first serializes the value into a [`Shape`] (this module), then defines the types the
+//! shape needs, then serializes the value again into bytes along the shape (`ser.rs`).
+//!
+//! What the value tells:
+//!
+//! - Scalars map to gob's builtin types; a `u8` is remembered as such, so that a sequence whose
+//!   elements are all `u8` becomes `[]byte` (the only wire type Go's `[]byte` accepts).
+//! - A sequence's element type, and a map's key and element types, are the merge of those of
+//!   all elements; a struct's type lists every field serialized (zero or not) whose type the
+//!   value tells. A `None`, or an empty sequence or map, tells nothing: it is [`Shape::Unknown`],
+//!   which merges with anything. A field that stays unknown is left out of the struct's type (its
+//!   value is zero, so it is not sent); an element or key type that stays unknown becomes
+//!   `string`.
+//! - Structs are grouped into [`Class`]es: a struct joins the first class of the same serde name
+//!   (anonymous structs: the same field names) whose fields do not conflict with its own, and its
+//!   fields are merged into the class. So a recursive type (`Node { next: Option<Box<Node>> }`)
+//!   gets one recursive gob type however deep the value, and two instances of a generic struct
+//!   with different type arguments (same serde name, conflicting fields) get one type each.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::ser::{self, Serialize};
+
+use super::dynamic::GoType;
+use super::error::{Error, bail};
+
+/// The serde name of a newtype struct wrapping a map that is to be encoded as a Go struct whose
+/// field names are the map's (string) keys. Other formats see an ordinary map.
+pub(crate) const STRUCT_MARKER: &str = "\0gob::struct";
+
+/// The serde name of a newtype struct wrapping an empty sequence or map whose Go type was just
+/// placed in [`set_hint`]. Other formats see the empty container.
+pub(crate) const EMPTY_MARKER: &str = "\0gob::empty";
+
+thread_local! {
+    static HINT: RefCell<Option<GoType>> = const { RefCell::new(None) };
+}
+
+/// Tells the shape pass the Go type of the empty container about to be serialized under
+/// [`EMPTY_MARKER`]; cleared by [`take_hint`].
+pub(crate) fn set_hint(ty: Option<GoType>) {
+    HINT.with(|hint| *hint.borrow_mut() = ty);
+}
+
+fn take_hint() -> Option<GoType> {
+    HINT.with(|hint| hint.borrow_mut().take())
+}
+
+/// Index of a [`Class`] in [`Shapes::classes`].
+pub(crate) type ClassId = usize;
+
+/// The gob type of (part of) a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Nothing known yet: a `None`, or the elements of an empty container.
+    Unknown,
+    Bool,
+    Int,
+    Uint,
+    /// A `u8`: `uint`, except that a sequence of them is `[]byte`.
+    U8,
+    Float,
+    Bytes,
+    String,
+    Slice(Box<Shape>),
+    Array(usize, Box<Shape>),
+    Map(Box<Shape>, Box<Shape>),
+    Struct(ClassId),
+}
+
+impl Shape {
+    /// `U8` as the `uint` it is everywhere but in a sequence.
+    fn normalized(self) -> Shape {
+        match self {
+            Shape::U8 => Shape::Uint,
+            other => other,
+        }
+    }
+
+    /// Whether this is the shape of values that were all `None` or empty.
+    fn is_untold(&self) -> bool {
+        match self {
+            Shape::Unknown => true,
+            Shape::Slice(elem) => **elem == Shape::Unknown,
+            Shape::Map(key, elem) => **key == Shape::Unknown && **elem == Shape::Unknown,
+            _ => false,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Shape::Unknown => "unknown",
+            Shape::Bool => "bool",
+            Shape::Int => "int",
+            Shape::Uint | Shape::U8 => "uint",
+            Shape::Float => "float",
+            Shape::Bytes => "[]byte",
+            Shape::String => "string",
+            Shape::Slice(_) => "slice",
+            Shape::Array(..) => "array",
+            Shape::Map(..) => "map",
+            Shape::Struct(_) => "struct",
+        }
+    }
+}
+
+/// Whether two shapes can describe the same gob type.
+fn compatible(a: &Shape, b: &Shape) -> bool {
+    use Shape::*;
+    match (a, b) {
+        (Unknown, _) | (_, Unknown) => true,
+        (U8 | Uint, U8 | Uint) => true,
+        (Bytes, Slice(e)) | (Slice(e), Bytes) => **e == Unknown,
+        (Slice(x), Slice(y)) => compatible(x, y),
+        (Array(n, x), Array(m, y)) => n == m && compatible(x, y),
+        (Map(k1, v1), Map(k2, v2)) => compatible(k1, k2) && compatible(v1, v2),
+        (Struct(x), Struct(y)) => x == y,
+        (x, y) => x == y,
+    }
+}
+
+/// Merges `b` into `a`; they must be [`compatible`].
+fn merge(a: &mut Shape, b: Shape) {
+    use Shape::*;
+    match (a, b) {
+        (_, Unknown) => {}
+        (a @ Unknown, b) => *a = b,
+        (a @ U8, Uint) => *a = Uint,
+        (a @ Slice(_), Bytes) => *a = Bytes,
+        (Slice(x), Slice(y)) => merge(x, *y),
+        (Array(_, x), Array(_, y)) => merge(x, *y),
+        (Map(k1, v1), Map(k2, v2)) => {
+            merge(k1, *k2);
+            merge(v1, *v2);
+        }
+        _ => {}
+    }
+}
+
+/// Where the field `name` is in `fields`, looking first at `hint` (structs of one type
+/// serialize their fields in the same order).
+fn find_field(fields: &[(Name, Shape)], hint: usize, name: &str) -> Option<usize> {
+    match fields.get(hint) {
+        Some((field, _)) if field == name => Some(hint),
+        _ => fields.iter().position(|(field, _)| field == name),
+    }
+}
+
+/// Merges the shape of another element into `acc`, or fails naming `what` they are.
+fn unify(acc: &mut Shape, next: Shape, what: &str) -> Result<(), Error> {
+    if !compatible(acc, &next) {
+        bail!(
+            "gob: {what} of different types ({} and {}) cannot be encoded",
+            acc.describe(),
+            next.describe()
+        );
+    }
+    merge(acc, next);
+    Ok(())
+}
+
+/// A field name: serde's static name, or a map key.
+pub(crate) type Name = Cow<'static, str>;
+
+/// A struct type: its name and fields, in the order first seen.
+#[derive(Debug)]
+pub(crate) struct Class {
+    pub(crate) name: Name,
+    pub(crate) fields: Vec<(Name, Shape)>,
+    /// After [`Shapes::finish`]: the fields left out of the type, whose values are all zero.
+    pub(crate) dropped: Vec<(Name, Shape)>,
+}
+
+/// The classes of one value and the bound on its nesting.
+#[derive(Debug)]
+pub(crate) struct Shapes {
+    pub(crate) classes: Vec<Class>,
+    by_key: HashMap<Name, Vec<ClassId>>,
+    max_depth: usize,
+}
+
+impl Shapes {
+    pub(crate) fn new(max_depth: usize) -> Self {
+        Self {
+            classes: Vec::new(),
+            by_key: HashMap::new(),
+            max_depth,
+        }
+    }
+
+    /// The shape of `value` (its top level normalized).
+    pub(crate) fn of<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Shape, Error> {
+        let shape = value.serialize(ShapeSerializer {
+            cx: self,
+            depth: 0,
+            as_struct: false,
+        })?;
+        Ok(shape.normalized())
+    }
+
+    /// Moves the fields whose type the value did not tell (in every instance `None`, or an empty
+    /// sequence or map: zero, so never sent) out of the struct types: what is left is each
+    /// struct type's field list, numbered from 0.
+    pub(crate) fn finish(&mut self) {
+        for class in &mut self.classes {
+            let (kept, dropped) = std::mem::take(&mut class.fields)
+                .into_iter()
+                .partition(|(_, shape)| !shape.is_untold());
+            class.fields = kept;
+            class.dropped = dropped;
+        }
+    }
+
+    /// Adds a struct of `name` with `fields` to the first class it fits, or to a new one.
+    fn close_struct(&mut self, name: Name, fields: Vec<(Name, Shape)>) -> Result<Shape, Error> {
+        let key: Name = if name.is_empty() {
+            let mut key = String::from("\0");
+            for (field, _) in &fields {
+                key.push_str(field);
+                key.push('\0');
+            }
+            Cow::Owned(key)
+        } else {
+            name.clone()
+        };
+        let candidates = self
+            .by_key
+            .get(key.as_ref())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let found = candidates.iter().copied().find(|&id| {
+            let class = &self.classes[id].fields;
+            fields.iter().enumerate().all(|(i, (field, shape))| {
+                find_field(class, i, field).is_none_or(|at| compatible(&class[at].1, shape))
+            })
+        });
+        if let Some(id) = found {
+            let class = &mut self.classes[id].fields;
+            for (i, (field, shape)) in fields.into_iter().enumerate() {
+                match find_field(class, i, &field) {
+                    Some(at) => merge(&mut class[at].1, shape),
+                    None if field.is_empty() => {
+                        bail!("gob: struct {name:?} has a field with an empty name")
+                    }
+                    None => class.push((field, shape)),
+                }
+            }
+            // A field serialized twice is caught when the value is written.
+            return Ok(Shape::Struct(id));
+        }
+        for (i, (field, _)) in fields.iter().enumerate() {
+            if field.is_empty() {
+                bail!("gob: struct {name:?} has a field with an empty name");
+            }
+            if fields[..i].iter().any(|(other, _)| other == field) {
+                bail!("gob: struct {name:?} has two fields named {field:?}");
+            }
+        }
+        let id = self.classes.len();
+        self.classes.push(Class {
+            name,
+            fields,
+            dropped: Vec::new(),
+        });
+        self.by_key.entry(key).or_default().push(id);
+        Ok(Shape::Struct(id))
+    }
+
+    /// The shape of a Go type (from an [`EMPTY_MARKER`] hint).
+    fn go_type(&mut self, ty: &GoType, depth: usize) -> Result<Shape, Error> {
+        if depth > self.max_depth {
+            bail!("gob: nesting deeper than {} levels", self.max_depth);
+        }
+        Ok(match ty {
+            GoType::Bool => Shape::Bool,
+            GoType::Int | GoType::Int8 | GoType::Int16 | GoType::Int32 | GoType::Int64 => {
+                Shape::Int
+            }
+            GoType::Uint | GoType::Uint8 | GoType::Uint16 | GoType::Uint32 | GoType::Uint64 => {
+                Shape::Uint
+            }
+            GoType::Float32 | GoType::Float64 => Shape::Float,
+            GoType::String => Shape::String,
+            GoType::Bytes => Shape::Bytes,
+            GoType::Slice(elem) if **elem == GoType::Uint8 => Shape::Bytes,
+            GoType::Slice(elem) => Shape::Slice(Box::new(self.go_type(elem, depth + 1)?)),
+            GoType::Array(len, elem) => {
+                Shape::Array(*len, Box::new(self.go_type(elem, depth + 1)?))
+            }
+            GoType::Map(key, elem) => Shape::Map(
+                Box::new(self.go_type(key, depth + 1)?),
+                Box::new(self.go_type(elem, depth + 1)?),
+            ),
+            GoType::Struct(fields) => {
+                let mut shapes = Vec::with_capacity(fields.len());
+                for field in fields {
+                    let shape = self.go_type(&field.ty, depth + 1)?;
+                    shapes.push((Cow::Owned(field.name.clone()), shape));
+                }
+                self.close_struct(Cow::Borrowed(""), shapes)?
+            }
+            GoType::Pointer(elem) => self.go_type(elem, depth)?,
+        })
+    }
+}
+
+/// Serializes a value into its [`Shape`].
+pub(crate) struct ShapeSerializer<'c> {
+    cx: &'c mut Shapes,
+    depth: usize,
+    /// Set under [`STRUCT_MARKER`]: the map that follows is a struct.
+    as_struct: bool,
+}
+
+impl<'c> ShapeSerializer<'c> {
+    fn nested(&mut self) -> Result<ShapeSerializer<'_>, Error> {
+        if self.depth >= self.cx.max_depth {
+            bail!("gob: nesting deeper than {} levels", self.cx.max_depth);
+        }
+        Ok(ShapeSerializer {
+            cx: &mut *self.cx,
+            depth: self.depth + 1,
+            as_struct: false,
+        })
+    }
+
+    fn check_depth(&self) -> Result<(), Error> {
+        if self.depth >= self.cx.max_depth {
+            bail!("gob: nesting deeper than {} levels", self.cx.max_depth);
+        }
+        Ok(())
+    }
+}
+
+fn enum_error(name: &str, variant: &str) -> Error {
+    Error::new(format!(
+        "gob: enums are not supported ({name}::{variant}); Go has no enums"
+    ))
+}
+
+impl<'c> ser::Serializer for ShapeSerializer<'c> {
+    type Ok = Shape;
+    type Error = Error;
+    type SerializeSeq = SeqShape<'c>;
+    type SerializeTuple = SeqShape<'c>;
+    type SerializeTupleStruct = SeqShape<'c>;
+    type SerializeTupleVariant = ser::Impossible<Shape, Error>;
+    type SerializeMap = MapShape<'c>;
+    type SerializeStruct = StructShape<'c>;
+    type SerializeStructVariant = ser::Impossible<Shape, Error>;
+
+    fn serialize_bool(self, _: bool) -> Result<Shape, Error> {
+        Ok(Shape::Bool)
+    }
+    fn serialize_i8(self, _: i8) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_i16(self, _: i16) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_i32(self, _: i32) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_i64(self, _: i64) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_i128(self, _: i128) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_u8(self, _: u8) -> Result<Shape, Error> {
+        Ok(Shape::U8)
+    }
+    fn serialize_u16(self, _: u16) -> Result<Shape, Error> {
+        Ok(Shape::Uint)
+    }
+    fn serialize_u32(self, _: u32) -> Result<Shape, Error> {
+        Ok(Shape::Uint)
+    }
+    fn serialize_u64(self, _: u64) -> Result<Shape, Error> {
+        Ok(Shape::Uint)
+    }
+    fn serialize_u128(self, _: u128) -> Result<Shape, Error> {
+        Ok(Shape::Uint)
+    }
+    fn serialize_f32(self, _: f32) -> Result<Shape, Error> {
+        Ok(Shape::Float)
+    }
+    fn serialize_f64(self, _: f64) -> Result<Shape, Error> {
+        Ok(Shape::Float)
+    }
+    fn serialize_char(self, _: char) -> Result<Shape, Error> {
+        Ok(Shape::Int)
+    }
+    fn serialize_str(self, _: &str) -> Result<Shape, Error> {
+        Ok(Shape::String)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<Shape, Error> {
+        Ok(Shape::Bytes)
+    }
+    fn serialize_none(self) -> Result<Shape, Error> {
+        Ok(Shape::Unknown)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Shape, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Shape, Error> {
+        self.cx.close_struct(Cow::Borrowed(""), Vec::new())
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<Shape, Error> {
+        self.cx.close_struct(Cow::Borrowed(name), Vec::new())
+    }
+    fn serialize_unit_variant(
+        self,
+        name: &'static str,
+        _: u32,
+        v: &'static str,
+    ) -> Result<Shape, Error> {
+        Err(enum_error(name, v))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<Shape, Error> {
+        if name == STRUCT_MARKER {
+            return value.serialize(ShapeSerializer {
+                as_struct: true,
+                ..self
+            });
+        }
+        if name == EMPTY_MARKER {
+            if let Some(ty) = take_hint() {
+                let depth = self.depth;
+                return self.cx.go_type(&ty, depth);
+            }
+        }
+        value.serialize(ShapeSerializer {
+            as_struct: false,
+            ..self
+        })
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        _: u32,
+        v: &'static str,
+        _: &T,
+    ) -> Result<Shape, Error> {
+        Err(enum_error(name, v))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<SeqShape<'c>, Error> {
+        self.check_depth()?;
+        Ok(SeqShape {
+            ser: self,
+            elem: Shape::Unknown,
+            len: None,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqShape<'c>, Error> {
+        self.check_depth()?;
+        Ok(SeqShape {
+            ser: self,
+            elem: Shape::Unknown,
+            len: Some(len),
+        })
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqShape<'c>, Error> {
+        self.serialize_tuple(len)
+    }
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        _: u32,
+        v: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(enum_error(name, v))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<MapShape<'c>, Error> {
+        self.check_depth()?;
+        let as_struct = self.as_struct;
+        Ok(MapShape {
+            ser: self,
+            key: Shape::Unknown,
+            elem: Shape::Unknown,
+            fields: if as_struct {
+                Some(Vec::with_capacity(len.unwrap_or(0).min(64)))
+            } else {
+                None
+            },
+            pending: None,
+        })
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructShape<'c>, Error> {
+        self.check_depth()?;
+        Ok(StructShape {
+            ser: self,
+            name,
+            fields: Vec::with_capacity(len.min(64)),
+        })
+    }
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        _: u32,
+        v: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(enum_error(name, v))
+    }
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+}
+
+/// A sequence (`len: None`) or a tuple of `len` elements.
+pub(crate) struct SeqShape<'c> {
+    ser: ShapeSerializer<'c>,
+    elem: Shape,
+    len: Option<usize>,
+}
+
+impl SeqShape<'_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let shape = value.serialize(self.ser.nested()?)?;
+        let what = if self.len.is_some() {
+            "tuple elements"
+        } else {
+            "sequence elements"
+        };
+        unify(&mut self.elem, shape, what)
+    }
+
+    fn finish(self) -> Shape {
+        match (self.len, self.elem) {
+            (None, Shape::U8) => Shape::Bytes,
+            (None, elem) => Shape::Slice(Box::new(elem)),
+            (Some(len), elem) => Shape::Array(len, Box::new(elem.normalized())),
+        }
+    }
+}
+
+impl ser::SerializeSeq for SeqShape<'_> {
+    type Ok = Shape;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Shape, Error> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTuple for SeqShape<'_> {
+    type Ok = Shape;
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Shape, Error> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqShape<'_> {
+    type Ok = Shape;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Shape, Error> {
+        Ok(self.finish())
+    }
+}
+
+/// A map, or (under [`STRUCT_MARKER`]) a struct whose field names are the keys.
+pub(crate) struct MapShape<'c> {
+    ser: ShapeSerializer<'c>,
+    key: Shape,
+    elem: Shape,
+    /// `Some` when the map is a struct.
+    fields: Option<Vec<(Name, Shape)>>,
+    pending: Option<String>,
+}
+
+impl ser::SerializeMap for MapShape<'_> {
+    type Ok = Shape;
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        if self.fields.is_some() {
+            self.pending = Some(key.serialize(FieldName)?);
+            return Ok(());
+        }
+        let shape = key.serialize(self.ser.nested()?)?;
+        unify(&mut self.key, shape.normalized(), "map keys")
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let shape = value.serialize(self.ser.nested()?)?.normalized();
+        match &mut self.fields {
+            Some(fields) => {
+                let Some(name) = self.pending.take() else {
+                    bail!("gob: a struct field value came without its name");
+                };
+                fields.push((Cow::Owned(name), shape));
+                Ok(())
+            }
+            None => unify(&mut self.elem, shape, "map elements"),
+        }
+    }
+    fn end(self) -> Result<Shape, Error> {
+        match self.fields {
+            Some(fields) => self.ser.cx.close_struct(Cow::Borrowed(""), fields),
+            None => Ok(Shape::Map(Box::new(self.key), Box::new(self.elem))),
+        }
+    }
+}
+
+/// A struct.
+pub(crate) struct StructShape<'c> {
+    ser: ShapeSerializer<'c>,
+    name: &'static str,
+    fields: Vec<(Name, Shape)>,
+}
+
+impl ser::SerializeStruct for StructShape<'_> {
+    type Ok = Shape;
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let shape = value.serialize(self.ser.nested()?)?.normalized();
+        self.fields.push((Cow::Borrowed(key), shape));
+        Ok(())
+    }
+    fn end(self) -> Result<Shape, Error> {
+        self.ser
+            .cx
+            .close_struct(Cow::Borrowed(self.name), self.fields)
+    }
+}
+
+/// Takes a struct field name (a string map key) under [`STRUCT_MARKER`].
+pub(crate) struct FieldName;
+
+fn not_a_name() -> Error {
+    Error::new("gob: the keys of a map encoded as a struct must be strings")
+}
+
+impl ser::Serializer for FieldName {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_owned())
+    }
+    fn serialize_bool(self, _: bool) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_i8(self, _: i8) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_i16(self, _: i16) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_i32(self, _: i32) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_i64(self, _: i64) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_u8(self, _: u8) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_u16(self, _: u16) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_u32(self, _: u32) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_u64(self, _: u64) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(not_a_name())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(not_a_name())
+    }
+}

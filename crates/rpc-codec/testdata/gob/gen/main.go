@@ -1,0 +1,569 @@
+// Command gen writes rpc-codec's gob test corpus with Go's own encoding/gob and net/rpc, and
+// checks gob streams that netrpc wrote against what Go reads from them.
+//
+//	go run ./gen [-out DIR]                 write the corpus (*.gob) into DIR (default ".")
+//	go run ./gen -verify FILE -kind KIND    decode FILE as KIND; exit 0 if Go reads the expected
+//	                                        values, 1 (with the difference on stderr) if not
+//
+// Kinds:
+//
+//	zoo            the values of zoo.gob, in order
+//	dynamic        the values of the dynamic (JSON-typed) check, in order
+//	rpc-requests   a client's request stream for the canonical calls: Go's rpc server must
+//	               answer each call as expected
+//	rpc-responses  a server's response stream for the canonical calls: Go's rpc client must
+//	               get the expected reply or error for each call
+//
+// Files written: zoo.gob (a type zoo, then single values), unsupported.gob (interface values and
+// GobEncoder/BinaryMarshaler types), rpc_client.gob and rpc_server.gob (the two directions of a
+// net/rpc connection over which a Go client made the canonical calls to a Go server).
+//
+// Standard library only; builds with Go 1.19.
+package main
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/ioutil"
+	"math"
+	"net"
+	"net/rpc"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Inner is a small struct.
+type Inner struct {
+	A int
+	B string
+}
+
+// Node is a recursive type through a pointer.
+type Node struct {
+	Val  int
+	Next *Node
+}
+
+// Tree is a recursive type through a slice.
+type Tree struct {
+	Name string
+	Kids []Tree
+}
+
+// Empty has no fields.
+type Empty struct{}
+
+// Zoo has a field of every kind gob knows, and some extremes.
+type Zoo struct {
+	Bool      bool
+	Int       int
+	Int8      int8
+	Int16     int16
+	Int32     int32
+	Int64     int64
+	Uint      uint
+	Uint8     uint8
+	Uint16    uint16
+	Uint32    uint32
+	Uint64    uint64
+	MinInt64  int64
+	Float32   float32
+	Float64   float64
+	Nan       float64
+	PosInf    float64
+	NegInf    float64
+	Tiny      float64
+	Rune      rune
+	String    string
+	Unicode   string
+	Bytes     []byte
+	Strings   []string
+	Ints      []int
+	Matrix    [][]int
+	Pair      [2]string
+	ByteArray [4]byte
+	Map       map[string]int
+	Structs   map[int]Inner
+	Inner     Inner
+	InnerPtr  *Inner
+	Inners    []Inner
+	NoInners  []Inner
+	List      *Node
+	Tree      Tree
+	Empty     Empty
+	Zero      int
+	ZeroInner Inner
+	NilPtr    *Inner
+	Blobs     [][]byte
+}
+
+func zoo() Zoo {
+	return Zoo{
+		Bool:      true,
+		Int:       -1,
+		Int8:      math.MinInt8,
+		Int16:     math.MinInt16,
+		Int32:     math.MinInt32,
+		Int64:     math.MaxInt64,
+		Uint:      1 << 40,
+		Uint8:     math.MaxUint8,
+		Uint16:    math.MaxUint16,
+		Uint32:    math.MaxUint32,
+		Uint64:    math.MaxUint64,
+		MinInt64:  math.MinInt64,
+		Float32:   1.5,
+		Float64:   math.Pi,
+		Nan:       math.NaN(),
+		PosInf:    math.Inf(1),
+		NegInf:    math.Inf(-1),
+		Tiny:      math.SmallestNonzeroFloat64,
+		Rune:      '世',
+		String:    "hello",
+		Unicode:   "Grüße, 世界 🦀 \u0000 \"quoted\"\n",
+		Bytes:     []byte{0, 1, 2, 254, 255},
+		Strings:   []string{"a", "", "c"},
+		Ints:      []int{0, -1, 1 << 40},
+		Matrix:    [][]int{{1, 2}, {}, {3}},
+		Pair:      [2]string{"k", "v"},
+		ByteArray: [4]byte{1, 2, 3, 255},
+		Map:       map[string]int{"one": 1},
+		Structs:   map[int]Inner{7: {A: 1, B: "x"}},
+		Inner:     Inner{A: -5, B: "in"},
+		InnerPtr:  &Inner{B: "ptr"},
+		Inners:    []Inner{{A: 1, B: "a"}, {}, {A: 2}},
+		List:      &Node{Val: 1, Next: &Node{Val: 2, Next: &Node{Val: 3}}},
+		Tree:      Tree{Name: "root", Kids: []Tree{{Name: "a"}, {Name: "b", Kids: []Tree{{Name: "c"}}}}},
+		Blobs:     [][]byte{{1}, {}, {2, 3}},
+	}
+}
+
+// zooValues are the values of zoo.gob, in order. Maps have at most one entry so that the file
+// is the same every time it is generated (Go sends map entries in random order).
+func zooValues() []interface{} {
+	return []interface{}{
+		zoo(),
+		int64(-129),
+		uint64(math.MaxUint64),
+		"héllo, 世界",
+		[]byte("bytes"),
+		[2]string{"key", "value"},
+		map[string][]int{"k": {1, 2}},
+		math.Inf(-1),
+		Empty{},
+		struct{}{},
+		Node{Val: 10, Next: &Node{Val: 20}},
+		0,
+		"",
+		true,
+		[]Tree{{Name: "x", Kids: []Tree{{Name: "y"}}}},
+		map[int]string{-1: "minus one"},
+		[]float32{0.5, -2},
+		uint8(200),
+	}
+}
+
+// DynamicArgs are the Go types of the dynamic check's values.
+type DynamicArgs struct {
+	Name  string
+	Tags  []string
+	Limit *int32
+	Flags map[string]bool
+}
+
+func dynamicValues() []interface{} {
+	limit := int32(10)
+	return []interface{}{
+		[]int{},
+		map[int]string{},
+		[]Inner{},
+		Inner{A: 1, B: "x"},
+		map[string][]int{"k": {1}},
+		DynamicArgs{Name: "n", Limit: &limit},
+		[3]float64{1, 2.5, -3},
+		[]byte{1, 2, 3},
+		[][]int{{}, {}},
+	}
+}
+
+// WithAny has an interface field.
+type WithAny struct {
+	Name string
+	Any  interface{}
+}
+
+// Stamped has a GobEncoder field.
+type Stamped struct {
+	Name string
+	When time.Time
+}
+
+func unsupportedValues() []interface{} {
+	when := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
+	return []interface{}{
+		WithAny{Name: "any", Any: 42},
+		WithAny{Name: "nil"},
+		when, // a GobEncoder
+		&url.URL{Scheme: "https", Host: "example.com"}, // a BinaryMarshaler
+		net.IPv4(192, 0, 2, 1),                         // a TextMarshaler, which gob ignores: []byte
+		Stamped{Name: "stamped", When: when},
+	}
+}
+
+// The services of the canonical calls.
+
+type HelloService struct{}
+
+func (HelloService) Hello(request string, reply *string) error {
+	*reply = "hello:" + request
+	return nil
+}
+
+type KVStoreService struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (s *KVStoreService) Set(kv [2]string, reply *struct{}) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[kv[0]] = kv[1]
+	return nil
+}
+
+func (s *KVStoreService) Get(key string, value *string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	if !ok {
+		return errors.New("not found")
+	}
+	*value = v
+	return nil
+}
+
+// Args is Arith's argument.
+type Args struct {
+	A, B int
+}
+
+type Arith struct{}
+
+func (Arith) Multiply(args Args, reply *int) error {
+	*reply = args.A * args.B
+	return nil
+}
+
+// call is one of the canonical calls and what it should give.
+type call struct {
+	method string
+	arg    interface{}
+	reply  func() interface{} // a new reply value
+	want   interface{}        // the reply expected (dereferenced)
+	err    string             // or the error expected
+}
+
+func calls() []call {
+	str := func() interface{} { return new(string) }
+	return []call{
+		{"HelloService.Hello", "world", str, "hello:world", ""},
+		{"KVStoreService.Set", [2]string{"k", "v"}, func() interface{} { return &struct{}{} }, struct{}{}, ""},
+		{"KVStoreService.Get", "k", str, "v", ""},
+		{"KVStoreService.Get", "missing", str, nil, "not found"},
+		{"Arith.Multiply", Args{A: 7, B: 8}, func() interface{} { return new(int) }, 56, ""},
+		{"HelloService.Hello", "", str, "hello:", ""},
+		{"NoSuch.Method", "x", str, nil, "rpc: can't find service NoSuch.Method"},
+		{"Arith.Multiply", Args{B: -3}, func() interface{} { return new(int) }, 0, ""},
+	}
+}
+
+func newServer() *rpc.Server {
+	server := rpc.NewServer()
+	must(server.Register(HelloService{}))
+	// "k" is there from the start: Go's server runs calls concurrently, so a Get may not wait
+	// for the Set before it when a whole request stream is read at once.
+	must(server.Register(&KVStoreService{m: map[string]string{"k": "v"}}))
+	must(server.Register(Arith{}))
+	return server
+}
+
+// recorder keeps a copy of everything written to a connection.
+type recorder struct {
+	net.Conn
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	r.buf.Write(p)
+	r.mu.Unlock()
+	return r.Conn.Write(p)
+}
+
+func (r *recorder) bytes() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]byte(nil), r.buf.Bytes()...)
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(2)
+	}
+}
+
+func encodeAll(values []interface{}) []byte {
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	for _, v := range values {
+		must(enc.Encode(v))
+	}
+	return buf.Bytes()
+}
+
+// rpcStreams runs the canonical calls from a Go client to a Go server over a pipe and returns
+// the bytes each side wrote.
+func rpcStreams() (client, server []byte) {
+	c1, c2 := net.Pipe()
+	clientConn := &recorder{Conn: c1}
+	serverConn := &recorder{Conn: c2}
+	done := make(chan struct{})
+	go func() {
+		newServer().ServeConn(serverConn)
+		close(done)
+	}()
+	rpcClient := rpc.NewClient(clientConn)
+	for _, c := range calls() {
+		err := rpcClient.Call(c.method, c.arg, c.reply())
+		if (err == nil) != (c.err == "") {
+			must(fmt.Errorf("%s: error %v, want %q", c.method, err, c.err))
+		}
+	}
+	rpcClient.Close()
+	<-done
+	return clientConn.bytes(), serverConn.bytes()
+}
+
+func generate(dir string) {
+	files := map[string][]byte{
+		"zoo.gob":         encodeAll(zooValues()),
+		"unsupported.gob": encodeAll(unsupportedValues()),
+	}
+	files["rpc_client.gob"], files["rpc_server.gob"] = rpcStreams()
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		must(ioutil.WriteFile(filepath.Join(dir, name), files[name], 0o644))
+		fmt.Printf("%s: %d bytes\n", name, len(files[name]))
+	}
+}
+
+// sameValue compares two values as reflect.DeepEqual does, except that NaN equals NaN.
+func sameValue(a, b reflect.Value) bool {
+	if a.IsValid() != b.IsValid() {
+		return false
+	}
+	if !a.IsValid() {
+		return true
+	}
+	if a.Type() != b.Type() {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x, y := a.Float(), b.Float()
+		return x == y || (math.IsNaN(x) && math.IsNaN(y))
+	case reflect.Ptr, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return sameValue(a.Elem(), b.Elem())
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if !sameValue(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := 0; i < a.Len(); i++ {
+			if !sameValue(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if !sameValue(a.MapIndex(k), b.MapIndex(k)) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(a.Interface(), b.Interface())
+	}
+}
+
+// verifyValues decodes the values of data into new values of the types of want, in order.
+func verifyValues(data []byte, want []interface{}) error {
+	dec := gob.NewDecoder(bytes.NewReader(data))
+	for i, w := range want {
+		got := reflect.New(reflect.TypeOf(w))
+		if err := dec.DecodeValue(got); err != nil {
+			return fmt.Errorf("value %d (%T): %v", i, w, err)
+		}
+		if !sameValue(got.Elem(), reflect.ValueOf(w)) {
+			return fmt.Errorf("value %d (%T):\n got  %#v\n want %#v", i, w, got.Elem().Interface(), w)
+		}
+	}
+	var extra interface{}
+	if err := dec.Decode(&extra); err != io.EOF {
+		return fmt.Errorf("after %d values: expected the end of the stream, got %v", len(want), err)
+	}
+	return nil
+}
+
+// fakeConn reads from a fixed stream (once start is closed) and keeps what is written.
+type fakeConn struct {
+	r      io.Reader
+	start  chan struct{}
+	mu     sync.Mutex
+	w      bytes.Buffer
+	closed bool
+}
+
+func (c *fakeConn) Read(p []byte) (int, error) {
+	<-c.start
+	return c.r.Read(p)
+}
+
+func (c *fakeConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.w.Write(p)
+}
+
+func (c *fakeConn) Close() error { return nil }
+
+// verifyRequests serves the request stream with Go's rpc server and checks its answers.
+func verifyRequests(data []byte) error {
+	conn := &fakeConn{r: bytes.NewReader(data), start: make(chan struct{})}
+	close(conn.start)
+	newServer().ServeConn(conn)
+	dec := gob.NewDecoder(bytes.NewReader(conn.w.Bytes()))
+	want := calls()
+	seen := map[uint64]bool{}
+	for range want {
+		var resp rpc.Response
+		if err := dec.Decode(&resp); err != nil {
+			return fmt.Errorf("Go's server answered %d calls, then: %v", len(seen), err)
+		}
+		if resp.Seq >= uint64(len(want)) || seen[resp.Seq] {
+			return fmt.Errorf("unexpected response seq %d", resp.Seq)
+		}
+		seen[resp.Seq] = true
+		c := want[resp.Seq]
+		if resp.ServiceMethod != c.method {
+			return fmt.Errorf("call %d: response for %q, want %q", resp.Seq, resp.ServiceMethod, c.method)
+		}
+		if resp.Error != c.err {
+			return fmt.Errorf("call %d (%s): error %q, want %q", resp.Seq, c.method, resp.Error, c.err)
+		}
+		if c.err != "" {
+			if err := dec.DecodeValue(reflect.Value{}); err != nil {
+				return fmt.Errorf("call %d: error body: %v", resp.Seq, err)
+			}
+			continue
+		}
+		reply := c.reply()
+		if err := dec.Decode(reply); err != nil {
+			return fmt.Errorf("call %d (%s): reply: %v", resp.Seq, c.method, err)
+		}
+		if got := reflect.ValueOf(reply).Elem().Interface(); !reflect.DeepEqual(got, c.want) {
+			return fmt.Errorf("call %d (%s): reply %#v, want %#v", resp.Seq, c.method, got, c.want)
+		}
+	}
+	return nil
+}
+
+// verifyResponses makes the canonical calls with Go's rpc client reading the response stream.
+func verifyResponses(data []byte) error {
+	conn := &fakeConn{r: bytes.NewReader(data), start: make(chan struct{})}
+	client := rpc.NewClient(conn)
+	var pending []*rpc.Call
+	for _, c := range calls() {
+		pending = append(pending, client.Go(c.method, c.arg, c.reply(), nil))
+	}
+	// Every call is registered (Go registers before writing): let the responses in.
+	close(conn.start)
+	for i, c := range calls() {
+		var done *rpc.Call
+		select {
+		case done = <-pending[i].Done:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("call %d (%s): no response", i, c.method)
+		}
+		if c.err != "" {
+			if done.Error == nil || done.Error.Error() != c.err {
+				return fmt.Errorf("call %d (%s): error %v, want %q", i, c.method, done.Error, c.err)
+			}
+			continue
+		}
+		if done.Error != nil {
+			return fmt.Errorf("call %d (%s): %v", i, c.method, done.Error)
+		}
+		if got := reflect.ValueOf(done.Reply).Elem().Interface(); !reflect.DeepEqual(got, c.want) {
+			return fmt.Errorf("call %d (%s): reply %#v, want %#v", i, c.method, got, c.want)
+		}
+	}
+	return nil
+}
+
+func main() {
+	out := flag.String("out", ".", "directory to write the corpus into")
+	verify := flag.String("verify", "", "gob stream to check instead of writing the corpus")
+	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, rpc-requests or rpc-responses")
+	flag.Parse()
+	if *verify == "" {
+		generate(*out)
+		return
+	}
+	data, err := ioutil.ReadFile(*verify)
+	must(err)
+	switch *kind {
+	case "zoo":
+		err = verifyValues(data, zooValues())
+	case "dynamic":
+		err = verifyValues(data, dynamicValues())
+	case "rpc-requests":
+		err = verifyRequests(data)
+	case "rpc-responses":
+		err = verifyResponses(data)
+	default:
+		err = fmt.Errorf("unknown -kind %q", *kind)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "verify %s (%s): %v\n", *verify, *kind, err)
+		os.Exit(1)
+	}
+	fmt.Printf("ok: %s reads as %s\n", *verify, *kind)
+}

@@ -1,0 +1,3 @@
+module netrpc.dev/gobtestdata
+
+go 1.19
