@@ -1,11 +1,14 @@
 //! `netrpc call`: one call, the reply printed as JSON.
 //!
-//! With a self-describing codec (json) any method works: the argument is sent as the JSON given
-//! and the reply printed as it comes. A codec that is not self-describing (postcard) needs the
-//! method's types, which `netrpc call` knows for the seed's services.
+//! With a self-describing codec any method works and the reply is printed as it comes: json sends
+//! the argument as the JSON given; gob sends it as a value of the Go type `--arg-type` names, or
+//! one inferred from the JSON (string, int, float64, bool, slices, structs for objects). A codec
+//! that is not self-describing (postcard) needs the method's types, which `netrpc call` knows for
+//! the seed's services.
 
 use std::time::Duration;
 
+use netrpc::codec::gob::dynamic::{GoType, Typed, infer};
 use netrpc::reverse::ReverseListener;
 use netrpc::{Client, Empty};
 use rpc_services::{WatchFromArgs, WatchFromReply};
@@ -29,7 +32,22 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
                 .map_err(|_| Failure::Usage(format!("--timeout {secs}: not a duration")))?,
         ),
     };
-    let codec = args.codec.codec();
+    let codec = args.codec.client_codec()?;
+    let go_type = match (&args.arg_type, args.codec) {
+        (None, CodecArg::Gob) => Some(
+            infer(&arg)
+                .map_err(|err| Failure::Usage(format!("ARGS_JSON: {err} (give --arg-type)")))?,
+        ),
+        (Some(text), CodecArg::Gob) => {
+            Some(GoType::parse(text).map_err(|err| Failure::Usage(format!("--arg-type: {err}")))?)
+        }
+        (Some(_), _) => {
+            return Err(Failure::Usage(
+                "--arg-type only applies to --codec gob".into(),
+            ));
+        }
+        (None, _) => None,
+    };
     let client = match (&args.connect, &args.accept) {
         (Some(addr), _) => {
             check_addr(addr)?;
@@ -50,9 +68,14 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
         Some(timeout) => client.with_timeout(timeout),
         None => client,
     };
-    let reply = match args.codec {
-        CodecArg::Json => client.call::<Value, Value>(&args.method, &arg).await?,
-        CodecArg::Postcard => typed_call(&client, &args.method, arg).await?,
+    let reply = match (args.codec, &go_type) {
+        (CodecArg::Gob, Some(ty)) => {
+            client
+                .call::<_, Value>(&args.method, &Typed::new(&arg, ty))
+                .await?
+        }
+        (CodecArg::Postcard, _) => typed_call(&client, &args.method, arg).await?,
+        _ => client.call::<Value, Value>(&args.method, &arg).await?,
     };
     let text = serde_json::to_string(&reply).map_err(|err| Failure::Link(err.to_string()))?;
     println!("{text}");

@@ -30,28 +30,45 @@ pub(crate) enum Command {
 /// A wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CodecArg {
+    /// Go's default, encoding/gob.
+    Gob,
     /// Go's net/rpc/jsonrpc.
     Json,
     /// netrpc's compact binary framing (Rust to Rust).
     Postcard,
+    /// Serving only: tell gob, json and postcard clients (and Go's HTTP CONNECT) apart per
+    /// connection.
+    Auto,
 }
 
 impl CodecArg {
     pub(crate) fn codec(self) -> Arc<dyn Codec> {
         match self {
+            CodecArg::Gob => Arc::new(netrpc::Gob),
             CodecArg::Json => Arc::new(netrpc::Json),
             CodecArg::Postcard => Arc::new(netrpc::Postcard),
+            CodecArg::Auto => Arc::new(netrpc::Auto),
+        }
+    }
+
+    /// The codec a calling command speaks; `auto` only makes sense for serving.
+    pub(crate) fn client_codec(self) -> Result<Arc<dyn Codec>, Failure> {
+        match self {
+            CodecArg::Auto => Err(Failure::Usage(
+                "--codec auto only applies to serve and reverse; pick gob, json or postcard".into(),
+            )),
+            other => Ok(other.codec()),
         }
     }
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on: tcp://HOST:PORT, unix:///PATH, or HOST:PORT.
+    /// Address to listen on: tcp://HOST:PORT, unix:///PATH, http://HOST:PORT, or HOST:PORT.
     #[arg(long, default_value = "tcp://127.0.0.1:1234")]
     pub(crate) listen: String,
-    /// Wire format.
-    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    /// Wire format; auto serves every codec (and Go's HTTP CONNECT) on one port.
+    #[arg(long, value_enum, default_value_t = CodecArg::Auto)]
     pub(crate) codec: CodecArg,
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
@@ -64,7 +81,7 @@ pub(crate) struct ReverseArgs {
     #[arg(long)]
     pub(crate) dial: String,
     /// Wire format.
-    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    #[arg(long, value_enum, default_value_t = CodecArg::Gob)]
     pub(crate) codec: CodecArg,
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
@@ -80,8 +97,12 @@ pub(crate) struct CallArgs {
     #[arg(long)]
     pub(crate) accept: Option<String>,
     /// Wire format.
-    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    #[arg(long, value_enum, default_value_t = CodecArg::Gob)]
     pub(crate) codec: CodecArg,
+    /// The Go type of the argument, for gob (e.g. `[2]string`, `int`, `map[string]int`,
+    /// `struct{A int; B string}`); inferred from the JSON when absent.
+    #[arg(long, value_name = "GO_TYPE")]
+    pub(crate) arg_type: Option<String>,
     /// Give up after this many seconds.
     #[arg(long, value_name = "SECS")]
     pub(crate) timeout: Option<f64>,
@@ -97,7 +118,7 @@ pub(crate) struct WatchArgs {
     #[arg(long)]
     pub(crate) connect: String,
     /// Wire format.
-    #[arg(long, value_enum, default_value_t = CodecArg::Json)]
+    #[arg(long, value_enum, default_value_t = CodecArg::Gob)]
     pub(crate) codec: CodecArg,
     /// Only keys starting with this prefix.
     #[arg(long, default_value = "")]

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use netrpc::Server;
 use netrpc::reverse::Backoff;
+use netrpc::transport::Address;
 use rpc_services::{Credentials, HelloService, KvStoreService, LoginHelloService};
 
 use crate::Failure;
-use crate::cli::{ReverseArgs, ServeArgs, check_addr};
+use crate::cli::{CodecArg, ReverseArgs, ServeArgs, check_addr};
 
 /// How long running calls get to finish on Ctrl-C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(5);
@@ -54,11 +55,15 @@ async fn terminated() {
 pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let addr = args
         .listen
-        .parse()
-        .map_err(|err: netrpc::transport::AddressError| Failure::Usage(err.to_string()))?;
-    let listener = netrpc::transport::listen(&addr)
+        .parse::<Address>()
+        .map_err(|err| Failure::Usage(err.to_string()))?;
+    let mut listener = netrpc::transport::listen(&addr)
         .await
         .map_err(|err| Failure::Link(format!("listen {addr}: {err}")))?;
+    if args.codec == CodecArg::Auto && matches!(addr, Address::Tcp(_) | Address::Unix(_)) {
+        // Go's rpc.DialHTTP clients share the port: an HTTP CONNECT is answered, then gob.
+        listener = netrpc::transport::http::optional(listener);
+    }
     println!("listening on {}", listener.local_addr());
     let _ = std::io::stdout().flush();
     let server = server(args.login.as_deref());

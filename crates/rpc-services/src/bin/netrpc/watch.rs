@@ -13,7 +13,7 @@ const POLL_SECONDS: i64 = 30;
 
 pub(crate) async fn watch(args: WatchArgs) -> Result<(), Failure> {
     check_addr(&args.connect)?;
-    let client = Client::dial(&args.connect, args.codec.codec()).await?;
+    let client = Client::dial(&args.connect, args.codec.client_codec()?).await?;
     let mut revision = match args.from {
         Some(revision) => revision,
         None => client.call("KVStoreService.Revision", &Empty {}).await?,
