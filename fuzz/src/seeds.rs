@@ -6,10 +6,22 @@ use netrpc::proto::{Limits, RequestHeader, ResponseHeader};
 
 use crate::Target;
 
+/// Streams Go itself wrote (`crates/rpc-codec/testdata/gob`): what Go's gob client and server
+/// codecs send.
+const GO_CLIENT_STREAM: &[u8] =
+    include_bytes!("../../crates/rpc-codec/testdata/gob/rpc_client.gob");
+const GO_SERVER_STREAM: &[u8] =
+    include_bytes!("../../crates/rpc-codec/testdata/gob/rpc_server.gob");
+
 /// Seeds for `target`: well-formed streams of several messages (with a chunk-size byte first).
 pub fn seeds(target: Target) -> Vec<Vec<u8>> {
     let codec = target.codec();
     let mut out = Vec::new();
+    match target {
+        Target::GobServer => out.push([&[5u8][..], GO_CLIENT_STREAM].concat()),
+        Target::GobClient => out.push([&[5u8][..], GO_SERVER_STREAM].concat()),
+        _ => {}
+    }
     for chunk in [0u8, 7, 63] {
         let mut buf = BytesMut::new();
         buf.extend_from_slice(&[chunk]);
@@ -55,6 +67,10 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
                     let _ = client.encoder.encode_request(&header, arg, &mut buf);
                 }
                 let _ = client.encoder.encode_cancel(1, &mut buf);
+                let sentinel = RequestHeader::new("FuzzService.Echo", crate::targets::SENTINEL);
+                let _ = client
+                    .encoder
+                    .encode_request(&sentinel, &"sentinel", &mut buf);
             }
         }
         out.push(buf.to_vec());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use netrpc::proto::{Body, Codec, Limits, RequestHeader, ServerInbound};
+use netrpc::proto::{Body, Codec, Limits, ServerInbound};
 use netrpc::transport::{Connection, Peer};
 use netrpc::{Empty, Server, service};
 use serde::Deserialize;
@@ -22,21 +22,33 @@ pub enum Target {
     PostcardServer,
     /// netrpc's postcard framing, client side.
     PostcardClient,
+    /// Go's gob, server side: requests.
+    GobServer,
+    /// Go's gob, client side: responses.
+    GobClient,
     /// A server connection speaking jsonrpc.
     EngineJson,
     /// A server connection speaking postcard.
     EnginePostcard,
+    /// A server connection speaking gob.
+    EngineGob,
+    /// A server connection detecting its codec (`auto`).
+    EngineAuto,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 10] = [
         Target::JsonServer,
         Target::JsonClient,
         Target::PostcardServer,
         Target::PostcardClient,
+        Target::GobServer,
+        Target::GobClient,
         Target::EngineJson,
         Target::EnginePostcard,
+        Target::EngineGob,
+        Target::EngineAuto,
     ];
 
     /// The name used on the command line and for corpus directories.
@@ -46,8 +58,12 @@ impl Target {
             Target::JsonClient => "json_client",
             Target::PostcardServer => "postcard_server",
             Target::PostcardClient => "postcard_client",
+            Target::GobServer => "gob_server",
+            Target::GobClient => "gob_client",
             Target::EngineJson => "engine_json",
             Target::EnginePostcard => "engine_postcard",
+            Target::EngineGob => "engine_gob",
+            Target::EngineAuto => "engine_auto",
         }
     }
 
@@ -56,13 +72,24 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// The codec the target exercises.
+    /// The codec the target's inputs are written in.
     pub fn codec(self) -> Arc<dyn Codec> {
         match self {
             Target::JsonServer | Target::JsonClient | Target::EngineJson => Arc::new(netrpc::Json),
             Target::PostcardServer | Target::PostcardClient | Target::EnginePostcard => {
                 Arc::new(netrpc::Postcard)
             }
+            Target::GobServer | Target::GobClient | Target::EngineGob | Target::EngineAuto => {
+                Arc::new(netrpc::Gob)
+            }
+        }
+    }
+
+    /// The codec the code under test runs.
+    fn codec_under_test(self) -> Arc<dyn Codec> {
+        match self {
+            Target::EngineAuto => Arc::new(netrpc::Auto),
+            _ => self.codec(),
         }
     }
 
@@ -71,9 +98,16 @@ impl Target {
     /// engine targets, a connection that does not close) is a finding.
     pub fn run(self, data: &[u8]) -> usize {
         match self {
-            Target::JsonServer | Target::PostcardServer => decode_requests(&*self.codec(), data),
-            Target::JsonClient | Target::PostcardClient => decode_responses(&*self.codec(), data),
-            Target::EngineJson | Target::EnginePostcard => serve_bytes(self.codec(), data),
+            Target::JsonServer | Target::PostcardServer | Target::GobServer => {
+                decode_requests(&*self.codec(), data)
+            }
+            Target::JsonClient | Target::PostcardClient | Target::GobClient => {
+                decode_responses(&*self.codec(), data)
+            }
+            Target::EngineJson
+            | Target::EnginePostcard
+            | Target::EngineGob
+            | Target::EngineAuto => serve_bytes(self.codec_under_test(), self.codec(), data),
         }
     }
 }
@@ -190,11 +224,11 @@ const ENGINE_BOUND: Duration = Duration::from_secs(10);
 /// How long to wait for the sentinel's reply before closing a stream the input left broken.
 const BROKEN_STREAM_WAIT: Duration = Duration::from_millis(20);
 
-/// The sequence number (jsonrpc id) of the sentinel call.
-const SENTINEL: u64 = 987_654_321;
+/// The sequence number (jsonrpc id) of the sentinel call that ends every engine seed.
+pub(crate) const SENTINEL: u64 = 987_654_321;
 
 /// Serves one connection that receives `data` and then end of stream; the connection must close.
-fn serve_bytes(codec: Arc<dyn Codec>, data: &[u8]) -> usize {
+fn serve_bytes(codec: Arc<dyn Codec>, client_codec: Arc<dyn Codec>, data: &[u8]) -> usize {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -208,7 +242,7 @@ fn serve_bytes(codec: Arc<dyn Codec>, data: &[u8]) -> usize {
         .max_in_flight(64)
         .build();
     let data = data.to_vec();
-    let codec_for_sentinel = codec.clone();
+    let codec_for_sentinel = client_codec;
     runtime.block_on(async move {
         let (client, served) = tokio::io::duplex(64 * 1024);
         let peer = Peer {
@@ -223,22 +257,14 @@ fn serve_bytes(codec: Arc<dyn Codec>, data: &[u8]) -> usize {
         };
         let serving = server.serve_connection(connection, codec);
         let talking = async move {
-            // The input, then a well-formed sentinel call: once its reply is in, everything
-            // the server could parse has been answered. A stream the input left broken gets
-            // no reply; a short wait then ends it.
-            let mut sentinel = BytesMut::new();
-            let header = RequestHeader::new("FuzzService.Echo", SENTINEL);
-            let mut encoder = codec_for_sentinel.client(&LIMITS).encoder;
-            let _ = encoder.encode_request(&header, &"sentinel", &mut sentinel);
+            // Seeds end with a sentinel call: once its reply is in, everything the server could
+            // parse has been answered. An input whose sentinel a mutation destroyed gets a short
+            // wait instead.
             let (chunk, stream) = chunking(&data);
-            if codec_for_sentinel.name() == "postcard" && stream.starts_with(b"NETRPC") {
-                let _ = sentinel.split_to(8);
-            }
             let (mut rd, mut wr) = tokio::io::split(client);
             for piece in stream.chunks(chunk) {
                 let _ = wr.write_all(piece).await;
             }
-            let _ = wr.write_all(&sentinel).await;
             let mut decoder = codec_for_sentinel.client(&LIMITS).decoder;
             let mut buf = BytesMut::new();
             let mut answered = 0;

@@ -29,7 +29,9 @@ fn run(target: Target) {
         target.run(input);
     }
     let runs = match target {
-        Target::EngineJson | Target::EnginePostcard => ENGINE_RUNS,
+        Target::EngineJson | Target::EnginePostcard | Target::EngineGob | Target::EngineAuto => {
+            ENGINE_RUNS
+        }
         _ => DECODER_RUNS,
     };
     let mut mutator = Mutator::new(0x5eed ^ target.name().len() as u64);
@@ -74,4 +76,24 @@ fn engine_json() {
 #[test]
 fn engine_postcard() {
     run(Target::EnginePostcard);
+}
+
+#[test]
+fn gob_server() {
+    run(Target::GobServer);
+}
+
+#[test]
+fn gob_client() {
+    run(Target::GobClient);
+}
+
+#[test]
+fn engine_gob() {
+    run(Target::EngineGob);
+}
+
+#[test]
+fn engine_auto() {
+    run(Target::EngineAuto);
 }
