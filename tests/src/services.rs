@@ -127,6 +127,14 @@ service! {
             Ok(Empty {})
         }
 
+        #[rpc("Peer")]
+        /// The caller's address, as `ConnContext::current` gives it to a shared service.
+        async fn peer(&self, _arg: Empty) -> Result<String, String> {
+            ConnContext::current()
+                .map(|ctx| ctx.remote_addr().to_string())
+                .ok_or_else(|| "no current connection".to_string())
+        }
+
         #[rpc("Panic")]
         async fn panic(&self, message: String) -> Result<Empty, String> {
             panic!("{message}")

@@ -536,6 +536,131 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
     assert_eq!(client.pending(), 0);
 }
 
+async fn handshake_timeout_closes_a_silent_peer(codec: CodecKind, transport: TransportKind) {
+    let (svc, _probe) = TestService::new();
+    let server = Server::builder()
+        .register_name("Test", svc)
+        .handshake_timeout(Some(Duration::from_millis(500)))
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    let mut silent = h.raw().await;
+    let mut sink = Vec::new();
+    let _ = bounded("server closes", silent.stream.read_to_end(&mut sink)).await;
+    assert!(sink.is_empty());
+    // A client that talks at once is served.
+    let client = h.client().await;
+    let ok: String = client.call("Test.Echo", "prompt").await.unwrap();
+    assert_eq!(ok, "prompt");
+}
+
+async fn idle_timeout_spares_running_calls(codec: CodecKind, transport: TransportKind) {
+    let (svc, mut probe) = TestService::new();
+    let (factory, mut closed) = Tracked::factory();
+    let server = Server::builder()
+        .register_name("Test", svc.clone())
+        .register_per_connection("Tracked", factory)
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    let busy = h.client().await;
+    let idle = h.client().await;
+    let busy_id = busy
+        .call::<_, Whoami>("Tracked.Whoami", &Empty {})
+        .await
+        .unwrap()
+        .id;
+    let idle_id = idle
+        .call::<_, Whoami>("Tracked.Whoami", &Empty {})
+        .await
+        .unwrap()
+        .id;
+    let call = busy.go::<_, u64>("Test.Block", 1u64);
+    bounded("entered", probe.entered()).await;
+    // The idle connection is closed; the one with a call running is not.
+    assert_eq!(bounded("idle closed", closed.recv()).await, Some(idle_id));
+    bounded("idle client notices", idle.closed()).await;
+    assert!(svc.gates.release(1));
+    assert_eq!(bounded("busy reply", call).await.reply.unwrap(), 1);
+    // Once its call is done, the busy connection goes idle and is closed in turn.
+    assert_eq!(bounded("busy closed", closed.recv()).await, Some(busy_id));
+}
+
+async fn write_timeout_closes_a_peer_that_never_reads(codec: CodecKind, transport: TransportKind) {
+    let (svc, _probe) = TestService::new();
+    let (factory, mut closed) = Tracked::factory();
+    let server = Server::builder()
+        .register_name("Test", svc)
+        .register_per_connection("Tracked", factory)
+        .write_timeout(Some(Duration::from_millis(300)))
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    // Ask for 16 MiB of replies and never read them. (The first call builds this connection's
+    // per-connection state, whose drop reports the connection closed.)
+    let payload = "p".repeat(64 * 1024);
+    let mut requests: Vec<(&str, u64, &str)> = vec![("Tracked.Whoami", 0, "")];
+    requests.extend((1..=256u64).map(|seq| ("Test.Echo", seq, payload.as_str())));
+    let bytes = raw_requests(codec, &requests);
+    let mut raw = h.raw().await;
+    let writer = tokio::spawn(async move {
+        let _ = raw.stream.write_all(&bytes).await;
+        raw
+    });
+    // The server gives up on this connection (its per-connection state is dropped) ...
+    bounded("connection closed", closed.recv()).await;
+    drop(writer);
+    // ... and serves others.
+    let client = h.client().await;
+    let ok: String = client.call("Test.Echo", "still serving").await.unwrap();
+    assert_eq!(ok, "still serving");
+}
+
+async fn connection_limits(codec: CodecKind, transport: TransportKind) {
+    let (svc, _probe) = TestService::new();
+    let (factory, mut closed) = Tracked::factory();
+    let per_peer = matches!(transport, TransportKind::Tcp | TransportKind::Http);
+    let server = Server::builder()
+        .register_name("Test", svc)
+        .register_per_connection("Tracked", factory)
+        .max_connections(Some(2))
+        .max_connections_per_peer(per_peer.then_some(1))
+        .build();
+    let h = Harness::start(server, codec, transport).await;
+    let first = h.client().await;
+    let first_id = first
+        .call::<_, Whoami>("Tracked.Whoami", &Empty {})
+        .await
+        .unwrap()
+        .id;
+    let second = h.client().await;
+    let refused = if per_peer {
+        second
+            .call::<_, String>("Test.Echo", "x")
+            .await
+            .unwrap_err()
+    } else {
+        second.call::<_, String>("Test.Echo", "x").await.unwrap();
+        let third = h.client().await;
+        third.call::<_, String>("Test.Echo", "x").await.unwrap_err()
+    };
+    assert!(refused.is_shutdown(), "{refused:?}");
+    // A place frees when a connection closes.
+    drop(first);
+    assert_eq!(bounded("first closed", closed.recv()).await, Some(first_id));
+    let again = h.client().await;
+    let ok: String = again.call("Test.Echo", "admitted").await.unwrap();
+    assert_eq!(ok, "admitted");
+}
+
+async fn shared_services_see_the_current_connection(codec: CodecKind, transport: TransportKind) {
+    let (h, _probe, _svc) = start(codec, transport).await;
+    let client = h.client().await;
+    let peer: String = client.call("Test.Peer", &Empty {}).await.unwrap();
+    assert!(!peer.is_empty());
+    if matches!(transport, TransportKind::Tcp | TransportKind::Http) {
+        assert!(peer.starts_with("127.0.0.1:"), "{peer}");
+    }
+}
+
 macro_rules! matrix {
     (scenarios: $scenarios:tt, pairs: [$($pair:ident => ($codec:ident, $transport:ident)),* $(,)?]) => {
         $( matrix!(@pair $pair, $codec, $transport, $scenarios); )*
@@ -572,6 +697,11 @@ matrix! {
         peer_closing_mid_frame,
         one_byte_at_a_time,
         stray_response_ids_are_discarded,
+        handshake_timeout_closes_a_silent_peer,
+        idle_timeout_spares_running_calls,
+        write_timeout_closes_a_peer_that_never_reads,
+        connection_limits,
+        shared_services_see_the_current_connection,
     ],
     pairs: [
         json_tcp => (Json, Tcp),

@@ -50,8 +50,8 @@ pub use client::{Call, Client, ClientBuilder, Completed};
 pub use error::{Error, ServiceError};
 pub use server::service::{self, Empty, HandlerFuture, Method, Reply, Service};
 pub use server::{
-    ConnContext, DEFAULT_MAX_IN_FLIGHT, Extensions, MethodStatus, Server, ServerBuilder,
-    ServiceStatus,
+    ConnContext, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_WRITE_TIMEOUT,
+    Extensions, MethodStatus, Server, ServerBuilder, ServiceStatus,
 };
 
 /// The codecs (`rpc-codec`).

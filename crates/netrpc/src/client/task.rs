@@ -20,11 +20,12 @@ pub(crate) async fn run(
     let (mut rd, mut wr) = tokio::io::split(stream);
     let reading = async {
         let mut buf = BytesMut::new();
+        let mut last_read = tokio::time::Instant::now();
         let cause = loop {
             tokio::select! {
                 biased;
                 _ = shared.stop.cancelled() => break None,
-                message = read_message(&mut rd, &mut buf, &mut *decoder) => match message {
+                message = read_message(&mut rd, &mut buf, &mut *decoder, &mut last_read) => match message {
                     Ok(Some(response)) => shared.dispatch(response),
                     Ok(None) => {
                         tracing::debug!(peer = %shared.peer.addr, "server closed the connection");
@@ -40,7 +41,7 @@ pub(crate) async fn run(
         shared.fail_all(cause);
     };
     let writing = async {
-        if let Err(err) = shared.writer.run(&mut wr).await {
+        if let Err(err) = shared.writer.run(&mut wr, None).await {
             tracing::warn!(peer = %shared.peer.addr, error = %err, "client connection write failed");
             shared.fail_all(Some(Arc::new(CodecError::Io(err))));
         }

@@ -3,6 +3,7 @@
 use bytes::BytesMut;
 use rpc_proto::CodecError;
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 
 /// The smallest free space kept in the read buffer before each read.
@@ -13,10 +14,12 @@ const READ_CHUNK: usize = 8 * 1024;
 ///
 /// Cancel-safe: the partial message stays in `buf` and in the decoder's state, so this can be
 /// raced in `select!` and called again.
+/// `last_read` is set to the time of every read that brought bytes.
 pub(crate) async fn read_message<R, D>(
     reader: &mut R,
     buf: &mut BytesMut,
     decoder: &mut D,
+    last_read: &mut Instant,
 ) -> Result<Option<D::Item>, CodecError>
 where
     R: AsyncRead + Unpin + ?Sized,
@@ -32,5 +35,6 @@ where
         if reader.read_buf(buf).await? == 0 {
             return decoder.decode_eof(buf);
         }
+        *last_read = Instant::now();
     }
 }

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::CodecError;
@@ -35,7 +36,10 @@ struct State<E: ?Sized> {
 /// Encoder plus pending bytes, shared by all tasks of one connection.
 pub(crate) struct WriteQueue<E: ?Sized> {
     state: Mutex<State<E>>,
+    /// Wakes the writer when bytes are queued or the queue closes.
     wake: Notify,
+    /// Wakes tasks waiting for room after each write.
+    room: Notify,
 }
 
 impl<E: ?Sized> WriteQueue<E> {
@@ -47,6 +51,24 @@ impl<E: ?Sized> WriteQueue<E> {
                 encoder,
             }),
             wake: Notify::new(),
+            room: Notify::new(),
+        }
+    }
+
+    /// Waits until fewer than `limit` bytes are queued (or the queue is closed), so a peer that
+    /// does not read holds back the tasks that write to it instead of growing the buffer.
+    pub(crate) async fn wait_for_room(&self, limit: usize) {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let state = self.lock();
+                if state.closed || state.buf.len() < limit {
+                    return;
+                }
+            }
+            notified.await;
         }
     }
 
@@ -89,6 +111,7 @@ impl<E: ?Sized> WriteQueue<E> {
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.wake.notify_one();
+        self.room.notify_waiters();
     }
 
     /// True once [`close`](Self::close) was called.
@@ -97,9 +120,14 @@ impl<E: ?Sized> WriteQueue<E> {
         self.lock().closed
     }
 
-    /// Writes queued bytes to `io` until the queue is closed and empty. On a write error the
-    /// queue closes and the error is returned; queued bytes are dropped.
-    pub(crate) async fn run<W: AsyncWrite + Unpin + ?Sized>(&self, io: &mut W) -> io::Result<()> {
+    /// Writes queued bytes to `io` until the queue is closed and empty. On a write error, or a
+    /// write that takes longer than `timeout`, the queue closes and the error is returned; queued
+    /// bytes are dropped.
+    pub(crate) async fn run<W: AsyncWrite + Unpin + ?Sized>(
+        &self,
+        io: &mut W,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         let mut spare = BytesMut::new();
         loop {
             let out = {
@@ -120,17 +148,32 @@ impl<E: ?Sized> WriteQueue<E> {
                 self.wake.notified().await;
                 continue;
             };
-            let written = async {
+            let write = async {
                 io.write_all(&out).await?;
                 io.flush().await
-            }
-            .await;
+            };
+            let written = match timeout {
+                None => write.await,
+                Some(limit) => tokio::time::timeout(limit, write)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!(
+                                "write did not finish within {limit:?}; the peer is not reading"
+                            ),
+                        ))
+                    }),
+            };
             if let Err(err) = written {
                 let mut state = self.lock();
                 state.closed = true;
                 state.buf = BytesMut::new();
+                drop(state);
+                self.room.notify_waiters();
                 return Err(err);
             }
+            self.room.notify_waiters();
             out.clear();
             if out.capacity() <= KEEP_CAPACITY {
                 spare = out;
@@ -168,7 +211,7 @@ mod tests {
         q.close();
         assert!(matches!(push(&q, b"late"), Err(PushError::Closed)));
         let mut out = Vec::new();
-        q.run(&mut out).await.unwrap();
+        q.run(&mut out, None).await.unwrap();
         assert_eq!(out, b"one,two");
     }
 
@@ -178,7 +221,7 @@ mod tests {
         let (mut near, mut far) = tokio::io::duplex(64);
         let writer = {
             let q = q.clone();
-            tokio::spawn(async move { q.run(&mut near).await })
+            tokio::spawn(async move { q.run(&mut near, None).await })
         };
         push(&q, b"hello").unwrap();
         let mut got = [0u8; 5];
@@ -196,7 +239,7 @@ mod tests {
         let (mut near, far) = tokio::io::duplex(64);
         drop(far);
         push(&q, b"lost").unwrap();
-        assert!(q.run(&mut near).await.is_err());
+        assert!(q.run(&mut near, None).await.is_err());
         assert!(q.is_closed());
     }
 }

@@ -13,6 +13,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::BytesMut;
 use futures_util::FutureExt;
 use rpc_proto::{
@@ -24,9 +26,9 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{ConnContext, Inner, Services};
+use super::{Admitted, ConnContext, Inner, Services};
+use crate::ServiceError;
 use crate::io::{PushError, WriteQueue, read_message};
-use crate::{HandlerFuture, ServiceError};
 
 type Writer = Arc<WriteQueue<dyn ResponseEncoder>>;
 
@@ -38,14 +40,36 @@ enum End {
     Error(CodecError),
     /// The server is shutting down.
     Shutdown,
-    /// Writing failed; the peer is gone.
+    /// Writing failed or timed out; the peer is gone or not reading.
     WriteFailed,
+    /// The handshake or idle timeout passed.
+    TimedOut(&'static str),
 }
 
-pub(crate) async fn serve(server: Arc<Inner>, connection: Connection, codec: Arc<dyn Codec>) {
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Handlers wait while this many bytes of replies are queued for a peer that is not reading.
+const WRITE_HIGH_WATER: usize = 1024 * 1024;
+
+/// Serves `connection` until it ends. `admitted` is its place among the server's open
+/// connections; it is given back before the connection's services are dropped, so whoever
+/// observes that drop can connect again at once.
+pub(crate) async fn serve(
+    server: Arc<Inner>,
+    connection: Connection,
+    codec: Arc<dyn Codec>,
+    admitted: Option<Admitted>,
+) {
     let Connection { stream, peer } = connection;
     let ctx = ConnContext::new(server.next_conn_id(), peer, codec.name());
     let services = server.services_for(&ctx);
+    let _admitted = admitted;
     let rpc_proto::ServerCodec {
         mut decoder,
         encoder,
@@ -58,20 +82,48 @@ pub(crate) async fn serve(server: Arc<Inner>, connection: Connection, codec: Arc
     let reading = async {
         let mut calls = Calls::default();
         let mut buf = BytesMut::new();
+        let opened = Instant::now();
+        let mut last_read = opened;
+        let mut last_done = opened;
+        let mut greeted = false;
         let end = loop {
+            // The first message must arrive within the handshake timeout; afterwards, a
+            // connection with no call running and no byte received for the idle timeout ends.
+            let handshake = server
+                .timeouts
+                .handshake
+                .filter(|_| !greeted)
+                .map(|t| opened + t);
+            let idle = server
+                .timeouts
+                .idle
+                .filter(|_| calls.tasks.is_empty())
+                .map(|t| last_read.max(last_done) + t);
+            let deadline = match (handshake, idle) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tokio::select! {
                 biased;
                 _ = server.shutdown.cancelled() => break End::Shutdown,
                 _ = write_failed.cancelled() => break End::WriteFailed,
                 Some(finished) = calls.tasks.join_next_with_id(), if !calls.tasks.is_empty() => {
                     calls.reap(finished);
+                    last_done = Instant::now();
                 }
-                message = read_message(&mut rd, &mut buf, &mut *decoder),
+                _ = sleep_until_some(deadline) => {
+                    break End::TimedOut(if greeted { "idle timeout" } else { "handshake timeout" });
+                }
+                message = read_message(&mut rd, &mut buf, &mut *decoder, &mut last_read),
                     if calls.tasks.len() < server.max_in_flight => match message {
                     Ok(Some(ServerInbound::Request { header, body })) => {
+                        greeted = true;
                         calls.start(&services, &ctx, &writer, header, body);
                     }
-                    Ok(Some(ServerInbound::Cancel { seq })) => calls.cancel(seq),
+                    Ok(Some(ServerInbound::Cancel { seq })) => {
+                        greeted = true;
+                        calls.cancel(seq);
+                    }
                     Ok(None) => break End::Eof,
                     Err(err) => break End::Error(err),
                 },
@@ -90,6 +142,9 @@ pub(crate) async fn serve(server: Arc<Inner>, connection: Connection, codec: Arc
             }
             End::Eof => tracing::debug!(peer = %ctx.remote_addr(), "peer closed the connection"),
             End::WriteFailed => {}
+            End::TimedOut(which) => {
+                tracing::info!(peer = %ctx.remote_addr(), "closing connection: {which}")
+            }
             End::Error(err) => {
                 tracing::warn!(peer = %ctx.remote_addr(), error = %err, "closing connection")
             }
@@ -99,7 +154,7 @@ pub(crate) async fn serve(server: Arc<Inner>, connection: Connection, codec: Arc
         writer.close();
     };
     let writing = async {
-        if let Err(err) = writer.run(&mut wr).await {
+        if let Err(err) = writer.run(&mut wr, server.timeouts.write).await {
             tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
             write_failed.cancel();
         }
@@ -147,10 +202,14 @@ impl Calls {
         registered.stats.count(method);
         let writer = writer.clone();
         let timeout = header.timeout;
+        let handler = ConnContext::scope(ctx.clone(), handler);
         let task = self.tasks.spawn(
             async move {
                 match run(handler, timeout).await {
-                    Some(outcome) => respond(&writer, seq, outcome),
+                    Some(outcome) => {
+                        writer.wait_for_room(WRITE_HIGH_WATER).await;
+                        respond(&writer, seq, outcome)
+                    }
                     // The client's own timer, started before the request was sent, has fired
                     // too: it has forgotten the call, so no reply is sent.
                     None => tracing::debug!(seq, "deadline passed; call cancelled"),
@@ -186,7 +245,7 @@ impl Calls {
 /// Runs a handler, turning a panic into an error reply; `None` when the request's timeout passed
 /// first (the handler is dropped).
 async fn run(
-    handler: HandlerFuture,
+    handler: impl std::future::Future<Output = Result<crate::Reply, ServiceError>> + Send,
     timeout: Option<Duration>,
 ) -> Option<Result<crate::Reply, ServiceError>> {
     let guarded = AssertUnwindSafe(handler).catch_unwind();

@@ -24,7 +24,26 @@ struct Inner {
     state: Extensions,
 }
 
+tokio::task_local! {
+    static CURRENT: ConnContext;
+}
+
 impl ConnContext {
+    /// The connection whose call is running on this task, inside a service method; `None`
+    /// elsewhere. Lets a service shared by every connection see who calls (to apply a limit per
+    /// connection, say) without being built per connection.
+    pub fn current() -> Option<ConnContext> {
+        CURRENT.try_with(ConnContext::clone).ok()
+    }
+
+    /// Runs `fut` with `ctx` as [`current`](Self::current).
+    pub(crate) fn scope<F: std::future::Future>(
+        ctx: ConnContext,
+        fut: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        CURRENT.scope(ctx, fut)
+    }
+
     pub(crate) fn new(id: u64, peer: Peer, codec: &'static str) -> Self {
         Self {
             inner: Arc::new(Inner {

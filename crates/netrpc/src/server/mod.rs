@@ -26,8 +26,9 @@ pub mod service;
 mod status;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,45 @@ pub struct Server {
     inner: Arc<Inner>,
 }
 
+/// How long a connection may take for each thing before it is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    /// From accept to the first whole message.
+    pub(crate) handshake: Option<Duration>,
+    /// No call running and no byte received.
+    pub(crate) idle: Option<Duration>,
+    /// One batch of replies written to the peer.
+    pub(crate) write: Option<Duration>,
+}
+
+/// Open connections, in total and per peer IP address.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// A place among the open connections, given back when dropped.
+pub(crate) struct Admitted {
+    server: Arc<Inner>,
+    ip: Option<IpAddr>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut open = self.server.lock_open();
+        open.total = open.total.saturating_sub(1);
+        if let Some(ip) = self.ip {
+            if let Some(n) = open.per_ip.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.per_ip.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
 pub(crate) struct Inner {
     /// Services shared by every connection.
     shared: Arc<Services>,
@@ -74,6 +114,10 @@ pub(crate) struct Inner {
     per_connection: Vec<PerConnection>,
     limits: Limits,
     max_in_flight: usize,
+    pub(crate) timeouts: Timeouts,
+    max_connections: Option<usize>,
+    max_connections_per_peer: Option<usize>,
+    open: Mutex<Open>,
     shutdown: CancellationToken,
     deadline: OnceLock<Instant>,
     connections: TaskTracker,
@@ -104,6 +148,37 @@ impl Inner {
     fn shutdown_deadline(&self) -> Instant {
         *self.deadline.get_or_init(Instant::now)
     }
+
+    fn lock_open(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for a new connection from `peer`, or why there is none.
+    fn admit(self: &Arc<Self>, peer: &rpc_transport::Peer) -> Result<Admitted, String> {
+        let ip = peer.socket_addr.map(|addr| addr.ip());
+        let mut open = self.lock_open();
+        if let Some(max) = self.max_connections {
+            if open.total >= max {
+                return Err(format!("{} connections open, the limit", open.total));
+            }
+        }
+        if let (Some(max), Some(ip)) = (self.max_connections_per_peer, ip) {
+            let from_peer = open.per_ip.get(&ip).copied().unwrap_or(0);
+            if from_peer >= max {
+                return Err(format!("{from_peer} connections open from {ip}, the limit"));
+            }
+        }
+        open.total += 1;
+        if let Some(ip) = ip {
+            *open.per_ip.entry(ip).or_insert(0) += 1;
+        }
+        Ok(Admitted {
+            server: self.clone(),
+            ip,
+        })
+    }
 }
 
 /// Registers services and sets limits for a [`Server`].
@@ -112,7 +187,17 @@ pub struct ServerBuilder {
     per_connection: Vec<PerConnection>,
     limits: Limits,
     max_in_flight: usize,
+    timeouts: Timeouts,
+    max_connections: Option<usize>,
+    max_connections_per_peer: Option<usize>,
 }
+
+/// The default time from accept to a connection's first whole message.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default time one batch of replies may take to write before the peer counts as not
+/// reading.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default bound on calls running at once on one connection.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
@@ -167,6 +252,42 @@ impl ServerBuilder {
         self
     }
 
+    /// How long a new connection may take to send its first whole message (default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`]; `None`: no limit).
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.handshake = timeout;
+        self
+    }
+
+    /// How long a connection may have no call running and receive no byte before it is closed
+    /// (default `None`: idle connections stay open, as in Go; a peer that trickles a message
+    /// more slowly than this is closed too).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.idle = timeout;
+        self
+    }
+
+    /// How long writing one batch of replies may take before the peer counts as not reading and
+    /// the connection is closed (default [`DEFAULT_WRITE_TIMEOUT`]). Meanwhile handlers wait
+    /// once 1 MiB of replies is queued, so memory stays bounded.
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeouts.write = timeout;
+        self
+    }
+
+    /// The most connections open at once (default `None`: no limit); a connection past it is
+    /// closed at once, with a warning logged.
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// The most connections open at once from one IP address (default `None`: no limit).
+    pub fn max_connections_per_peer(mut self, max: Option<usize>) -> Self {
+        self.max_connections_per_peer = max;
+        self
+    }
+
     /// The server.
     pub fn build(self) -> Server {
         Server {
@@ -175,6 +296,10 @@ impl ServerBuilder {
                 per_connection: self.per_connection,
                 limits: self.limits,
                 max_in_flight: self.max_in_flight,
+                timeouts: self.timeouts,
+                max_connections: self.max_connections,
+                max_connections_per_peer: self.max_connections_per_peer,
+                open: Mutex::new(Open::default()),
                 shutdown: CancellationToken::new(),
                 deadline: OnceLock::new(),
                 connections: TaskTracker::new(),
@@ -192,6 +317,13 @@ impl Server {
             per_connection: Vec::new(),
             limits: Limits::DEFAULT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            timeouts: Timeouts {
+                handshake: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+                idle: None,
+                write: Some(DEFAULT_WRITE_TIMEOUT),
+            },
+            max_connections: None,
+            max_connections_per_peer: None,
         }
     }
 
@@ -244,9 +376,19 @@ impl Server {
                 accepted = listener.accept() => match accepted {
                     Ok(connection) => {
                         backoff = Duration::ZERO;
-                        self.inner
-                            .connections
-                            .spawn(conn::serve(self.inner.clone(), connection, codec.clone()));
+                        match self.inner.admit(&connection.peer) {
+                            Ok(admitted) => {
+                                self.inner.connections.spawn(conn::serve(
+                                    self.inner.clone(),
+                                    connection,
+                                    codec.clone(),
+                                    Some(admitted),
+                                ));
+                            }
+                            Err(why) => {
+                                tracing::warn!(peer = %connection.peer.addr, "refusing connection: {why}");
+                            }
+                        }
                     }
                     Err(err) => {
                         backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
@@ -266,7 +408,7 @@ impl Server {
     pub async fn serve_connection(&self, connection: Connection, codec: Arc<dyn Codec>) {
         self.inner
             .connections
-            .track_future(conn::serve(self.inner.clone(), connection, codec))
+            .track_future(conn::serve(self.inner.clone(), connection, codec, None))
             .await
     }
 
