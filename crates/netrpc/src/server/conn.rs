@@ -58,8 +58,9 @@ async fn sleep_until_some(deadline: Option<Instant>) {
 const WRITE_HIGH_WATER: usize = 1024 * 1024;
 
 /// Serves `connection` until it ends. `admitted` is its place among the server's open
-/// connections; it is given back before the connection's services are dropped, so whoever
-/// observes that drop can connect again at once.
+/// connections (for accepted connections); it is given back before the connection's services
+/// are dropped, so whoever observes that drop can connect again at once. The handshake timeout
+/// applies to accepted connections only, not to links handed to the server (reverse RPC).
 pub(crate) async fn serve(
     server: Arc<Inner>,
     connection: Connection,
@@ -69,6 +70,7 @@ pub(crate) async fn serve(
     let Connection { stream, peer } = connection;
     let ctx = ConnContext::new(server.next_conn_id(), peer, codec.name());
     let services = server.services_for(&ctx);
+    let accepted = admitted.is_some();
     let _admitted = admitted;
     let rpc_proto::ServerCodec {
         mut decoder,
@@ -92,7 +94,7 @@ pub(crate) async fn serve(
             let handshake = server
                 .timeouts
                 .handshake
-                .filter(|_| !greeted)
+                .filter(|_| accepted && !greeted)
                 .map(|t| opened + t);
             let idle = server
                 .timeouts

@@ -252,8 +252,9 @@ impl ServerBuilder {
         self
     }
 
-    /// How long a new connection may take to send its first whole message (default
-    /// [`DEFAULT_HANDSHAKE_TIMEOUT`]; `None`: no limit).
+    /// How long an accepted connection may take to send its first whole message (default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`]; `None`: no limit). Links given to
+    /// [`Server::serve_connection`] (reverse RPC) are not held to it.
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeouts.handshake = timeout;
         self

@@ -73,6 +73,67 @@ pub(crate) struct ServeArgs {
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     pub(crate) login: Option<String>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// Limits on what peers may do; every one has a default.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct LimitArgs {
+    /// Largest message in bytes, either direction.
+    #[arg(long, value_name = "BYTES", default_value_t = netrpc::Limits::DEFAULT.max_message)]
+    pub(crate) max_message: usize,
+    /// Calls running at once per connection; past it the server stops reading that connection.
+    #[arg(long, value_name = "N", default_value_t = netrpc::DEFAULT_MAX_IN_FLIGHT)]
+    pub(crate) max_in_flight: usize,
+    /// Connections open at once (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) max_conns: usize,
+    /// Connections open at once from one IP address (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) max_conns_per_peer: usize,
+    /// Seconds from accept to a connection's first whole message (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = netrpc::DEFAULT_HANDSHAKE_TIMEOUT.as_secs_f64())]
+    pub(crate) handshake_timeout: f64,
+    /// Seconds with no call running and no byte received before a connection is closed (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub(crate) idle_timeout: f64,
+    /// Seconds one batch of replies may take to write before the peer counts as not reading.
+    #[arg(long, value_name = "SECS", default_value_t = netrpc::DEFAULT_WRITE_TIMEOUT.as_secs_f64())]
+    pub(crate) write_timeout: f64,
+}
+
+impl LimitArgs {
+    /// Applies the limits to a server being built.
+    pub(crate) fn apply(
+        &self,
+        builder: netrpc::ServerBuilder,
+    ) -> Result<netrpc::ServerBuilder, Failure> {
+        let limits = netrpc::Limits {
+            max_message: self.max_message,
+            ..netrpc::Limits::DEFAULT
+        };
+        Ok(builder
+            .limits(limits)
+            .max_in_flight(self.max_in_flight)
+            .max_connections((self.max_conns > 0).then_some(self.max_conns))
+            .max_connections_per_peer(
+                (self.max_conns_per_peer > 0).then_some(self.max_conns_per_peer),
+            )
+            .handshake_timeout(seconds("--handshake-timeout", self.handshake_timeout)?)
+            .idle_timeout(seconds("--idle-timeout", self.idle_timeout)?)
+            .write_timeout(seconds("--write-timeout", self.write_timeout)?))
+    }
+}
+
+/// A number of seconds as an optional duration (0 is none).
+fn seconds(flag: &str, secs: f64) -> Result<Option<std::time::Duration>, Failure> {
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    std::time::Duration::try_from_secs_f64(secs)
+        .map(Some)
+        .map_err(|_| Failure::Usage(format!("{flag} {secs}: not a number of seconds")))
 }
 
 #[derive(Args, Debug)]

@@ -9,15 +9,18 @@ use netrpc::transport::Address;
 use rpc_services::{Credentials, HelloService, KvStoreService, LoginHelloService};
 
 use crate::Failure;
-use crate::cli::{CodecArg, ReverseArgs, ServeArgs, check_addr};
+use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, check_addr};
 
 /// How long running calls get to finish on Ctrl-C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// HelloService (per connection with login, shared without) and KVStoreService.
-fn server(login: Option<&str>) -> Server {
-    let builder = Server::builder().register(KvStoreService::default());
-    match login {
+fn server(login: Option<&str>, limits: Option<&LimitArgs>) -> Result<Server, Failure> {
+    let mut builder = Server::builder().register(KvStoreService::default());
+    if let Some(limits) = limits {
+        builder = limits.apply(builder)?;
+    }
+    Ok(match login {
         None => builder.register(HelloService),
         Some(login) => {
             let credentials = Credentials::new(login);
@@ -26,7 +29,7 @@ fn server(login: Option<&str>) -> Server {
             })
         }
     }
-    .build()
+    .build())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -57,6 +60,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .listen
         .parse::<Address>()
         .map_err(|err| Failure::Usage(err.to_string()))?;
+    let server = server(args.login.as_deref(), Some(&args.limits))?;
     let mut listener = netrpc::transport::listen(&addr)
         .await
         .map_err(|err| Failure::Link(format!("listen {addr}: {err}")))?;
@@ -66,7 +70,6 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     println!("listening on {}", listener.local_addr());
     let _ = std::io::stdout().flush();
-    let server = server(args.login.as_deref());
     let codec = args.codec.codec();
     tokio::select! {
         _ = server.serve(listener, codec) => {}
@@ -79,7 +82,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
 
 pub(crate) async fn reverse(args: ReverseArgs) -> Result<(), Failure> {
     check_addr(&args.dial)?;
-    let server = server(args.login.as_deref());
+    let server = server(args.login.as_deref(), None)?;
     let codec = args.codec.codec();
     tokio::select! {
         result = server.serve_reverse(&args.dial, codec, Backoff::default()) => {
