@@ -250,6 +250,7 @@ fn serve_bytes(codec: Arc<dyn Codec>, client_codec: Arc<dyn Codec>, data: &[u8])
             addr: "fuzz".into(),
             socket_addr: None,
             unix_cred: None,
+            tls: None,
         };
         let connection = Connection {
             stream: Box::new(served),

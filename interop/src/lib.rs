@@ -3,13 +3,19 @@
 //! `go/` is a Go module (standard library only, `go 1.19`) with programs written like the Go
 //! chapter's code (`../shared/seed/`, section 4.3):
 //!
-//! - `seedserver` serves the seed's `HelloService` and `KVStoreService` with Go's `net/rpc` and
-//!   `net/rpc/jsonrpc` (`-listen ADDR` prints `listening on ADDR`; `-dial ADDR` is the service
-//!   side of reverse RPC; `-login user:password` makes `HelloService` per connection with
-//!   `Login`);
-//! - `seedclient` runs a scenario of calls and checks (`-scenario seed|login|hello`) over a link
-//!   it dials (`-connect ADDR`) or accepts (`-accept ADDR`, the calling side of reverse RPC), and
-//!   exits 0 only if every check passed.
+//! - `seedserver` serves the seed's `HelloService` and `KVStoreService` with Go's `net/rpc`
+//!   (`-listen ADDR` prints `listening on ADDR`; `-dial ADDR` is the service side of reverse
+//!   RPC; `-login user:password` makes `HelloService` per connection with `Login`). `-codec
+//!   json` (the default, `net/rpc/jsonrpc`) or `-codec gob` (Go's default codec,
+//!   `rpc.ServeConn`) picks the wire format; `-http` serves Go's HTTP transport instead
+//!   (`rpc.HandleHTTP` and `http.Serve`: `CONNECT /_goRPC_` then gob, and `GET /debug/rpc`);
+//! - `seedclient` runs a scenario of calls and checks (`-scenario seed|shared|login|hello`) over
+//!   a link it dials (`-connect ADDR`) or accepts (`-accept ADDR`, the calling side of reverse
+//!   RPC), with the same `-codec json|gob`, or `-http` to dial with `rpc.DialHTTP`, and exits 0
+//!   only if every check passed (`shared` is the seed scenario for a store other clients change
+//!   at the same time, on keys starting with `-prefix`);
+//! - `zoo` serves (`-listen`) or calls and checks (`-connect`) a `ZooService` over gob whose
+//!   methods echo a zoo of Go types; [`zoo`] is its Rust twin.
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
@@ -34,6 +40,9 @@
 //! `GOTOOLCHAIN=local GOPROXY=off`.
 #![deny(missing_docs)]
 
+pub mod zoo;
+
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -242,6 +251,13 @@ fn newest_source(dir: &Path) -> SystemTime {
 /// Dials a jsonrpc server over TCP and returns the client with its own local address (what a
 /// Go server's `conn.RemoteAddr()` reports for it).
 pub async fn dial_json(addr: &str) -> (Client, SocketAddr) {
+    dial_tcp(addr, &netrpc::Json).await
+}
+
+/// Dials a server speaking `codec` over TCP (`addr` is `HOST:PORT` or `tcp://HOST:PORT`) and
+/// returns the client with its own local address (what a Go server's `conn.RemoteAddr()`
+/// reports for it).
+pub async fn dial_tcp(addr: &str, codec: &dyn netrpc::Codec) -> (Client, SocketAddr) {
     let host_port = addr.strip_prefix("tcp://").unwrap_or(addr);
     let stream = tokio::net::TcpStream::connect(host_port)
         .await
@@ -255,9 +271,83 @@ pub async fn dial_json(addr: &str) -> (Client, SocketAddr) {
             addr: remote.to_string(),
             socket_addr: Some(remote),
             unix_cred: None,
+            tls: None,
         },
     };
-    (Client::new(connection, &netrpc::Json), local)
+    (Client::new(connection, codec), local)
+}
+
+/// Fetches `path` from the HTTP server at `host_port` (`HOST:PORT`, `tcp://` or `http://`
+/// prefixed) with a plain `GET PATH HTTP/1.0` over a raw TCP connection, and returns the
+/// status line and the body. Fails the test if the answer does not come (to EOF) within
+/// [`LINE_TIMEOUT`].
+pub fn http_get(host_port: &str, path: &str) -> (String, String) {
+    use std::io::Write;
+    let host_port = host_port
+        .strip_prefix("tcp://")
+        .or_else(|| host_port.strip_prefix("http://"))
+        .unwrap_or(host_port);
+    let mut stream = std::net::TcpStream::connect(host_port)
+        .unwrap_or_else(|err| panic!("GET {path}: dial {host_port}: {err}"));
+    stream
+        .set_read_timeout(Some(LINE_TIMEOUT))
+        .expect("set_read_timeout");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host_port}\r\n\r\n")
+        .unwrap_or_else(|err| panic!("GET {path}: write: {err}"));
+    let deadline = Instant::now() + LINE_TIMEOUT;
+    let mut response = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "GET {path} from {host_port}: no EOF within {LINE_TIMEOUT:?}"
+        );
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => panic!("GET {path} from {host_port}: read: {err}"),
+        }
+    }
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .or_else(|| response.split_once("\n\n"))
+        .unwrap_or_else(|| panic!("GET {path} from {host_port}: no end of head in {response:?}"));
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, body.to_owned())
+}
+
+/// The services, methods and call counts of a `/debug/rpc` page in the layout of Go's
+/// `net/rpc/debug.go` (which netrpc's page follows): `Service NAME` after an `<hr>`, then per
+/// method a row `<td align=left font=fixed>METHOD(...) ...</td>` and `<td align=center>CALLS</td>`.
+/// Fails the test on a row it cannot read.
+pub fn debug_page_calls(page: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut services: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut service = None;
+    let mut method = None;
+    for line in page.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("Service ") {
+            services.entry(name.to_owned()).or_default();
+            service = Some(name.to_owned());
+        } else if let Some(row) = line.strip_prefix("<td align=left font=fixed>") {
+            let name = row.split('(').next().unwrap_or_default();
+            method = Some(name.to_owned());
+        } else if let Some(calls) = line.strip_prefix("<td align=center>") {
+            let calls = calls.trim_end_matches("</td>");
+            let (Some(service), Some(method)) = (&service, method.take()) else {
+                panic!("a call count outside a method row: {line:?} in\n{page}");
+            };
+            let calls = calls
+                .parse()
+                .unwrap_or_else(|err| panic!("call count {calls:?}: {err} in\n{page}"));
+            services
+                .entry(service.clone())
+                .or_default()
+                .insert(method, calls);
+        }
+    }
+    services
 }
 
 /// One of a child's output streams.

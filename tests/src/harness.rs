@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use netrpc::proto::{Codec, Limits, RequestHeader};
-use netrpc::transport::{Address, Connection};
+use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
+use netrpc::transport::{Address, Connection, DialOptions, ListenOptions, Listener};
 use netrpc::{Client, ClientBuilder, Server};
 
 /// The codecs of the matrix: what the client speaks, and whether the server detects it
@@ -25,6 +26,10 @@ pub enum CodecKind {
     AutoJson,
     /// A postcard client; the server detects the codec.
     AutoPostcard,
+    /// netrpc's protobuf framing.
+    Protobuf,
+    /// A protobuf client; the server detects the codec.
+    AutoProtobuf,
 }
 
 impl CodecKind {
@@ -34,22 +39,24 @@ impl CodecKind {
             CodecKind::Json | CodecKind::AutoJson => Arc::new(netrpc::Json),
             CodecKind::Postcard | CodecKind::AutoPostcard => Arc::new(netrpc::Postcard),
             CodecKind::Gob | CodecKind::AutoGob => Arc::new(netrpc::Gob),
+            CodecKind::Protobuf | CodecKind::AutoProtobuf => Arc::new(netrpc::Protobuf),
         }
     }
 
     /// The codec the server is given.
     pub fn server_codec(self) -> Arc<dyn Codec> {
         match self {
-            CodecKind::AutoGob | CodecKind::AutoJson | CodecKind::AutoPostcard => {
-                Arc::new(netrpc::Auto)
-            }
+            CodecKind::AutoGob
+            | CodecKind::AutoJson
+            | CodecKind::AutoPostcard
+            | CodecKind::AutoProtobuf => Arc::new(netrpc::Auto),
             _ => self.codec(),
         }
     }
 
     /// Whether the wire format carries deadlines and cancellation to the server.
     pub fn carries_cancel(self) -> bool {
-        self.codec().name() == "postcard"
+        matches!(self.codec().name(), "postcard" | "protobuf")
     }
 }
 
@@ -64,6 +71,8 @@ pub enum TransportKind {
     Mem,
     /// Go's HTTP CONNECT handshake, then the codec, over TCP on 127.0.0.1.
     Http,
+    /// TLS over TCP on 127.0.0.1, with a fresh self-signed certificate the client trusts.
+    Tls,
 }
 
 impl TransportKind {
@@ -80,7 +89,35 @@ impl TransportKind {
             }
             TransportKind::Mem => "mem://".into(),
             TransportKind::Http => "http://127.0.0.1:0".into(),
+            TransportKind::Tls => "tls://127.0.0.1:0".into(),
         }
+    }
+
+    /// Settings to listen with and the matching settings to dial with: for TLS, a fresh
+    /// self-signed certificate and a client that trusts exactly it.
+    pub fn options(self) -> (ListenOptions, DialOptions) {
+        match self {
+            TransportKind::Tls => {
+                let (server, cert_pem) = TlsServerConfig::self_signed(&["localhost", "127.0.0.1"])
+                    .expect("self-signed certificate");
+                let client = TlsClientConfig::from_ca_pem(cert_pem.as_bytes()).expect("trust it");
+                (
+                    ListenOptions::new().with_tls(server),
+                    DialOptions::new().with_tls(client),
+                )
+            }
+            _ => (ListenOptions::new(), DialOptions::new()),
+        }
+    }
+
+    /// Listens on a fresh address; returns the listener and how to dial it.
+    pub async fn listen(self) -> (Box<dyn Listener>, DialOptions) {
+        let (listen, dial) = self.options();
+        let addr: Address = self.listen_addr().parse().expect("test address parses");
+        let listener = netrpc::transport::listen_with(&addr, &listen)
+            .await
+            .expect("listen");
+        (listener, dial)
     }
 }
 
@@ -92,17 +129,15 @@ pub struct Harness {
     pub addr: String,
     /// The codec it speaks.
     pub codec: CodecKind,
+    /// How clients dial it.
+    pub dial: DialOptions,
     serving: tokio::task::JoinHandle<()>,
 }
 
 impl Harness {
     /// Starts `server` on a fresh address of `transport`.
     pub async fn start(server: Server, codec: CodecKind, transport: TransportKind) -> Harness {
-        let addr: Address = transport
-            .listen_addr()
-            .parse()
-            .expect("test address parses");
-        let listener = netrpc::transport::listen(&addr).await.expect("listen");
+        let (listener, dial) = transport.listen().await;
         let addr = listener.local_addr().to_string();
         let serving = tokio::spawn({
             let server = server.clone();
@@ -113,6 +148,7 @@ impl Harness {
             server,
             addr,
             codec,
+            dial,
             serving,
         }
     }
@@ -125,6 +161,7 @@ impl Harness {
     /// A client with the given options.
     pub async fn client_with(&self, builder: ClientBuilder) -> Client {
         builder
+            .dial_options(self.dial.clone())
             .dial(&self.addr, self.codec.codec())
             .await
             .expect("dial")
@@ -132,7 +169,7 @@ impl Harness {
 
     /// A raw connection to the server, for writing bytes by hand.
     pub async fn raw(&self) -> Connection {
-        netrpc::transport::dial(&self.addr.parse().expect("address"))
+        netrpc::transport::dial_with(&self.addr.parse().expect("address"), &self.dial)
             .await
             .expect("dial")
     }

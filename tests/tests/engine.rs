@@ -110,9 +110,10 @@ async fn unknown_names_get_go_errors(codec: CodecKind, transport: TransportKind)
 async fn bad_body_gets_error_response(codec: CodecKind, transport: TransportKind) {
     let (h, _probe, _svc) = start(codec, transport).await;
     let client = h.client().await;
-    // Test.Add wants [i64; 2]; an empty struct cannot decode into it in any codec.
+    // Test.Echo wants a string; u64::MAX cannot decode into one in any codec (in postcard it
+    // reads as an impossible length, in protobuf as the wrong wire type).
     let err = client
-        .call::<_, i64>("Test.Add", &Empty {})
+        .call::<_, String>("Test.Echo", &u64::MAX)
         .await
         .unwrap_err();
     assert!(err.server_message().is_some(), "{err:?}");
@@ -298,7 +299,10 @@ async fn per_connection_services(codec: CodecKind, transport: TransportKind) {
         "state is per connection"
     );
     assert!(!peer_a.is_empty());
-    if matches!(transport, TransportKind::Tcp | TransportKind::Http) {
+    if matches!(
+        transport,
+        TransportKind::Tcp | TransportKind::Http | TransportKind::Tls
+    ) {
         assert!(peer_a.starts_with("127.0.0.1:"), "{peer_a}");
     }
     drop(a);
@@ -315,7 +319,7 @@ async fn graceful_shutdown(codec: CodecKind, transport: TransportKind) {
     let client = h.client().await;
     let call = client.go::<_, u64>("Test.Block", 9u64);
     bounded("entered", probe.entered()).await;
-    let addr = h.addr.clone();
+    let (addr, dial) = (h.addr.clone(), h.dial.clone());
     let shutdown = tokio::spawn(h.shutdown(BOUND));
     // The in-flight call finishes within the grace period and its reply is delivered.
     assert!(svc.gates.release(9));
@@ -323,7 +327,7 @@ async fn graceful_shutdown(codec: CodecKind, transport: TransportKind) {
     bounded("shutdown", shutdown).await.unwrap();
     bounded("client notices", client.closed()).await;
     // Nothing accepts any more: the listener is gone.
-    let redial = netrpc::transport::dial(&addr.parse().unwrap()).await;
+    let redial = netrpc::transport::dial_with(&addr.parse().unwrap(), &dial).await;
     assert!(redial.is_err(), "dial after shutdown succeeded");
 }
 
@@ -463,11 +467,13 @@ async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
 async fn stray_response_ids_are_discarded(codec: CodecKind, transport: TransportKind) {
     use netrpc::proto::{ResponseHeader, ServerInbound};
     // A hand-driven server that answers with unknown and duplicate sequence numbers.
-    let addr = transport.listen_addr().parse().unwrap();
-    let mut listener = netrpc::transport::listen(&addr).await.unwrap();
+    let (mut listener, dial) = transport.listen().await;
     let addr = listener.local_addr().to_string();
-    // Dial and accept together: an http:// dial completes inside the listener's accept.
-    let (client, conn) = tokio::join!(Client::dial(&addr, codec.codec()), listener.accept());
+    // Dial and accept together: an http:// or tls:// dial completes inside the listener's accept.
+    let dialing = Client::builder()
+        .dial_options(dial)
+        .dial(&addr, codec.codec());
+    let (client, conn) = tokio::join!(dialing, listener.accept());
     let (client, mut conn) = (client.unwrap(), conn.unwrap());
     let mut pair = codec.server_codec().server(&Limits::DEFAULT);
     let json = codec.codec().name() == "json";
@@ -617,7 +623,10 @@ async fn write_timeout_closes_a_peer_that_never_reads(codec: CodecKind, transpor
 async fn connection_limits(codec: CodecKind, transport: TransportKind) {
     let (svc, _probe) = TestService::new();
     let (factory, mut closed) = Tracked::factory();
-    let per_peer = matches!(transport, TransportKind::Tcp | TransportKind::Http);
+    let per_peer = matches!(
+        transport,
+        TransportKind::Tcp | TransportKind::Http | TransportKind::Tls
+    );
     let server = Server::builder()
         .register_name("Test", svc)
         .register_per_connection("Tracked", factory)
@@ -656,7 +665,10 @@ async fn shared_services_see_the_current_connection(codec: CodecKind, transport:
     let client = h.client().await;
     let peer: String = client.call("Test.Peer", &Empty {}).await.unwrap();
     assert!(!peer.is_empty());
-    if matches!(transport, TransportKind::Tcp | TransportKind::Http) {
+    if matches!(
+        transport,
+        TransportKind::Tcp | TransportKind::Http | TransportKind::Tls
+    ) {
         assert!(peer.starts_with("127.0.0.1:"), "{peer}");
     }
 }
@@ -708,25 +720,41 @@ matrix! {
         json_unix => (Json, Unix),
         json_mem => (Json, Mem),
         json_http => (Json, Http),
+        json_tls => (Json, Tls),
         postcard_tcp => (Postcard, Tcp),
         postcard_unix => (Postcard, Unix),
         postcard_mem => (Postcard, Mem),
         postcard_http => (Postcard, Http),
+        postcard_tls => (Postcard, Tls),
         gob_tcp => (Gob, Tcp),
         gob_unix => (Gob, Unix),
         gob_mem => (Gob, Mem),
         gob_http => (Gob, Http),
+        gob_tls => (Gob, Tls),
         auto_gob_tcp => (AutoGob, Tcp),
         auto_gob_unix => (AutoGob, Unix),
         auto_gob_mem => (AutoGob, Mem),
         auto_gob_http => (AutoGob, Http),
+        auto_gob_tls => (AutoGob, Tls),
         auto_json_tcp => (AutoJson, Tcp),
         auto_json_unix => (AutoJson, Unix),
         auto_json_mem => (AutoJson, Mem),
         auto_json_http => (AutoJson, Http),
+        auto_json_tls => (AutoJson, Tls),
         auto_postcard_tcp => (AutoPostcard, Tcp),
         auto_postcard_unix => (AutoPostcard, Unix),
         auto_postcard_mem => (AutoPostcard, Mem),
         auto_postcard_http => (AutoPostcard, Http),
+        auto_postcard_tls => (AutoPostcard, Tls),
+        protobuf_tcp => (Protobuf, Tcp),
+        protobuf_unix => (Protobuf, Unix),
+        protobuf_mem => (Protobuf, Mem),
+        protobuf_http => (Protobuf, Http),
+        protobuf_tls => (Protobuf, Tls),
+        auto_protobuf_tcp => (AutoProtobuf, Tcp),
+        auto_protobuf_unix => (AutoProtobuf, Unix),
+        auto_protobuf_mem => (AutoProtobuf, Mem),
+        auto_protobuf_http => (AutoProtobuf, Http),
+        auto_protobuf_tls => (AutoProtobuf, Tls),
     ]
 }

@@ -36,8 +36,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Crate features pick codecs (`json`, `postcard`) and transports (`tcp`, `unix`, `mem`,
-//! `http` for Go's `rpc.DialHTTP`/`HandleHTTP`); all are on by default.
+//! Crate features pick codecs (`gob`, `json`, `postcard`, `protobuf`, `auto`) and transports (`tcp`,
+//! `unix`, `mem`, `http` for Go's `rpc.DialHTTP`/`HandleHTTP`, `tls`); all are on by default.
 #![deny(missing_docs)]
 
 mod client;
@@ -69,4 +69,6 @@ pub use rpc_codec::Gob;
 pub use rpc_codec::Json;
 #[cfg(feature = "postcard")]
 pub use rpc_codec::Postcard;
+#[cfg(feature = "protobuf")]
+pub use rpc_codec::Protobuf;
 pub use rpc_proto::{Codec, Limits};

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rpc_proto::Codec;
-use rpc_transport::{Address, Listener};
+use rpc_transport::{Address, DialOptions, ListenOptions, Listener};
 use tokio::sync::mpsc;
 
 use crate::{Client, ClientBuilder, Error, Server};
@@ -89,11 +89,23 @@ impl Server {
         codec: impl Codec,
         backoff: Backoff,
     ) -> Result<(), Error> {
+        self.serve_reverse_with(addr, &DialOptions::default(), codec, backoff)
+            .await
+    }
+
+    /// [`serve_reverse`](Self::serve_reverse) with transport settings (TLS for `tls://`).
+    pub async fn serve_reverse_with(
+        &self,
+        addr: &str,
+        options: &DialOptions,
+        codec: impl Codec,
+        backoff: Backoff,
+    ) -> Result<(), Error> {
         let addr: Address = addr.parse()?;
         let codec: Arc<dyn Codec> = Arc::new(codec);
         let mut failures = 0u32;
         while !self.is_shutting_down() {
-            match rpc_transport::dial(&addr).await {
+            match rpc_transport::dial_with(&addr, options).await {
                 Ok(connection) => {
                     tracing::info!(%addr, "reverse link up");
                     failures = 0;
@@ -125,8 +137,19 @@ pub struct ReverseListener {
 impl ReverseListener {
     /// Listens on `addr` for services dialing in.
     pub async fn bind(addr: &str, codec: impl Codec) -> Result<Self, Error> {
+        Self::bind_with(addr, &ListenOptions::default(), codec).await
+    }
+
+    /// [`bind`](Self::bind) with transport settings (a certificate for `tls://`).
+    pub async fn bind_with(
+        addr: &str,
+        options: &ListenOptions,
+        codec: impl Codec,
+    ) -> Result<Self, Error> {
         let addr: Address = addr.parse()?;
-        let listener = rpc_transport::listen(&addr).await.map_err(Error::Connect)?;
+        let listener = rpc_transport::listen_with(&addr, options)
+            .await
+            .map_err(Error::Connect)?;
         Ok(Self::new(
             listener,
             Arc::new(codec),

@@ -6,6 +6,7 @@
 //! | first bytes | codec |
 //! | --- | --- |
 //! | `NETRPC\x01\x01` | postcard (netrpc's framing) |
+//! | `NETRPC\x01\x02` | protobuf (netrpc's framing) |
 //! | optional JSON whitespace, then `{` not followed by `0xFF` | json (Go's jsonrpc) |
 //! | anything else | gob (Go's default) |
 //!
@@ -35,6 +36,7 @@ pub struct Auto;
 enum Detected {
     Json,
     Postcard,
+    Protobuf,
     Gob,
 }
 
@@ -74,6 +76,7 @@ struct AutoDecoder {
     slot: EncoderSlot,
 }
 
+/// netrpc's framings start with this, then a version byte and a codec id.
 const PREFACE: &[u8] = b"NETRPC";
 
 fn is_json_space(b: u8) -> bool {
@@ -88,7 +91,12 @@ fn detect(buf: &[u8]) -> Option<Detected> {
         if buf[..n] != PREFACE[..n] {
             return Some(Detected::Gob);
         }
-        return (n == PREFACE.len()).then_some(Detected::Postcard);
+        // The codec id follows the version byte; an unknown one goes to postcard, whose
+        // decoder rejects the preface with a clear error.
+        return match buf.get(PREFACE.len() + 1)? {
+            2 => Some(Detected::Protobuf),
+            _ => Some(Detected::Postcard),
+        };
     }
     if first == b'{' {
         let second = *buf.get(1)?;
@@ -131,6 +139,7 @@ impl Decoder for AutoDecoder {
             let ServerCodec { decoder, encoder } = match detected {
                 Detected::Json => crate::Json.server(&self.limits),
                 Detected::Postcard => crate::Postcard.server(&self.limits),
+                Detected::Protobuf => crate::Protobuf.server(&self.limits),
                 Detected::Gob => crate::Gob.server(&self.limits),
             };
             *lock(&self.slot) = Some(encoder);
@@ -187,7 +196,9 @@ mod tests {
     fn detection() {
         assert_eq!(detect(b""), None);
         assert_eq!(detect(b"NET"), None);
+        assert_eq!(detect(b"NETRPC\x01"), None);
         assert_eq!(detect(b"NETRPC\x01\x01"), Some(Detected::Postcard));
+        assert_eq!(detect(b"NETRPC\x01\x02"), Some(Detected::Protobuf));
         assert_eq!(detect(b"NEXT"), Some(Detected::Gob));
         assert_eq!(detect(b"{"), None);
         assert_eq!(detect(b"{\"method\""), Some(Detected::Json));

@@ -9,7 +9,10 @@
 //!   timeouts and cancellation.
 //! - [`gob`] — Go's `net/rpc` default codec, gob streams with their type definitions: talk to
 //!   `rpc.Dial` / `rpc.ServeConn`.
-//! - [`auto`] — a server-side codec that tells the three apart by a connection's first bytes, so
+//! - [`protobuf`](mod@protobuf) — netrpc's framing with protobuf headers and bodies (serde types
+//!   mapped onto protobuf messages), for peers in any language with a protobuf library; request
+//!   timeouts and cancellation as with postcard.
+//! - [`auto`] — a server-side codec that tells them apart by a connection's first bytes, so
 //!   every client shares one port.
 //!
 //! A codec makes one encoder/decoder pair per connection and side. The decoders implement
@@ -43,6 +46,11 @@ pub mod postcard;
 #[cfg(feature = "postcard")]
 pub use self::postcard::Postcard;
 
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
+#[cfg(feature = "protobuf")]
+pub use self::protobuf::Protobuf;
+
 #[cfg(feature = "gob")]
 pub mod gob;
 #[cfg(feature = "gob")]
@@ -53,5 +61,13 @@ pub mod auto;
 #[cfg(feature = "auto")]
 pub use self::auto::Auto;
 
-#[cfg(all(test, any(feature = "json", feature = "postcard", feature = "gob")))]
+#[cfg(all(
+    test,
+    any(
+        feature = "json",
+        feature = "postcard",
+        feature = "gob",
+        feature = "protobuf"
+    )
+))]
 mod test_util;

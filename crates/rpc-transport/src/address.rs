@@ -1,6 +1,7 @@
 //! Transport addresses: parsing and printing the URL-like strings that name
 //! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
-//! `http://host:port`, or a bare `host:port` meaning TCP).
+//! `http://host:port`, `tls://host:port`, or a bare `host:port` meaning
+//! TCP).
 //!
 //! Parsing is purely syntactic: it does not resolve host names, touch the
 //! file system, or check which transports were compiled in (that is
@@ -30,17 +31,25 @@ pub enum Address {
     /// `http://host:port`, without a path: the path is always Go's
     /// `/_goRPC_`.
     Http(String),
+    /// TLS over TCP, `"host:port"` as for [`Tcp`](Address::Tcp). Written
+    /// `tls://host:port`. Dialing and listening need certificates, given
+    /// with [`dial_with`](crate::dial_with) and
+    /// [`listen_with`](crate::listen_with). When dialing, the server's
+    /// certificate must be valid for `host` unless configured otherwise.
+    Tls(String),
 }
 
 impl Address {
-    /// The transport's name: `"tcp"`, `"unix"`, `"mem"` or `"http"` (the URL scheme,
-    /// and [`Peer::transport`](crate::Peer::transport) of its connections).
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"` or `"tls"`
+    /// (the URL scheme, and [`Peer::transport`](crate::Peer::transport) of
+    /// its connections).
     pub fn transport(&self) -> &'static str {
         match self {
             Address::Tcp(_) => "tcp",
             Address::Unix(_) => "unix",
             Address::Mem(_) => "mem",
             Address::Http(_) => "http",
+            Address::Tls(_) => "tls",
         }
     }
 }
@@ -51,7 +60,7 @@ impl Address {
 pub enum AddressError {
     /// The text before `://` is not a known transport.
     #[error(
-        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem:// or http://)"
+        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem://, http:// or tls://)"
     )]
     UnknownScheme {
         /// The scheme as written.
@@ -59,13 +68,13 @@ pub enum AddressError {
         /// The whole address as written.
         input: String,
     },
-    /// A TCP or HTTP address without a `:port`.
+    /// A TCP, HTTP or TLS address without a `:port`.
     #[error("missing port in tcp address {input:?} (expected host:port)")]
     MissingPort {
         /// The whole address as written.
         input: String,
     },
-    /// A TCP address whose host or port is malformed.
+    /// A TCP (or HTTP or TLS) address whose host or port is malformed.
     #[error("invalid tcp address {input:?}: {reason}")]
     InvalidHostPort {
         /// The whole address as written.
@@ -129,6 +138,10 @@ impl FromStr for Address {
                 check_host_port(rest, input)?;
                 Ok(Address::Http(rest.to_owned()))
             }
+            "tls" => {
+                check_host_port(rest, input)?;
+                Ok(Address::Tls(rest.to_owned()))
+            }
             _ => Err(AddressError::UnknownScheme {
                 scheme: scheme.to_owned(),
                 input: input.to_owned(),
@@ -144,6 +157,7 @@ impl fmt::Display for Address {
             Address::Unix(path) => write!(f, "unix://{}", path.display()),
             Address::Mem(name) => write!(f, "mem://{name}"),
             Address::Http(host_port) => write!(f, "http://{host_port}"),
+            Address::Tls(host_port) => write!(f, "tls://{host_port}"),
         }
     }
 }
@@ -223,6 +237,33 @@ mod tests {
             parse("http://[::1]:80").unwrap(),
             Address::Http("[::1]:80".into())
         );
+        assert_eq!(
+            parse("tls://127.0.0.1:1234").unwrap(),
+            Address::Tls("127.0.0.1:1234".into())
+        );
+        assert_eq!(
+            parse("tls://example.com:443").unwrap(),
+            Address::Tls("example.com:443".into())
+        );
+        assert_eq!(
+            parse("tls://[::1]:0").unwrap(),
+            Address::Tls("[::1]:0".into())
+        );
+    }
+
+    #[test]
+    fn bad_tls_addresses_are_rejected() {
+        assert!(matches!(
+            parse("tls://h"),
+            Err(AddressError::MissingPort { .. })
+        ));
+        for s in ["tls://", "tls://h:x", "tls://h:1/path", "tls://::1:1"] {
+            assert!(
+                matches!(parse(s), Err(AddressError::InvalidHostPort { .. })),
+                "{s:?} -> {:?}",
+                parse(s)
+            );
+        }
     }
 
     #[test]
@@ -276,7 +317,7 @@ mod tests {
         assert!(matches!(err, AddressError::UnknownScheme { ref scheme, .. } if scheme == "foo"));
         assert_eq!(
             err.to_string(),
-            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem:// or http://)"#
+            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem://, http:// or tls://)"#
         );
         // Schemes are lowercase only.
         assert!(matches!(
@@ -349,6 +390,10 @@ mod tests {
             "http://127.0.0.1:1234",
             "http://[::1]:0",
             "http://:80",
+            "tls://127.0.0.1:1234",
+            "tls://[::1]:0",
+            "tls://localhost:443",
+            "tls://:443",
         ] {
             let addr = parse(s).unwrap();
             assert_eq!(addr.to_string(), s);
@@ -365,5 +410,6 @@ mod tests {
         assert_eq!(parse("unix:///x").unwrap().transport(), "unix");
         assert_eq!(parse("mem://x").unwrap().transport(), "mem");
         assert_eq!(parse("http://h:1").unwrap().transport(), "http");
+        assert_eq!(parse("tls://h:1").unwrap().transport(), "tls");
     }
 }

@@ -1060,6 +1060,7 @@ mod tests {
                     addr: "fed".into(),
                     socket_addr: None,
                     unix_cred: None,
+                    tls: None,
                 },
             };
             tx.send(conn).unwrap();

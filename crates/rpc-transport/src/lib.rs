@@ -11,9 +11,15 @@
 //! | `unix`  | `unix:///path/to.sock` (Unix only)               | `unix` |
 //! | `mem`   | `mem://name` (in-process)                        | `mem`  |
 //! | `http`  | `http://host:port` (Go's `rpc.DialHTTP`; + `tcp`) | `http` |
+//! | `tls`   | `tls://host:port` (TLS over TCP; + `tcp`)        | `tls`  |
 //!
 //! [`http::optional`] wraps any listener so that Go's HTTP clients and raw
 //! clients share one port.
+//!
+//! Transports that need more than an address (TLS needs certificates) take
+//! their settings from [`dial_with`] and [`listen_with`]'s [`DialOptions`]
+//! and [`ListenOptions`]; [`dial`] and [`listen`] use the defaults, which
+//! have none.
 //!
 //! Dialing or listening on an address whose transport is not compiled in
 //! fails with [`std::io::ErrorKind::Unsupported`], wrapping
@@ -46,6 +52,7 @@
 #![deny(missing_docs)]
 
 mod address;
+mod options;
 mod peer;
 
 #[cfg(feature = "http")]
@@ -54,6 +61,8 @@ pub mod http;
 pub mod mem;
 #[cfg(feature = "tcp")]
 pub mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(all(feature = "unix", unix))]
 pub mod unix;
 
@@ -64,7 +73,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use address::{Address, AddressError};
-pub use peer::{Peer, UnixCred};
+pub use options::{DialOptions, ListenOptions};
+pub use peer::{Peer, TlsIdentity, UnixCred};
 
 /// Renders a server's status page: the HTML body served at Go's
 /// `/debug/rpc` (services, methods and call counts). Called once per
@@ -124,11 +134,22 @@ pub trait Listener: Send + 'static {
     }
 }
 
-/// Connects to `addr`.
+/// Connects to `addr`, with default [`DialOptions`] (so `tls://` fails:
+/// use [`dial_with`]).
 ///
 /// Errors keep the OS error's [`kind`](io::Error::kind) and name the
 /// address, Go style (`dial tcp 127.0.0.1:1: Connection refused ...`).
 pub async fn dial(addr: &Address) -> io::Result<Connection> {
+    dial_with(addr, &DialOptions::default()).await
+}
+
+/// Connects to `addr`, with `options` for transports that need settings.
+///
+/// A `tls://` address needs `DialOptions::tls`; without it this fails
+/// with [`InvalidInput`](io::ErrorKind::InvalidInput), saying so. Other
+/// errors are as for [`dial`].
+pub async fn dial_with(addr: &Address, options: &DialOptions) -> io::Result<Connection> {
+    let _ = options; // Unused when no transport has settings.
     match addr {
         #[cfg(feature = "tcp")]
         Address::Tcp(host_port) => tcp::dial(host_port).await,
@@ -138,16 +159,38 @@ pub async fn dial(addr: &Address) -> io::Result<Connection> {
         Address::Mem(name) => mem::dial(name).await,
         #[cfg(feature = "http")]
         Address::Http(host_port) => http::dial(host_port).await,
+        #[cfg(feature = "tls")]
+        Address::Tls(host_port) => match &options.tls {
+            Some(config) => tls::dial(host_port, config).await,
+            None => Err(missing_option(
+                "dial",
+                addr,
+                "tls:// needs a client TLS configuration: set DialOptions::tls \
+                 (TlsClientConfig::from_ca_file, ::system_roots, or ::insecure for tests)",
+            )),
+        },
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }
 }
 
-/// Binds `addr` and starts listening on it.
+/// Binds `addr` and starts listening on it, with default
+/// [`ListenOptions`] (so `tls://` fails: use [`listen_with`]).
 ///
 /// Errors keep the OS error's [`kind`](io::Error::kind) (notably
 /// [`AddrInUse`](io::ErrorKind::AddrInUse)) and name the address.
 pub async fn listen(addr: &Address) -> io::Result<Box<dyn Listener>> {
+    listen_with(addr, &ListenOptions::default()).await
+}
+
+/// Binds `addr` and starts listening on it, with `options` for transports
+/// that need settings.
+///
+/// A `tls://` address needs `ListenOptions::tls`; without it this fails
+/// with [`InvalidInput`](io::ErrorKind::InvalidInput), saying so. Other
+/// errors are as for [`listen`].
+pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
+    let _ = options; // Unused when no transport has settings.
     match addr {
         #[cfg(feature = "tcp")]
         Address::Tcp(host_port) => Ok(Box::new(tcp::TcpListener::bind(host_port).await?)),
@@ -157,9 +200,28 @@ pub async fn listen(addr: &Address) -> io::Result<Box<dyn Listener>> {
         Address::Mem(name) => Ok(Box::new(mem::MemListener::bind(name)?)),
         #[cfg(feature = "http")]
         Address::Http(host_port) => Ok(Box::new(http::HttpListener::bind(host_port).await?)),
+        #[cfg(feature = "tls")]
+        Address::Tls(host_port) => match &options.tls {
+            Some(config) => Ok(Box::new(
+                tls::TlsListener::bind(host_port, config.clone()).await?,
+            )),
+            None => Err(missing_option(
+                "listen",
+                addr,
+                "tls:// needs a server certificate: set ListenOptions::tls \
+                 (TlsServerConfig::from_pem_files or ::self_signed)",
+            )),
+        },
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }
+}
+
+/// The error for an address whose transport needs settings it was not
+/// given.
+#[cfg(feature = "tls")]
+fn missing_option(op: &str, addr: &Address, what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("{op} {addr}: {what}"))
 }
 
 /// The error for an address whose transport is not in this build.

@@ -144,6 +144,7 @@ fn connect(name: &str) -> io::Result<Connection> {
         addr: format!("mem://{name}#{}", entry.dialed),
         socket_addr: None,
         unix_cred: None,
+        tls: None,
     };
     let (client, server) = tokio::io::duplex(PIPE_CAPACITY);
     entry

@@ -1,26 +1,76 @@
 //! Who is on the other end of a connection: the transport, a printable
 //! address, and whatever identity the transport can vouch for (the socket
-//! address for TCP, the kernel-reported credentials for Unix sockets).
+//! address for TCP, the kernel-reported credentials for Unix sockets, the
+//! verified certificate for TLS).
 
-use std::net::SocketAddr;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 
 /// The other side of a [`Connection`](crate::Connection).
 #[derive(Clone, Debug)]
 pub struct Peer {
-    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, or `"http"` for a
-    /// TCP connection that made Go's HTTP `CONNECT` handshake.
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"tls"`, or
+    /// `"http"` for a TCP connection that made Go's HTTP `CONNECT`
+    /// handshake.
     pub transport: &'static str,
     /// The other side's address in Go's style, for logs and messages:
-    /// - tcp and http: the socket address, e.g. `"127.0.0.1:54321"`;
+    /// - tcp, http and tls: the socket address, e.g. `"127.0.0.1:54321"`;
     /// - unix: the peer's socket path if it has one, else `"@"`;
     /// - mem: `"mem://NAME#N"`, the listener's address and the connection's
     ///   sequence number (from 1) on that listener.
     pub addr: String,
-    /// The other side's socket address (tcp and http only).
+    /// The other side's socket address (tcp, http and tls only).
     pub socket_addr: Option<SocketAddr>,
     /// The other process's credentials as reported by the kernel (unix
     /// only; `None` if the platform could not tell).
     pub unix_cred: Option<UnixCred>,
+    /// The identity in the other side's TLS certificate, when the TLS
+    /// handshake verified one (tls only):
+    /// - on a dialed connection, the server's certificate (`None` if the
+    ///   client was configured not to verify it);
+    /// - on an accepted connection, the client's certificate under mutual
+    ///   TLS (`None` when the listener does not ask for client
+    ///   certificates).
+    ///
+    /// A server can authorize each connection by it.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// The identity a verified TLS certificate vouches for: its subject's
+/// common name and subject alternative names, and the certificate itself.
+///
+/// Only end-entity (leaf) certificates that passed verification against the
+/// configured roots are reported; the names are as written in the
+/// certificate (DNS names are not normalised).
+#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsIdentity {
+    /// The subject's common name (`CN`), if it has a readable one.
+    pub common_name: Option<String>,
+    /// The DNS names among the subject alternative names.
+    pub dns_names: Vec<String>,
+    /// The URIs among the subject alternative names (e.g. SPIFFE IDs).
+    pub uris: Vec<String>,
+    /// The IP addresses among the subject alternative names.
+    pub ip_addresses: Vec<IpAddr>,
+    /// The end-entity certificate, DER encoded, for anything the fields
+    /// above do not cover.
+    pub certificate_der: Vec<u8>,
+}
+
+impl fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("common_name", &self.common_name)
+            .field("dns_names", &self.dns_names)
+            .field("uris", &self.uris)
+            .field("ip_addresses", &self.ip_addresses)
+            .field(
+                "certificate_der",
+                &format_args!("<{} bytes>", self.certificate_der.len()),
+            )
+            .finish()
+    }
 }
 
 /// Credentials of the process on the other end of a Unix socket, taken when

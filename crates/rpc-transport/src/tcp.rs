@@ -32,8 +32,8 @@ impl TcpListener {
         Ok(Self { inner, local })
     }
 
-    /// Accepts one socket and configures it.
-    async fn accept_stream(&self) -> io::Result<(TcpStream, SocketAddr)> {
+    /// Accepts one socket and configures it. Cancel safe.
+    pub(crate) async fn accept_stream(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self.inner.accept().await?;
         configure(&stream)?;
         Ok((stream, peer))
@@ -62,7 +62,7 @@ pub async fn dial(host_port: &str) -> io::Result<Connection> {
 }
 
 /// Connects and configures the socket, before it is boxed.
-async fn connect(host_port: &str) -> io::Result<TcpStream> {
+pub(crate) async fn connect(host_port: &str) -> io::Result<TcpStream> {
     let target = with_default_host(host_port, "127.0.0.1");
     let stream = TcpStream::connect(target.as_ref())
         .await
@@ -84,6 +84,7 @@ fn connection(stream: TcpStream, peer: SocketAddr) -> Connection {
             addr: peer.to_string(),
             socket_addr: Some(peer),
             unix_cred: None,
+            tls: None,
         },
     }
 }

@@ -146,6 +146,7 @@ fn connection(stream: UnixStream, addr: String) -> Connection {
             addr,
             socket_addr: None,
             unix_cred,
+            tls: None,
         },
     }
 }

@@ -53,12 +53,14 @@ fn main() -> ExitCode {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut mutator = Mutator::new(seed);
     let mut runs = 0u64;
+    let mut kept = 0u64;
     while Instant::now() < deadline {
         let pick = (mutator.next_u64() % corpus.len() as u64) as usize;
         let other = (mutator.next_u64() % corpus.len() as u64) as usize;
         let input = mutator.mutate(&corpus[pick], &corpus[other], 8192);
         runs += 1;
-        if catch_unwind(AssertUnwindSafe(|| target.run(&input))).is_err() {
+        let outcome = catch_unwind(AssertUnwindSafe(|| target.run(&input)));
+        let Ok(got_through) = outcome else {
             let dir = root.join("artifacts").join(name.as_str());
             let path = dir.join(format!("crash-{seed}-{runs}"));
             let saved = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &input));
@@ -67,11 +69,14 @@ fn main() -> ExitCode {
                 path.display()
             );
             return ExitCode::from(1);
-        }
-        if runs % 64 == 0 && corpus.len() < 4096 {
+        };
+        // Crude feedback: keep inputs that still get some messages through, so mutations
+        // build on streams the code under test parses rather than on garbage.
+        if got_through > 0 && corpus.len() < 4096 {
             corpus.push(input);
+            kept += 1;
         }
     }
-    println!("{name}: {runs} inputs in {seconds} s, no finding");
+    println!("{name}: {runs} inputs in {seconds} s ({kept} kept as seeds), no finding");
     ExitCode::SUCCESS
 }

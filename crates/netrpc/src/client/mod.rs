@@ -23,7 +23,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use rpc_proto::{Codec, Limits};
-use rpc_transport::{Address, Connection, Peer};
+use rpc_transport::{Address, Connection, DialOptions, Peer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
@@ -59,10 +59,23 @@ impl Drop for Handle {
 }
 
 /// Options for a new [`Client`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
     limits: Limits,
     timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    dial: DialOptions,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            limits: Limits::DEFAULT,
+            timeout: None,
+            write_timeout: Some(crate::DEFAULT_WRITE_TIMEOUT),
+            dial: DialOptions::default(),
+        }
+    }
 }
 
 impl ClientBuilder {
@@ -78,11 +91,28 @@ impl ClientBuilder {
         self
     }
 
-    /// Dials `addr` (`tcp://host:port`, `unix:///path`, `mem://name`, or a bare `host:port`)
-    /// and speaks `codec` over it.
+    /// How long writing one batch of requests may take before the server counts as not reading
+    /// and the connection is closed (default [`DEFAULT_WRITE_TIMEOUT`](crate::DEFAULT_WRITE_TIMEOUT);
+    /// `None`: no limit).
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Transport settings for [`dial`](Self::dial), such as the TLS configuration a `tls://`
+    /// address needs.
+    pub fn dial_options(mut self, options: DialOptions) -> Self {
+        self.dial = options;
+        self
+    }
+
+    /// Dials `addr` (`tcp://host:port`, `unix:///path`, `http://host:port`, `tls://host:port`,
+    /// `mem://name`, or a bare `host:port`) and speaks `codec` over it.
     pub async fn dial(self, addr: &str, codec: impl Codec) -> Result<Client, Error> {
         let addr: Address = addr.parse()?;
-        let connection = rpc_transport::dial(&addr).await.map_err(Error::Connect)?;
+        let connection = rpc_transport::dial_with(&addr, &self.dial)
+            .await
+            .map_err(Error::Connect)?;
         Ok(self.connect(connection, &codec))
     }
 
@@ -92,7 +122,12 @@ impl ClientBuilder {
         let Connection { stream, peer } = connection;
         let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
         let shared = Arc::new(Shared::new(encoder, peer));
-        tokio::spawn(task::run(shared.clone(), stream, decoder));
+        tokio::spawn(task::run(
+            shared.clone(),
+            stream,
+            decoder,
+            self.write_timeout,
+        ));
         Client {
             handle: Arc::new(Handle { shared }),
             timeout: self.timeout,

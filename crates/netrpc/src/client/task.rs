@@ -16,6 +16,7 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
     stream: BoxStream,
     mut decoder: Box<dyn ResponseDecoder>,
+    write_timeout: Option<std::time::Duration>,
 ) {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let reading = async {
@@ -41,11 +42,18 @@ pub(crate) async fn run(
         shared.fail_all(cause);
     };
     let writing = async {
-        if let Err(err) = shared.writer.run(&mut wr, None).await {
-            tracing::warn!(peer = %shared.peer.addr, error = %err, "client connection write failed");
-            shared.fail_all(Some(Arc::new(CodecError::Io(err))));
+        match shared.writer.run(&mut wr, write_timeout).await {
+            // Close politely, but never wait longer than a write may take on a peer that
+            // does not read.
+            Ok(()) => match write_timeout {
+                Some(limit) => drop(tokio::time::timeout(limit, wr.shutdown()).await),
+                None => drop(wr.shutdown().await),
+            },
+            Err(err) => {
+                tracing::warn!(peer = %shared.peer.addr, error = %err, "client connection write failed");
+                shared.fail_all(Some(Arc::new(CodecError::Io(err))));
+            }
         }
-        let _ = wr.shutdown().await;
     };
     tokio::join!(reading, writing);
     shared.ended.cancel();

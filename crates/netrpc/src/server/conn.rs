@@ -156,11 +156,18 @@ pub(crate) async fn serve(
         writer.close();
     };
     let writing = async {
-        if let Err(err) = writer.run(&mut wr, server.timeouts.write).await {
-            tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
-            write_failed.cancel();
+        match writer.run(&mut wr, server.timeouts.write).await {
+            // Close politely (a TLS close_notify, a TCP FIN), but never wait on a peer that
+            // does not read for longer than a write may take.
+            Ok(()) => match server.timeouts.write {
+                Some(limit) => drop(tokio::time::timeout(limit, wr.shutdown()).await),
+                None => drop(wr.shutdown().await),
+            },
+            Err(err) => {
+                tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
+                write_failed.cancel();
+            }
         }
-        let _ = wr.shutdown().await;
     };
     tokio::join!(reading, writing);
     tracing::debug!(peer = %ctx.remote_addr(), "connection closed");

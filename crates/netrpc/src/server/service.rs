@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -68,6 +69,9 @@ pub fn decode_arg<T: DeserializeOwned>(body: &Body) -> Result<T, ServiceError> {
 }
 
 /// Turns a method's result into a reply or an error text.
+///
+/// The reply goes out as it is; the [`service!`](crate::service!) macro also gives the gob codec
+/// the reply's type when it is `Deserialize`, which a generic function cannot tell.
 pub fn into_reply<R, E>(result: Result<R, E>) -> Result<Reply, ServiceError>
 where
     R: Serialize + Send + 'static,
@@ -76,6 +80,83 @@ where
     match result {
         Ok(reply) => Ok(Box::new(reply)),
         Err(err) => Err(ServiceError::new(err.to_string())),
+    }
+}
+
+/// Turns a method's result into a reply hinted with its type for the gob codec
+/// (`rpc_codec::gob::Hinted`): an empty `Vec<i64>` reply goes to a Go client as Go's `[]int64`,
+/// not as the `[]string` the value alone would tell. Other codecs see the reply itself, and the
+/// type is traced (once per type) only when a gob connection encodes it.
+fn hinted_reply<R>(reply: R) -> Reply
+where
+    R: Serialize + DeserializeOwned + Send + 'static,
+{
+    #[cfg(feature = "gob")]
+    let reply = rpc_codec::gob::Hinted::owned(reply);
+    Box::new(reply)
+}
+
+/// What the [`service!`](crate::service!) macro turns a method's result into a reply with,
+/// chosen by the method's result type `T` (`Result<R, E>`) with autoref specialization: on a
+/// `&ReplyProbe<T>`, [`HintedReply`] (a reply `R` that is also `Deserialize`, whose type the gob
+/// codec can trace) comes before [`PlainReply`] (any other reply), so replies that are not
+/// `Deserialize` still compile and are sent as they are.
+#[doc(hidden)]
+pub struct ReplyProbe<T>(PhantomData<fn() -> T>);
+
+impl<T> ReplyProbe<T> {
+    /// A probe for the result type `T`.
+    #[doc(hidden)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+
+    /// A probe for the type of `result` (which may be one the macro cannot name, such as
+    /// `Result<impl Serialize, E>`).
+    #[doc(hidden)]
+    pub fn of(_result: &T) -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// See [`ReplyProbe`]: a reply hinted with its type for the gob codec.
+#[doc(hidden)]
+pub trait HintedReply<R, E> {
+    /// The reply, or the error's text.
+    fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError>;
+}
+
+impl<R, E> HintedReply<R, E> for ReplyProbe<Result<R, E>>
+where
+    R: Serialize + DeserializeOwned + Send + 'static,
+    E: fmt::Display,
+{
+    fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError> {
+        match result {
+            Ok(reply) => Ok(hinted_reply(reply)),
+            Err(err) => Err(ServiceError::new(err.to_string())),
+        }
+    }
+}
+
+/// See [`ReplyProbe`]: a reply as it is.
+#[doc(hidden)]
+pub trait PlainReply<R, E> {
+    /// The reply, or the error's text.
+    fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError>
+    where
+        R: Serialize + Send + 'static,
+        E: fmt::Display;
+}
+
+impl<R, E> PlainReply<R, E> for &ReplyProbe<Result<R, E>> {
+    fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError>
+    where
+        R: Serialize + Send + 'static,
+        E: fmt::Display,
+    {
+        into_reply(result)
     }
 }
 
@@ -178,8 +259,14 @@ macro_rules! service {
                 match method {
                     $(
                         $method => ::std::option::Option::Some(::std::boxed::Box::pin(async move {
+                            #[allow(unused_imports)]
+                            use $crate::service::{HintedReply as _, PlainReply as _};
                             let $arg: $arg_ty = $crate::service::decode_arg(&body)?;
-                            $crate::service::into_reply(self.$fn_name($arg).await)
+                            let result = self.$fn_name($arg).await;
+                            // The reply hinted with its type for gob when it is `Deserialize`
+                            // (see `ReplyProbe`).
+                            let probe = $crate::service::ReplyProbe::of(&result);
+                            (&probe).reply(result)
                         })),
                     )*
                     _ => ::std::option::Option::None,
@@ -187,4 +274,103 @@ macro_rules! service {
             }
         }
     };
+}
+
+#[cfg(all(test, feature = "gob"))]
+mod tests {
+    use std::collections::HashMap;
+    use std::convert::Infallible;
+
+    use serde::Serialize;
+
+    use super::*;
+
+    /// A reply type that is not `Deserialize`: sent as it is.
+    #[derive(Serialize)]
+    struct Report {
+        lines: Vec<String>,
+    }
+
+    struct Replies;
+
+    service! {
+        impl Replies {
+            #[rpc("Ints")]
+            async fn ints(&self, _arg: Empty) -> Result<Vec<i64>, Infallible> {
+                Ok(Vec::new())
+            }
+
+            #[rpc("Report")]
+            async fn report(&self, _arg: Empty) -> Result<Report, String> {
+                Ok(Report { lines: Vec::new() })
+            }
+
+            #[rpc("Opaque")]
+            async fn opaque(&self, _arg: Empty) -> Result<impl Serialize + Send + 'static, String> {
+                Ok(vec![1u8])
+            }
+        }
+    }
+
+    fn gob(reply: &Reply) -> Vec<u8> {
+        rpc_codec::gob::to_vec(reply).unwrap()
+    }
+
+    #[test]
+    // `(&probe)` as the macro writes it, which picks the reply's kind.
+    #[allow(clippy::needless_borrow)]
+    fn replies_that_are_deserialize_carry_their_type_for_gob() {
+        use rpc_codec::gob::Hinted;
+        let probe = ReplyProbe::<Result<Vec<i64>, Infallible>>::new();
+        let reply = (&probe).reply(Ok(Vec::new())).unwrap();
+        assert_eq!(
+            gob(&reply),
+            gob(&(Box::new(Hinted::owned(Vec::<i64>::new())) as Reply))
+        );
+        assert_ne!(gob(&reply), gob(&(Box::new(Vec::<i64>::new()) as Reply)));
+        // Other formats see the value.
+        assert_eq!(serde_json::to_string(&reply).unwrap(), "[]");
+
+        let probe = ReplyProbe::<Result<HashMap<String, Vec<u8>>, String>>::new();
+        let reply = (&probe).reply(Ok(HashMap::new())).unwrap();
+        let map: HashMap<String, Vec<u8>> = HashMap::new();
+        assert_eq!(gob(&reply), gob(&(Box::new(Hinted::owned(map)) as Reply)));
+        let err = (&probe).reply(Err("no".into())).err().unwrap();
+        assert_eq!(err.to_string(), "no");
+
+        // Not `Deserialize`: as it is.
+        let probe = ReplyProbe::<Result<Report, String>>::new();
+        let reply = (&probe).reply(Ok(Report { lines: Vec::new() })).unwrap();
+        assert_eq!(serde_json::to_string(&reply).unwrap(), r#"{"lines":[]}"#);
+    }
+
+    #[tokio::test]
+    async fn service_replies_are_hinted() {
+        use bytes::BytesMut;
+        use tokio_util::codec::Decoder as _;
+
+        let call = |method: &'static str| async move {
+            let mut buf = BytesMut::from(&rpc_codec::gob::to_vec(&Empty {}).unwrap()[..]);
+            let mut decoder = rpc_codec::gob::Decoder::new(&rpc_proto::Limits::default());
+            let body = decoder.decode(&mut buf).unwrap().unwrap();
+            Arc::new(Replies).call(method, body).unwrap().await.unwrap()
+        };
+        let hinted: Reply = Box::new(rpc_codec::gob::Hinted::owned(Vec::<i64>::new()));
+        assert_eq!(gob(&call("Ints").await), gob(&hinted));
+        assert_eq!(
+            serde_json::to_string(&call("Report").await).unwrap(),
+            r#"{"lines":[]}"#
+        );
+        assert_eq!(serde_json::to_string(&call("Opaque").await).unwrap(), "[1]");
+    }
+
+    #[test]
+    fn service_methods_with_either_kind_of_reply() {
+        let names: Vec<_> = Replies.methods().iter().map(|m| m.reply).collect();
+        assert_eq!(names.len(), 3);
+        assert_eq!(
+            names[..2],
+            ["Result<Vec<i64>, Infallible>", "Result<Report, String>"]
+        );
+    }
 }

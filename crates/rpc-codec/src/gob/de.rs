@@ -3,7 +3,10 @@
 //! The wire says what every value is, so this is a self-describing format (`deserialize_any`
 //! works). Go's rules apply where serde leaves room: struct fields match by name, wire fields the
 //! Rust type does not know are skipped, and the fields the Rust type expects but the wire left out
-//! (Go omits zero fields) get Go's zero value from [`rpc_proto::zero::Zero`].
+//! (Go omits zero fields) get Go's zero value from [`rpc_proto::zero::Zero`]. An interface value
+//! is skipped as Go's `ignoreInterface` skips it, or decoded as its concrete value (a nil one as
+//! `None`, unit, or the zero value of what is asked for); the stream's decoder has already taken
+//! any type definitions out of it (`frame.rs`).
 
 use std::fmt;
 
@@ -36,16 +39,56 @@ impl<'a, 'de> De<'a, 'de> {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// Reads an interface value, which must be nil.
-    fn nil_interface(&mut self) -> Result<(), Error> {
+    /// Reads an interface value up to its concrete value: its concrete type's name (empty for
+    /// nil), the concrete type's id and the concrete value's byte count. Returns `None` for nil;
+    /// otherwise the concrete type and the reader after the concrete value, having entered a
+    /// nesting level and limited the reader to the concrete value (past the singleton's delta):
+    /// [`De::close_interface`] puts it back.
+    ///
+    /// The stream's decoder has taken the type definitions an interface value may carry off the
+    /// stream (see `frame.rs`), so the concrete type's id comes right after the name.
+    fn open_interface(&mut self) -> Result<Option<(TypeId, Reader<'de>)>, Error> {
+        let name = self.r.bytes()?;
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let id = self.r.int()?;
+        if id < 0 {
+            bail!("gob: unexpected type definition inside an interface value");
+        }
+        let value = self.r.bytes()?;
+        let rest = self.r;
+        self.enter()?;
+        self.r = Reader::new(value);
+        let ty = self.types.get(id)?;
+        if let Some(err) = ty.unsupported() {
+            return Err(err);
+        }
+        if !matches!(ty, Ty::Struct { .. }) && self.r.uint()? != 0 {
+            bail!("gob: corrupted data: non-zero delta for singleton");
+        }
+        Ok(Some((id, rest)))
+    }
+
+    /// Goes on after the concrete value of an interface value (see [`De::open_interface`]);
+    /// bytes of it left unread are skipped.
+    fn close_interface(&mut self, rest: Reader<'de>) {
+        self.r = rest;
+        self.leave();
+    }
+
+    /// Skips an interface value as Go's `ignoreInterface` does: the concrete type's name (empty
+    /// for nil), the concrete type's id, then a byte count and that many bytes.
+    fn skip_interface(&mut self) -> Result<(), Error> {
         let name = self.r.bytes()?;
         if name.is_empty() {
             return Ok(());
         }
-        bail!(
-            "gob: interface values are not supported (received one holding {:?})",
-            String::from_utf8_lossy(name)
-        )
+        if self.r.int()? < 0 {
+            bail!("gob: unexpected type definition inside an interface value");
+        }
+        self.r.bytes()?;
+        Ok(())
     }
 
     /// Skips a value of type `id`.
@@ -61,7 +104,7 @@ impl<'a, 'de> De<'a, 'de> {
             Ty::Bytes | Ty::String | Ty::Marshaler { .. } => {
                 self.r.bytes()?;
             }
-            Ty::Interface => self.nil_interface()?,
+            Ty::Interface => self.skip_interface()?,
             Ty::Array { elem, len } => {
                 self.enter()?;
                 let n = self.r.count()?;
@@ -159,6 +202,29 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
         match ty.unsupported() {
             Some(err) => Err(err),
             None => Ok(ty),
+        }
+    }
+
+    /// Decodes an interface value: its concrete value with `concrete`, or a nil one with `nil`.
+    fn interface<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        concrete: impl FnOnce(Deserializer<'_, 'a, 'de>, V) -> Result<V::Value, Error>,
+        nil: impl FnOnce(V) -> Result<V::Value, Error>,
+    ) -> Result<V::Value, Error> {
+        match self.de.open_interface()? {
+            None => nil(visitor),
+            Some((id, rest)) => {
+                let value = concrete(
+                    Deserializer {
+                        de: &mut *self.de,
+                        id,
+                    },
+                    visitor,
+                )?;
+                self.de.close_interface(rest);
+                Ok(value)
+            }
         }
     }
 
@@ -332,9 +398,25 @@ impl fmt::Display for Integer {
     }
 }
 
+/// Decodes an interface value (Go's `interface{}`) asked for as something else as its concrete
+/// value, and a nil one as the zero value ([`Zero`]): returns from the method if the wire has
+/// an interface value.
+macro_rules! via_interface {
+    ($self:ident, $visitor:ident, $method:ident($($arg:expr),*)) => {
+        if let Ok(Ty::Interface) = $self.de.types.get($self.id) {
+            return $self.interface(
+                $visitor,
+                |de, visitor| de.$method($($arg,)* visitor),
+                |visitor| Zero.$method($($arg,)* visitor).map_err(|e| Error::new(e.to_string())),
+            );
+        }
+    };
+}
+
 macro_rules! integer {
     ($($method:ident => $visit:ident($ty:ty),)*) => {
         $(fn $method<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
+            via_interface!(self, visitor, $method());
             let value: $ty = self.integer(stringify!($ty))?.to(stringify!($ty))?;
             visitor.$visit(value)
         })*
@@ -354,10 +436,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
                 Ok(s) => visitor.visit_borrowed_str(s),
                 Err(_) => bail!("gob: string is not valid UTF-8"),
             },
-            Ty::Interface => {
-                self.de.nil_interface()?;
-                visitor.visit_unit()
-            }
+            Ty::Interface => self.interface(
+                visitor,
+                |de, visitor| de.deserialize_any(visitor),
+                |visitor| visitor.visit_unit(),
+            ),
             Ty::Bytes | Ty::Complex | Ty::Array { .. } | Ty::Slice { .. } => {
                 self.seq(visitor, None, "a sequence")
             }
@@ -368,6 +451,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_bool());
         match self.ty()? {
             Ty::Bool => visitor.visit_bool(self.de.r.uint()? != 0),
             _ => Err(self.mismatch("bool")),
@@ -388,6 +472,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_f32());
         match self.ty()? {
             Ty::Float => {
                 let f = self.de.r.float()?;
@@ -402,6 +487,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_f64());
         match self.ty()? {
             Ty::Float => visitor.visit_f64(self.de.r.float()?),
             _ => Err(self.mismatch("f64")),
@@ -409,6 +495,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_char<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_char());
         if let Ty::String = self.ty()? {
             let s = self.string("char")?;
             let mut chars = s.chars();
@@ -425,6 +512,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_str());
         visitor.visit_borrowed_str(self.string("a string")?)
     }
 
@@ -433,6 +521,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_bytes());
         match self.ty()? {
             Ty::Bytes | Ty::String => visitor.visit_borrowed_bytes(self.de.r.bytes()?),
             Ty::Array { .. } | Ty::Slice { .. } => self.seq(visitor, None, "bytes"),
@@ -446,8 +535,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if let Ty::Interface = self.ty()? {
-            self.de.nil_interface()?;
-            return visitor.visit_none();
+            return self.interface(
+                visitor,
+                |de, visitor| visitor.visit_some(de),
+                |visitor| visitor.visit_none(),
+            );
         }
         visitor.visit_some(self)
     }
@@ -475,23 +567,27 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_seq());
         self.seq(visitor, None, "a sequence")
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_tuple(len));
         self.seq(visitor, Some(len), "an array")
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_tuple_struct(name, len));
         self.seq(visitor, Some(len), "an array")
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_map());
         match self.ty()? {
             Ty::Map { key, elem } => self.map(visitor, key, elem),
             Ty::Struct { fields } => self.structure(visitor, fields, &[]),
@@ -505,6 +601,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        via_interface!(self, visitor, deserialize_struct(name, fields));
         match self.ty()? {
             Ty::Struct { fields: wire } => self.structure(visitor, wire, fields),
             Ty::Map { key, elem } => self.map(visitor, key, elem),

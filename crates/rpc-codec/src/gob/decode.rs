@@ -1,6 +1,7 @@
 //! A gob stream's decoder: messages off the byte stream, type definitions into the stream's
 //! table, values out as [`Body`]s that decode later against a snapshot of that table.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,7 +13,8 @@ use tokio_util::codec::Decoder as _;
 
 use super::de::with_message;
 use super::error::Error;
-use super::types::{TypeTable, read_wire_type};
+use super::frame::{Framed, frame};
+use super::types::{TypeId, TypeTable, read_wire_type};
 use super::wire::{Reader, peek_uint};
 
 /// How gob bodies decode: a value message (`int(typeId)` then the value) against the types the
@@ -59,6 +61,9 @@ pub(crate) struct Stream {
     consumed: usize,
     /// Bytes of all type definitions received.
     definitions: usize,
+    /// Whether values of a type may hold interface values, by type id (see
+    /// [`Stream::reaches_interface`]).
+    reaches: HashMap<TypeId, bool>,
 }
 
 impl Stream {
@@ -69,12 +74,17 @@ impl Stream {
             limits: *limits,
             consumed: 0,
             definitions: 0,
+            reaches: HashMap::new(),
         }
     }
 
     /// Takes whole messages off the front of `src`, adding type definitions to the table, until
     /// a value message: returns it (`int(typeId)` and the value). `Ok(None)` when `src` holds no
     /// whole value message (after reserving room for the next message).
+    ///
+    /// A value whose interface values carry type definitions may go on in later messages: it is
+    /// returned once all of them are in, as one value message without the definitions (which
+    /// go into the table; see `frame.rs`).
     ///
     /// All messages of one item (since [`Stream::finish`]), length prefixes included, may take
     /// at most `max_message` bytes; each length is checked before anything is reserved.
@@ -99,19 +109,28 @@ impl Stream {
                 src.reserve(whole - src.len());
                 return Ok(None);
             }
-            src.advance(width);
-            let message = src.split_to(len).freeze();
-            self.consumed = total;
-            let mut r = Reader::new(&message);
-            let id = r.int().map_err(malformed)?;
+            let id = Reader::new(&src[width..whole]).int().map_err(malformed)?;
             if id >= 0 {
                 if !self.types.knows(id) {
                     return Err(CodecError::Malformed(format!(
                         "gob: value of unknown type id {id}"
                     )));
                 }
+                if self.reaches_interface(id) {
+                    if let Some(joined) = self.frame(src, width, whole)? {
+                        return Ok(joined);
+                    }
+                }
+                src.advance(width);
+                let message = src.split_to(len).freeze();
+                self.consumed = total;
                 return Ok(Some(message));
             }
+            src.advance(width);
+            let message = src.split_to(len).freeze();
+            self.consumed = total;
+            let mut r = Reader::new(&message);
+            r.int().map_err(malformed)?;
             self.definitions = self.definitions.saturating_add(whole);
             if self.definitions > self.limits.max_message {
                 return Err(CodecError::Malformed(format!(
@@ -128,10 +147,70 @@ impl Stream {
             // Bodies already handed out keep their snapshot; the table is copied only if one
             // is still alive.
             self.format = None;
+            self.reaches.clear();
             Arc::make_mut(&mut self.types)
                 .define(id.checked_neg().unwrap_or(0), wire)
                 .map_err(malformed)?;
             tracing::trace!(id = -id, "gob type definition");
+        }
+    }
+
+    /// Whether a value of type `id` may hold interface values (remembered until the next
+    /// definition).
+    fn reaches_interface(&mut self, id: TypeId) -> bool {
+        let types = &self.types;
+        *self
+            .reaches
+            .entry(id)
+            .or_insert_with(|| types.reaches_interface(id))
+    }
+
+    /// Frames a value that may hold interface values, whose message is `src[width..whole]`
+    /// (see [`frame`](super::frame)): `None` when that message is the whole value, `Some` of
+    /// what [`Stream::next_value`] returns otherwise (having taken the value's messages off
+    /// `src` and its type definitions into the table).
+    fn frame(
+        &mut self,
+        src: &mut BytesMut,
+        width: usize,
+        whole: usize,
+    ) -> Result<Option<Option<Bytes>>, CodecError> {
+        let limit = self.limits.max_message.saturating_sub(self.consumed);
+        let framed = frame(src, width, whole, &self.types, self.limits.max_depth, limit)
+            .map_err(malformed)?;
+        match framed {
+            Framed::Whole => Ok(None),
+            Framed::More(end) => {
+                if let Some(end) = end {
+                    src.reserve(end.saturating_sub(src.len()));
+                }
+                Ok(Some(None))
+            }
+            Framed::TooLarge(end) => Err(CodecError::FrameTooLarge {
+                len: self.consumed.saturating_add(end),
+                max: self.limits.max_message,
+            }),
+            Framed::Joined {
+                body,
+                len,
+                types,
+                definitions,
+            } => {
+                self.definitions = self.definitions.saturating_add(definitions);
+                if self.definitions > self.limits.max_message {
+                    return Err(CodecError::Malformed(format!(
+                        "gob: the stream's type definitions exceed {} bytes",
+                        self.limits.max_message
+                    )));
+                }
+                src.advance(len);
+                self.consumed = self.consumed.saturating_add(len);
+                self.format = None;
+                self.reaches.clear();
+                self.types = Arc::new(types);
+                tracing::trace!(definitions, "gob value with type definitions inside");
+                Ok(Some(Some(Bytes::from(body))))
+            }
         }
     }
 

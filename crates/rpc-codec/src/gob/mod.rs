@@ -94,6 +94,16 @@
 //! `complex128` as a sequence of two floats. Strings must be valid UTF-8 to decode into Rust
 //! strings (Go's may hold any bytes; those decode into `Vec<u8>`).
 //!
+//! Interface values (Go's `interface{}` / `any`, type id 8) are skipped as unknown fields as Go
+//! skips them (`ignoreInterface`: the concrete type's name, its id, then a byte count and that
+//! many bytes), and otherwise decode as their concrete value, whatever Go type that has: into
+//! `serde_json::Value` or another self-describing type (`deserialize_any`), an `Option` (a nil
+//! interface is `None`), or a Rust type that fits the concrete value (a nil interface is its
+//! zero value). The definitions of concrete types that Go sends inside an interface value, the
+//! first time a stream carries them, go into the stream's types as Go's decoder adds them; such
+//! a value may span several messages (see `frame.rs`), all of which count toward the size
+//! limit of its request or response.
+//!
 //! Encoding follows Go's too: fields that are zero (`false`, `0`, `""`, empty slices and maps,
 //! `None`) are left out; nested structs and arrays are always sent; `None` cannot be a top-level
 //! value nor an element of a slice, array or map (Go's nil pointers cannot be either).
@@ -113,16 +123,27 @@
 //! - A sequence or map with no elements anywhere in the value (an empty top-level `Vec`, a
 //!   `Vec<Vec<u8>>` whose inner vectors are all empty) is sent with `string` as its unknown
 //!   element (or key) type, which a Go receiver of another element type rejects (`[]string`
-//!   into `[]int`). A struct field that is `None` or empty everywhere in the value is simply
-//!   left out of the type, which Go accepts. [`dynamic::Typed`] values do not have this limit.
+//!   into `[]int`), unless the value is [`Hinted`] (below). A struct field that is `None` or
+//!   empty everywhere in the value is simply left out of the type, which Go accepts.
+//!   [`dynamic::Typed`] values do not have this limit.
 //! - Values whose parts differ in type where Go's cannot (`serde_json::Value` arrays of mixed
 //!   kinds, untagged enums) are an error; give such values a Go type with
 //!   [`dynamic::Typed`].
 //!
+//! # Types from Rust types
+//!
+//! A [`Hinted`] value also brings its Rust type's gob type, traced once per type through the
+//! type's `Deserialize` implementation (which names a struct's fields and asks for a sequence's
+//! elements even when there are none): what the value leaves unknown (the element, key and
+//! value types of empty sequences and maps, and the structs they hold) is taken from it, so
+//! Go receives an empty `Vec<i64>` as an `[]int64`. Where the value tells its type, the value's
+//! stands. netrpc's `service!` hints every reply whose type is `Deserialize`; a client hints an
+//! argument with `client.call(method, &Hinted::new(&args))`. Other codecs see the value itself.
+//!
 //! # Not supported
 //!
-//! - Interface values (Go's `interface{}` / `any` fields and values, type id 8): a non-nil one
-//!   fails to decode with `gob: interface values are not supported`; they are never encoded.
+//! - Encoding interface values (Go's `interface{}` / `any`): Rust values are always sent as
+//!   their concrete types, which a Go receiver's interface field does not accept.
 //! - Types with Go's `GobEncoder` or `BinaryMarshaler` encodings (such as `time.Time`,
 //!   `big.Int`, `*url.URL`): their values fail to decode with a message naming the interface
 //!   (and the type, when Go names it); skipping them as unknown fields works. (Go's gob does
@@ -184,12 +205,15 @@ mod decode;
 pub mod dynamic;
 mod encode;
 mod error;
+mod frame;
+mod hint;
 mod rpc;
 mod ser;
 mod server;
 mod shape;
 #[cfg(test)]
 mod tests;
+mod trace;
 mod types;
 mod wire;
 
@@ -198,6 +222,7 @@ use rpc_proto::{ClientCodec, Codec, Limits, ServerCodec};
 pub use self::client::{ClientDecoder, ClientEncoder};
 pub use self::decode::{Decoder, from_slice, to_vec};
 pub use self::encode::Encoder;
+pub use self::hint::Hinted;
 pub use self::server::{ServerDecoder, ServerEncoder};
 
 /// Go's `net/rpc` gob codec (see the [module documentation](self)). Named `"gob"`.

@@ -22,12 +22,14 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::ser::{self, Serialize};
 
 use super::dynamic::GoType;
 use super::error::{Error, bail};
+use super::hint::{HINT_MARKER, take_trace};
+use super::trace::Trace;
 
 /// The serde name of a newtype struct wrapping a map that is to be encoded as a Go struct whose
 /// field names are the map's (string) keys. Other formats see an ordinary map.
@@ -55,9 +57,10 @@ fn take_hint() -> Option<GoType> {
 pub(crate) type ClassId = usize;
 
 /// The gob type of (part of) a value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Shape {
     /// Nothing known yet: a `None`, or the elements of an empty container.
+    #[default]
     Unknown,
     Bool,
     Int,
@@ -75,7 +78,7 @@ pub(crate) enum Shape {
 
 impl Shape {
     /// `U8` as the `uint` it is everywhere but in a sequence.
-    fn normalized(self) -> Shape {
+    pub(crate) fn normalized(self) -> Shape {
         match self {
             Shape::U8 => Shape::Uint,
             other => other,
@@ -216,18 +219,25 @@ impl Shapes {
         }
     }
 
+    /// Fills in what `shape` (a value's, from this pass) leaves unknown from `trace` (of the
+    /// value's Rust type): the element, key and value types of sequences and maps that are
+    /// empty everywhere in the value, the type of a top-level `None`, and the structs these
+    /// hold. Where the value tells a type, the value's stands, and a struct field that the
+    /// value leaves untold (`None` or empty in every instance) stays so: it is left out of the
+    /// struct's type (its values are zero, never sent), which cannot conflict with the
+    /// receiver's type as a wrong guess could.
+    pub(crate) fn fill(&mut self, shape: &mut Shape, trace: &Trace) {
+        Fill {
+            trace,
+            memo: HashMap::new(),
+            visited: HashSet::new(),
+        }
+        .at(self, shape, &trace.root);
+    }
+
     /// Adds a struct of `name` with `fields` to the first class it fits, or to a new one.
     fn close_struct(&mut self, name: Name, fields: Vec<(Name, Shape)>) -> Result<Shape, Error> {
-        let key: Name = if name.is_empty() {
-            let mut key = String::from("\0");
-            for (field, _) in &fields {
-                key.push_str(field);
-                key.push('\0');
-            }
-            Cow::Owned(key)
-        } else {
-            name.clone()
-        };
+        let key = class_key(&name, fields.iter().map(|(field, _)| field.as_ref()));
         let candidates = self
             .by_key
             .get(key.as_ref())
@@ -306,6 +316,139 @@ impl Shapes {
             }
             GoType::Pointer(elem) => self.go_type(elem, depth)?,
         })
+    }
+}
+
+/// The key under which [`Shapes::by_key`] finds the classes a struct may join: its name, or
+/// for an anonymous struct its field names.
+fn class_key<'n>(name: &Name, fields: impl Iterator<Item = &'n str>) -> Name {
+    if name.is_empty() {
+        let mut key = String::from("\0");
+        for field in fields {
+            key.push_str(field);
+            key.push('\0');
+        }
+        Cow::Owned(key)
+    } else {
+        name.clone()
+    }
+}
+
+/// Whether a shape tells its whole type (a struct counts as told).
+fn told(shape: &Shape) -> bool {
+    match shape {
+        Shape::Unknown => false,
+        Shape::Slice(elem) | Shape::Array(_, elem) => told(elem),
+        Shape::Map(key, elem) => told(key) && told(elem),
+        _ => true,
+    }
+}
+
+/// [`Shapes::fill`] under way: `Shape::Struct(i)` in the trace is `trace.structs[i]`, which is
+/// class `memo[i]` once met.
+struct Fill<'t> {
+    trace: &'t Trace,
+    memo: HashMap<usize, ClassId>,
+    /// The (class, traced struct) pairs filled, so that recursive types end.
+    visited: HashSet<(ClassId, usize)>,
+}
+
+impl Fill<'_> {
+    fn at(&mut self, cx: &mut Shapes, shape: &mut Shape, traced: &Shape) {
+        match (shape, traced) {
+            (_, Shape::Unknown) => {}
+            (shape @ Shape::Unknown, traced) => *shape = self.adopt(cx, traced),
+            (shape @ Shape::Slice(_), Shape::Bytes) => {
+                if matches!(shape, Shape::Slice(elem) if **elem == Shape::Unknown) {
+                    *shape = Shape::Bytes;
+                }
+            }
+            (Shape::Slice(elem), Shape::Slice(traced)) => self.at(cx, elem, traced),
+            (Shape::Array(n, elem), Shape::Array(m, traced)) if n == m => self.at(cx, elem, traced),
+            (Shape::Map(key, elem), Shape::Map(traced_key, traced_elem)) => {
+                self.at(cx, key, traced_key);
+                self.at(cx, elem, traced_elem);
+            }
+            (Shape::Struct(id), Shape::Struct(traced)) => self.class(cx, *id, *traced),
+            _ => {}
+        }
+    }
+
+    /// Fills the fields of class `id` from traced struct `traced`, if they are of one name.
+    fn class(&mut self, cx: &mut Shapes, id: ClassId, traced: usize) {
+        let Some(ts) = self.trace.structs.get(traced) else {
+            return;
+        };
+        let Some(class) = cx.classes.get_mut(id) else {
+            return;
+        };
+        if class.name != ts.name || !self.visited.insert((id, traced)) {
+            return;
+        }
+        self.memo.entry(traced).or_insert(id);
+        let mut fields = std::mem::take(&mut class.fields);
+        for (name, shape) in &mut fields {
+            if shape.is_untold() {
+                continue;
+            }
+            if let Some((_, traced)) = ts.fields.iter().find(|(field, _)| field == name) {
+                self.at(cx, shape, traced);
+            }
+        }
+        cx.classes[id].fields = fields;
+    }
+
+    /// The shape of a traced type that no value showed, as a shape of this pass.
+    fn adopt(&mut self, cx: &mut Shapes, traced: &Shape) -> Shape {
+        match traced {
+            Shape::U8 => Shape::Uint,
+            Shape::Slice(elem) => Shape::Slice(Box::new(self.adopt(cx, elem))),
+            Shape::Array(len, elem) => Shape::Array(*len, Box::new(self.adopt(cx, elem))),
+            Shape::Map(key, elem) => Shape::Map(
+                Box::new(self.adopt(cx, key)),
+                Box::new(self.adopt(cx, elem)),
+            ),
+            Shape::Struct(traced) => self.adopt_struct(cx, *traced),
+            other => other.clone(),
+        }
+    }
+
+    /// A traced struct as a class: the class of its name if the value has one (filled from the
+    /// trace), else a new class with the fields whose types the trace tells.
+    fn adopt_struct(&mut self, cx: &mut Shapes, traced: usize) -> Shape {
+        if let Some(&id) = self.memo.get(&traced) {
+            return Shape::Struct(id);
+        }
+        let Some(ts) = self.trace.structs.get(traced) else {
+            return Shape::Unknown;
+        };
+        let name: Name = Cow::Borrowed(ts.name);
+        let key = class_key(&name, ts.fields.iter().map(|(field, _)| *field));
+        if let Some(&id) = cx.by_key.get(key.as_ref()).and_then(|ids| ids.first()) {
+            self.memo.insert(traced, id);
+            self.class(cx, id, traced);
+            return Shape::Struct(id);
+        }
+        let id = cx.classes.len();
+        cx.classes.push(Class {
+            name,
+            fields: Vec::new(),
+            dropped: Vec::new(),
+        });
+        cx.by_key.entry(key).or_default().push(id);
+        self.memo.insert(traced, id);
+        self.visited.insert((id, traced));
+        let mut fields = Vec::with_capacity(ts.fields.len());
+        for (field, traced) in &ts.fields {
+            let shape = self.adopt(cx, traced);
+            // A field whose type the trace cannot tell whole is left out: the struct has no
+            // instance in the value, and a guessed type could conflict with the receiver's.
+            if !field.is_empty() && told(&shape) {
+                fields.push((Cow::Borrowed(*field), shape));
+            }
+        }
+        cx.classes[id].fields = fields;
+        Shape::Struct(id)
     }
 }
 
@@ -438,6 +581,20 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
                 let depth = self.depth;
                 return self.cx.go_type(&ty, depth);
             }
+        }
+        if name == HINT_MARKER {
+            // Taken before the value, whose own hints come later.
+            let trace = take_trace();
+            let ShapeSerializer { cx, depth, .. } = self;
+            let mut shape = value.serialize(ShapeSerializer {
+                cx: &mut *cx,
+                depth,
+                as_struct: false,
+            })?;
+            if let Some(trace) = trace.and_then(|trace_of| trace_of()) {
+                cx.fill(&mut shape, &trace);
+            }
+            return Ok(shape);
         }
         value.serialize(ShapeSerializer {
             as_struct: false,

@@ -18,7 +18,7 @@
 //!
 //! with exactly one of the pointers set.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use super::error::{Error, bail};
@@ -181,6 +181,32 @@ impl TypeTable {
         }
         self.types.insert(id, wire);
         Ok(())
+    }
+
+    /// Whether a value of type `id` may hold an interface value: whether `id` is, or refers to
+    /// (through the types defined so far), Go's `interface` type.
+    pub(crate) fn reaches_interface(&self, id: TypeId) -> bool {
+        let mut stack = vec![id];
+        let mut seen = HashSet::new();
+        while let Some(id) = stack.pop() {
+            if id == INTERFACE {
+                return true;
+            }
+            if !seen.insert(id) {
+                continue;
+            }
+            match self.types.get(&id) {
+                Some(WireType::Array { elem, .. } | WireType::Slice { elem, .. }) => {
+                    stack.push(*elem)
+                }
+                Some(WireType::Map { key, elem, .. }) => stack.extend([*key, *elem]),
+                Some(WireType::Struct { fields, .. }) => {
+                    stack.extend(fields.iter().map(|field| field.id))
+                }
+                Some(WireType::Marshaler { .. }) | None => {}
+            }
+        }
+        false
     }
 
     /// How many types are defined.

@@ -87,6 +87,11 @@ impl<'de> Reader<'de> {
         self.buf.len()
     }
 
+    /// The bytes left.
+    pub(crate) fn rest(&self) -> &'de [u8] {
+        self.buf
+    }
+
     /// Reads an unsigned integer.
     pub(crate) fn uint(&mut self) -> Result<u64, Error> {
         match peek_uint(self.buf)? {

@@ -1,16 +1,22 @@
-// Command seedclient calls a jsonrpc server the way the Go chapter's clients do (section 4.3)
+// Command seedclient calls a net/rpc server the way the Go chapter's clients do (section 4.3)
 // and checks every answer. It exits 0 only if every check passed, printing one line per failed
 // check on stderr, then a summary.
 //
-//	seedclient -connect 127.0.0.1:PORT -scenario seed|login|hello
-//	seedclient -accept 127.0.0.1:0 -scenario seed|login|hello
+//	seedclient -connect 127.0.0.1:PORT [-codec json|gob] [-http] -scenario seed|shared|login|hello
+//	seedclient -accept 127.0.0.1:0 [-codec json|gob] -scenario seed|shared|login|hello
 //
 // With -accept it is the calling side of reverse RPC (seed 4.3.3): it prints
 // "listening on HOST:PORT" on stdout and calls over the links the service side dials in.
 //
+// -codec picks the wire format: json (the default, net/rpc/jsonrpc's NewClient) or gob (Go's
+// default: rpc.Dial, or rpc.NewClient over an accepted link). -http dials with rpc.DialHTTP
+// (CONNECT /_goRPC_, then gob) instead. Addresses may carry a tcp:// or http:// prefix.
+//
 // Scenarios:
 //   - seed: every method of HelloService and KVStoreService (with Revision and WatchFrom),
 //     their error texts, net/rpc's own error texts, concurrency, Watch, unicode, 1 MiB values.
+//   - shared: the seed scenario for a store other clients change at the same time (keys start
+//     with -prefix; no Watch, WatchFrom checked by key rather than revision).
 //   - login: the per-connection HelloService of seed 4.3.4 (the server needs -login).
 //   - hello: one HelloService.Hello.
 package main
@@ -100,9 +106,21 @@ func set(client *rpc.Client, key, value string) string {
 type link struct {
 	addr     string
 	listener net.Listener
+	codec    string // "json" or "gob"
+	overHTTP bool   // dial with rpc.DialHTTP
 }
 
-func (l *link) next() (*rpc.Client, net.Conn, error) {
+// next returns a client and its local address ("" when rpc.Dial or rpc.DialHTTP hides the
+// connection and wantAddr is false; rpc.DialHTTP always hides it).
+func (l *link) next(wantAddr bool) (*rpc.Client, string, error) {
+	if l.overHTTP {
+		client, err := rpc.DialHTTP("tcp", l.addr)
+		return client, "", err
+	}
+	if l.listener == nil && l.codec == "gob" && !wantAddr {
+		client, err := rpc.Dial("tcp", l.addr)
+		return client, "", err
+	}
 	var conn net.Conn
 	var err error
 	if l.listener != nil {
@@ -111,20 +129,35 @@ func (l *link) next() (*rpc.Client, net.Conn, error) {
 		conn, err = net.Dial("tcp", l.addr)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	return jsonrpc.NewClient(conn), conn, nil
+	if l.codec == "gob" {
+		// What rpc.Dial does after dialing.
+		return rpc.NewClient(conn), conn.LocalAddr().String(), nil
+	}
+	return jsonrpc.NewClient(conn), conn.LocalAddr().String(), nil
 }
 
 func main() {
 	connect := flag.String("connect", "", "dial the server at this address")
 	accept := flag.String("accept", "", "listen here and call over the links dialed in (reverse RPC)")
-	scenario := flag.String("scenario", "seed", "what to run: seed, login or hello")
+	scenario := flag.String("scenario", "seed", "what to run: seed, shared, login or hello")
 	credentials := flag.String("login", "user:password", "the credentials the server expects (login scenario)")
+	prefix := flag.String("prefix", "shared/", "the keys of the shared scenario start with this")
 	timeout := flag.Duration("timeout", 120*time.Second, "give up (and fail) after this long")
+	codec := flag.String("codec", "json", "wire format: json or gob")
+	overHTTP := flag.Bool("http", false, "dial with rpc.DialHTTP (gob over Go's HTTP CONNECT)")
 	flag.Parse()
 	if (*connect == "") == (*accept == "") {
 		fmt.Fprintln(os.Stderr, "seedclient: give exactly one of -connect and -accept")
+		os.Exit(2)
+	}
+	if *codec != "json" && *codec != "gob" {
+		fmt.Fprintln(os.Stderr, "seedclient: -codec must be json or gob")
+		os.Exit(2)
+	}
+	if *overHTTP && *accept != "" {
+		fmt.Fprintln(os.Stderr, "seedclient: -http needs -connect")
 		os.Exit(2)
 	}
 	time.AfterFunc(*timeout, func() {
@@ -132,7 +165,8 @@ func main() {
 		os.Exit(1)
 	})
 
-	l := &link{addr: strings.TrimPrefix(*connect, "tcp://")}
+	addr := strings.TrimPrefix(strings.TrimPrefix(*connect, "tcp://"), "http://")
+	l := &link{addr: addr, codec: *codec, overHTTP: *overHTTP}
 	if *accept != "" {
 		listener, err := net.Listen("tcp", strings.TrimPrefix(*accept, "tcp://"))
 		if err != nil {
@@ -148,6 +182,10 @@ func main() {
 	case "seed":
 		client := mustNext(l)
 		seedScenario(c, client)
+		client.Close()
+	case "shared":
+		client := mustNext(l)
+		sharedScenario(c, client, *prefix)
 		client.Close()
 	case "login":
 		loginScenario(c, l, *credentials)
@@ -167,7 +205,7 @@ func main() {
 }
 
 func mustNext(l *link) *rpc.Client {
-	client, _, err := l.next()
+	client, _, err := l.next(false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL link:", err)
 		os.Exit(1)
@@ -177,16 +215,71 @@ func mustNext(l *link) *rpc.Client {
 
 func seedScenario(c *checker, client *rpc.Client) {
 	hello(c, client)
-	kv(c, client)
+	kv(c, client, "")
 	rpcErrors(c, client)
 	watchTimeout(c, client)
 	watchFrom(c, client)
 	goDone(c, client)
-	concurrent(c, client)
+	concurrent(c, client, "")
 	watchPending(c, client)
 	watchFanOut(c, client)
-	unicode(c, client)
-	large(c, client)
+	unicode(c, client, "")
+	large(c, client, "")
+}
+
+// sharedScenario is the seed scenario for a server whose store other clients change at the same
+// time: every key starts with p, and the checks that need the store to themselves (Watch, which
+// any change wakes; revision arithmetic) are left out or made relative.
+func sharedScenario(c *checker, client *rpc.Client, p string) {
+	hello(c, client)
+	kv(c, client, p)
+	rpcErrors(c, client)
+	watchFromShared(c, client, p)
+	goDone(c, client)
+	concurrent(c, client, p)
+	unicode(c, client, p)
+	large(c, client, p)
+}
+
+// watchFromShared checks WatchFrom under prefix p while other clients may change other keys.
+func watchFromShared(c *checker, client *rpc.Client, p string) {
+	var r0 uint64
+	err := client.Call("KVStoreService.Revision", struct{}{}, &r0)
+	c.check("Revision", result("", err), "")
+	set(client, p+"wf/a", "1")
+	set(client, p+"other", "x")
+	set(client, p+"wf/b", "2")
+
+	// The revisions are the server's; check the keys and values, and that revisions grow.
+	summary := func(reply WatchFromReply, err error) string {
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var kvs []string
+		last := r0
+		for _, change := range reply.Changes {
+			if change.Revision <= last {
+				kvs = append(kvs, fmt.Sprintf("revision %d after %d", change.Revision, last))
+			}
+			last = change.Revision
+			kvs = append(kvs, change.Key+"="+change.Value)
+		}
+		if reply.Revision < last {
+			kvs = append(kvs, fmt.Sprintf("reply revision %d before %d", reply.Revision, last))
+		}
+		return strings.Join(kvs, " ")
+	}
+	var reply WatchFromReply
+	err = client.Call("KVStoreService.WatchFrom", WatchFromArgs{Revision: r0, Prefix: p + "wf/"}, &reply)
+	c.check("WatchFrom prefix", summary(reply, err), p+"wf/a=1 "+p+"wf/b=2")
+
+	from := reply.Revision
+	var pending WatchFromReply
+	waiting := client.Go("KVStoreService.WatchFrom", WatchFromArgs{Revision: from, Prefix: p + "wf/", TimeoutSeconds: 30}, &pending, nil)
+	set(client, p+"other", "y")
+	set(client, p+"wf/c", "3")
+	waiting = <-waiting.Done
+	c.check("WatchFrom waiting", summary(pending, waiting.Error), p+"wf/c=3")
 }
 
 func hello(c *checker, client *rpc.Client) {
@@ -194,14 +287,15 @@ func hello(c *checker, client *rpc.Client) {
 	c.check("Hello empty", call(client, "HelloService.Hello", ""), "hello:")
 }
 
-func kv(c *checker, client *rpc.Client) {
-	c.check("Get missing", call(client, "KVStoreService.Get", "missing"), "error: not found")
-	c.check("Set k", set(client, "k", "v"), "")
-	c.check("Get k", call(client, "KVStoreService.Get", "k"), "v")
-	c.check("Set k again", set(client, "k", "v2"), "")
-	c.check("Get k again", call(client, "KVStoreService.Get", "k"), "v2")
-	c.check("Set empty value", set(client, "empty", ""), "")
-	c.check("Get empty value", call(client, "KVStoreService.Get", "empty"), "")
+// kv checks Get and Set on keys starting with p.
+func kv(c *checker, client *rpc.Client, p string) {
+	c.check("Get missing", call(client, "KVStoreService.Get", p+"missing"), "error: not found")
+	c.check("Set k", set(client, p+"k", "v"), "")
+	c.check("Get k", call(client, "KVStoreService.Get", p+"k"), "v")
+	c.check("Set k again", set(client, p+"k", "v2"), "")
+	c.check("Get k again", call(client, "KVStoreService.Get", p+"k"), "v2")
+	c.check("Set empty value", set(client, p+"empty", ""), "")
+	c.check("Get empty value", call(client, "KVStoreService.Get", p+"empty"), "")
 }
 
 // rpcErrors checks net/rpc's own error texts, and that the connection survives them.
@@ -283,8 +377,8 @@ func goDone(c *checker, client *rpc.Client) {
 	}
 }
 
-// concurrent makes 200 calls at once from goroutines over the one client.
-func concurrent(c *checker, client *rpc.Client) {
+// concurrent makes 200 calls at once from goroutines over the one client (keys start with p).
+func concurrent(c *checker, client *rpc.Client, p string) {
 	var wg sync.WaitGroup
 	for i := 0; i < 200; i++ {
 		i := i
@@ -296,7 +390,7 @@ func concurrent(c *checker, client *rpc.Client) {
 				c.check("concurrent Hello", call(client, "HelloService.Hello", arg), "hello:"+arg)
 				return
 			}
-			key := "concurrent/" + arg
+			key := p + "concurrent/" + arg
 			c.check("concurrent Set", set(client, key, arg), "")
 			c.check("concurrent Get", call(client, "KVStoreService.Get", key), arg)
 		}()
@@ -385,7 +479,7 @@ func watchFanOut(c *checker, client *rpc.Client) {
 }
 
 // unicode sends strings that JSON must escape or that are not ASCII.
-func unicode(c *checker, client *rpc.Client) {
+func unicode(c *checker, client *rpc.Client, p string) {
 	texts := []string{
 		"héllo wörld",
 		"世界",
@@ -399,27 +493,27 @@ func unicode(c *checker, client *rpc.Client) {
 	}
 	for i, text := range texts {
 		c.check(fmt.Sprintf("Hello unicode %d", i), call(client, "HelloService.Hello", text), "hello:"+text)
-		key := "ключ/" + text
+		key := p + "ключ/" + text
 		c.check(fmt.Sprintf("Set unicode %d", i), set(client, key, text), "")
 		c.check(fmt.Sprintf("Get unicode %d", i), call(client, "KVStoreService.Get", key), text)
 	}
 }
 
 // large sends 1 MiB strings: plain, and full of characters JSON escapes.
-func large(c *checker, client *rpc.Client) {
+func large(c *checker, client *rpc.Client, p string) {
 	plain := strings.Repeat("0123456789abcdef", 1<<16)
 	escaped := strings.Repeat("é世🦀\"\\\n<>&\x01", 1<<20/16) // 16 bytes each
 	for name, text := range map[string]string{"plain": plain, "escaped": escaped} {
 		c.check("Hello 1 MiB "+name, call(client, "HelloService.Hello", text), "hello:"+text)
-		c.check("Set 1 MiB "+name, set(client, "large/"+name, text), "")
-		c.check("Get 1 MiB "+name, call(client, "KVStoreService.Get", "large/"+name), text)
+		c.check("Set 1 MiB "+name, set(client, p+"large/"+name, text), "")
+		c.check("Get 1 MiB "+name, call(client, "KVStoreService.Get", p+"large/"+name), text)
 	}
 }
 
 // loginScenario checks the per-connection HelloService of seed 4.3.4.
 func loginScenario(c *checker, l *link, credentials string) {
 	for _, connection := range []string{"first", "second"} {
-		client, conn, err := l.next()
+		client, localAddr, err := l.next(true)
 		if err != nil {
 			c.check(connection+" connection", err.Error(), "")
 			return
@@ -429,7 +523,15 @@ func loginScenario(c *checker, l *link, credentials string) {
 		c.check(connection+": Login wrong", call(client, "HelloService.Login", credentials+"-wrong"), "error: auth failed")
 		c.check(connection+": Hello after failed Login", call(client, "HelloService.Hello", "x"), "error: please login")
 		c.check(connection+": Login", call(client, "HelloService.Login", credentials), "")
-		c.check(connection+": Hello", call(client, "HelloService.Hello", "x"), "hello:x, from "+conn.LocalAddr().String())
+		hello := call(client, "HelloService.Hello", "x")
+		if localAddr != "" {
+			c.check(connection+": Hello", hello, "hello:x, from "+localAddr)
+		} else {
+			// rpc.DialHTTP hides its connection: the server must still name a loopback peer.
+			from := strings.TrimPrefix(hello, "hello:x, from ")
+			host, _, err := net.SplitHostPort(from)
+			c.check(connection+": Hello (from a loopback address) "+hello, err == nil && net.ParseIP(host).IsLoopback(), true)
+		}
 		client.Close()
 	}
 }

@@ -1,12 +1,20 @@
-// Command seedserver serves the Go chapter's services (section 4.3) with Go's own net/rpc and
-// net/rpc/jsonrpc, so that netrpc's client can be checked against the real thing.
+// Command seedserver serves the Go chapter's services (section 4.3) with Go's own net/rpc, over
+// gob (Go's default codec, rpc.ServeConn), net/rpc/jsonrpc, or Go's HTTP transport
+// (rpc.HandleHTTP), so that netrpc's client can be checked against the real thing.
 //
-//	seedserver -listen 127.0.0.1:0 [-login user:password]
-//	seedserver -dial 127.0.0.1:PORT [-login user:password]
+//	seedserver -listen 127.0.0.1:0 [-codec json|gob] [-http] [-login user:password]
+//	seedserver -dial 127.0.0.1:PORT [-codec json|gob] [-login user:password]
 //
 // With -listen it prints "listening on HOST:PORT" on stdout and serves every connection. With
 // -dial it is the service side of reverse RPC (seed 4.3.3): it dials the calling side, serves
 // over that link, and dials again whenever the link drops, until killed.
+//
+// -codec picks the wire format of raw connections: json (the default, net/rpc/jsonrpc) or gob
+// (net/rpc's own, rpc.ServeConn). -http (with -listen) serves Go's HTTP transport instead, as
+// the seed does: rpc.RegisterName on the default server, rpc.HandleHTTP, http.Serve; clients
+// CONNECT /_goRPC_ (rpc.DialHTTP) and then speak gob, and GET /debug/rpc shows Go's status page.
+// With -http and -login each CONNECT gets its own rpc.Server (HelloService must know its
+// connection), so /debug/rpc is not served then.
 //
 // The services are the seed's: HelloService (with -login, the per-connection HelloService of
 // seed 4.3.4 with Login) and KVStoreService (Get/Set/Watch of seed 4.3.2, with its leaks fixed),
@@ -18,6 +26,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"net/rpc"
 	"net/rpc/jsonrpc"
 	"os"
@@ -36,7 +45,7 @@ func (p *HelloService) Hello(request string, reply *string) error {
 
 // LoginHelloService is the per-connection HelloService of seed 4.3.4.
 type LoginHelloService struct {
-	conn        net.Conn
+	remoteAddr  string // the connection's remote address
 	credentials string // "user:password"
 	isLogin     bool
 }
@@ -54,7 +63,7 @@ func (p *LoginHelloService) Hello(request string, reply *string) error {
 	if !p.isLogin {
 		return fmt.Errorf("please login")
 	}
-	*reply = "hello:" + request + ", from " + p.conn.RemoteAddr().String()
+	*reply = "hello:" + request + ", from " + p.remoteAddr
 	return nil
 }
 
@@ -198,25 +207,43 @@ func main() {
 	listen := flag.String("listen", "", "listen on this address (e.g. 127.0.0.1:0) and serve")
 	dial := flag.String("dial", "", "dial this address and serve over the link (reverse RPC)")
 	login := flag.String("login", "", "require HelloService.Login with these credentials (user:password)")
+	codec := flag.String("codec", "json", "wire format of raw connections: json or gob")
+	overHTTP := flag.Bool("http", false, "serve Go's HTTP transport (rpc.HandleHTTP) on -listen")
 	flag.Parse()
 	if (*listen == "") == (*dial == "") {
 		fmt.Fprintln(os.Stderr, "seedserver: give exactly one of -listen and -dial")
 		os.Exit(2)
 	}
+	if *codec != "json" && *codec != "gob" {
+		fmt.Fprintln(os.Stderr, "seedserver: -codec must be json or gob")
+		os.Exit(2)
+	}
+	if *overHTTP && *dial != "" {
+		fmt.Fprintln(os.Stderr, "seedserver: -http needs -listen")
+		os.Exit(2)
+	}
 
 	kv := NewKVStoreService()
-	// Each connection gets its own rpc.Server (seed 4.3.4), so that HelloService can know its
-	// connection; the KV store is shared.
-	serve := func(conn net.Conn) {
-		defer conn.Close()
+	// A server for one connection (seed 4.3.4), so that HelloService can know its connection;
+	// the KV store is shared.
+	newServer := func(remoteAddr string) *rpc.Server {
 		p := rpc.NewServer()
 		if *login == "" {
 			p.RegisterName("HelloService", new(HelloService))
 		} else {
-			p.RegisterName("HelloService", &LoginHelloService{conn: conn, credentials: *login})
+			p.RegisterName("HelloService", &LoginHelloService{remoteAddr: remoteAddr, credentials: *login})
 		}
 		p.RegisterName("KVStoreService", kv)
-		p.ServeCodec(jsonrpc.NewServerCodec(conn))
+		return p
+	}
+	serve := func(conn net.Conn) {
+		defer conn.Close()
+		p := newServer(conn.RemoteAddr().String())
+		if *codec == "gob" {
+			p.ServeConn(conn)
+		} else {
+			p.ServeCodec(jsonrpc.NewServerCodec(conn))
+		}
 	}
 
 	if *dial != "" {
@@ -231,11 +258,28 @@ func main() {
 		}
 	}
 
-	listener, err := net.Listen("tcp", strings.TrimPrefix(*listen, "tcp://"))
+	addr := strings.TrimPrefix(strings.TrimPrefix(*listen, "tcp://"), "http://")
+	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Fatal("ListenTCP error:", err)
 	}
 	fmt.Println("listening on", listener.Addr())
+
+	if *overHTTP {
+		if *login == "" {
+			// As the seed does: the default server, rpc.HandleHTTP, http.Serve.
+			rpc.RegisterName("HelloService", new(HelloService))
+			rpc.RegisterName("KVStoreService", kv)
+			rpc.HandleHTTP()
+		} else {
+			// A server per CONNECT: rpc.Server.ServeHTTP hijacks the connection and serves it.
+			http.HandleFunc(rpc.DefaultRPCPath, func(w http.ResponseWriter, req *http.Request) {
+				newServer(req.RemoteAddr).ServeHTTP(w, req)
+			})
+		}
+		log.Fatal(http.Serve(listener, nil))
+	}
+
 	for {
 		conn, err := listener.Accept()
 		if err != nil {

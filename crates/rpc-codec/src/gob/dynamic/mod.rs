@@ -6,7 +6,8 @@
 //! - **Reply to JSON**: every gob value decodes into [`serde_json::Value`] (the wire describes
 //!   it): `body.decode::<serde_json::Value>()`. Structs become objects (the fields the sender
 //!   sent: Go leaves out zero fields), maps objects (number keys as text), `[]byte` an array of
-//!   numbers, NaN and infinities `null`, a nil interface `null`.
+//!   numbers, NaN and infinities `null`, an interface value its concrete value (a nil one
+//!   `null`).
 //! - **JSON to gob**: [`Typed`] serializes a JSON value as a value of a [`GoType`], parsed from
 //!   Go syntax with [`GoType::parse`] or inferred from the JSON with [`infer`]. It goes through
 //!   the ordinary `Serialize` path, so it can be handed to any encoder (`&Typed { .. }` is a

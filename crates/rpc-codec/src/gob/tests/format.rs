@@ -801,8 +801,66 @@ fn hostile_type_definitions() {
     }
 }
 
-#[test]
-fn interface_values_give_a_clear_error() {
+/// Streams Go wrote with interface values whose concrete types it defines inside the value:
+///
+/// ```go
+/// type Inner struct { A int; B []string }
+/// type Outer struct { Name string; Any interface{} }
+/// type WithAny struct { Name string; Any interface{}; After int }
+/// gob.Register(Inner{}); gob.Register(Outer{})
+/// ```
+mod go_interfaces {
+    /// `WithAny{Name: "a", Any: Inner{A: 1, B: []string{"x"}}, After: 3}`, then
+    /// `WithAny{Name: "b", Any: Inner{A: 2}, After: 4}`, then `Inner{A: 5}`, as Go writes them: the
+    /// first value spans three messages (Go defines `Inner` and `[]string` in the middle of it).
+    pub(super) const SPANNING: &[u8] = &[
+        0x2f, 0x7f, 0x03, 0x01, 0x01, 0x07, 0x57, 0x69, 0x74, 0x68, 0x41, 0x6e, 0x79, 0x01, 0xff,
+        0x80, 0x00, 0x01, 0x03, 0x01, 0x04, 0x4e, 0x61, 0x6d, 0x65, 0x01, 0x0c, 0x00, 0x01, 0x03,
+        0x41, 0x6e, 0x79, 0x01, 0x10, 0x00, 0x01, 0x05, 0x41, 0x66, 0x74, 0x65, 0x72, 0x01, 0x04,
+        0x00, 0x00, 0x00, 0x31, 0xff, 0x80, 0x01, 0x01, 0x61, 0x01, 0x0a, 0x6d, 0x61, 0x69, 0x6e,
+        0x2e, 0x49, 0x6e, 0x6e, 0x65, 0x72, 0xff, 0x81, 0x03, 0x01, 0x01, 0x05, 0x49, 0x6e, 0x6e,
+        0x65, 0x72, 0x01, 0xff, 0x82, 0x00, 0x01, 0x02, 0x01, 0x01, 0x41, 0x01, 0x04, 0x00, 0x01,
+        0x01, 0x42, 0x01, 0xff, 0x84, 0x00, 0x00, 0x00, 0x16, 0xff, 0x83, 0x02, 0x01, 0x01, 0x08,
+        0x5b, 0x5d, 0x73, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x01, 0xff, 0x84, 0x00, 0x01, 0x0c, 0x00,
+        0x00, 0x0d, 0xff, 0x82, 0x07, 0x01, 0x02, 0x01, 0x01, 0x01, 0x78, 0x00, 0x01, 0x06, 0x00,
+        0x1a, 0xff, 0x80, 0x01, 0x01, 0x62, 0x01, 0x0a, 0x6d, 0x61, 0x69, 0x6e, 0x2e, 0x49, 0x6e,
+        0x6e, 0x65, 0x72, 0xff, 0x82, 0x03, 0x01, 0x04, 0x00, 0x01, 0x08, 0x00, 0x05, 0xff, 0x82,
+        0x01, 0x0a, 0x00,
+    ];
+    /// `[]interface{}{Inner{A: 1}, nil, 5, Inner{A: 2, B: []string{"y"}}}` then `"next"`.
+    pub(super) const ELEMENTS: &[u8] = &[
+        0x0c, 0xff, 0x85, 0x02, 0x01, 0x02, 0xff, 0x86, 0x00, 0x01, 0x10, 0x00, 0x00, 0x2f, 0xff,
+        0x86, 0x00, 0x04, 0x0a, 0x6d, 0x61, 0x69, 0x6e, 0x2e, 0x49, 0x6e, 0x6e, 0x65, 0x72, 0xff,
+        0x81, 0x03, 0x01, 0x01, 0x05, 0x49, 0x6e, 0x6e, 0x65, 0x72, 0x01, 0xff, 0x82, 0x00, 0x01,
+        0x02, 0x01, 0x01, 0x41, 0x01, 0x04, 0x00, 0x01, 0x01, 0x42, 0x01, 0xff, 0x84, 0x00, 0x00,
+        0x00, 0x16, 0xff, 0x83, 0x02, 0x01, 0x01, 0x08, 0x5b, 0x5d, 0x73, 0x74, 0x72, 0x69, 0x6e,
+        0x67, 0x01, 0xff, 0x84, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x24, 0xff, 0x82, 0x03, 0x01, 0x02,
+        0x00, 0x00, 0x03, 0x69, 0x6e, 0x74, 0x04, 0x02, 0x00, 0x0a, 0x0a, 0x6d, 0x61, 0x69, 0x6e,
+        0x2e, 0x49, 0x6e, 0x6e, 0x65, 0x72, 0xff, 0x82, 0x07, 0x01, 0x04, 0x01, 0x01, 0x01, 0x79,
+        0x00, 0x07, 0x0c, 0x00, 0x04, 0x6e, 0x65, 0x78, 0x74,
+    ];
+    /// `WithAny{Name: "n", Any: Outer{Name: "o", Any: Inner{A: 7, B: []string{"z"}}}, After: 9}` then
+    /// `"next"`: definitions inside the concrete value of an interface value, in the middle of a
+    /// message.
+    pub(super) const NESTED: &[u8] = &[
+        0x2f, 0x7f, 0x03, 0x01, 0x01, 0x07, 0x57, 0x69, 0x74, 0x68, 0x41, 0x6e, 0x79, 0x01, 0xff,
+        0x80, 0x00, 0x01, 0x03, 0x01, 0x04, 0x4e, 0x61, 0x6d, 0x65, 0x01, 0x0c, 0x00, 0x01, 0x03,
+        0x41, 0x6e, 0x79, 0x01, 0x10, 0x00, 0x01, 0x05, 0x41, 0x66, 0x74, 0x65, 0x72, 0x01, 0x04,
+        0x00, 0x00, 0x00, 0x35, 0xff, 0x80, 0x01, 0x01, 0x6e, 0x01, 0x0a, 0x6d, 0x61, 0x69, 0x6e,
+        0x2e, 0x4f, 0x75, 0x74, 0x65, 0x72, 0xff, 0x87, 0x03, 0x01, 0x01, 0x05, 0x4f, 0x75, 0x74,
+        0x65, 0x72, 0x01, 0xff, 0x88, 0x00, 0x01, 0x02, 0x01, 0x04, 0x4e, 0x61, 0x6d, 0x65, 0x01,
+        0x0c, 0x00, 0x01, 0x03, 0x41, 0x6e, 0x79, 0x01, 0x10, 0x00, 0x00, 0x00, 0x58, 0xff, 0x88,
+        0x2f, 0x01, 0x01, 0x6f, 0x01, 0x0a, 0x6d, 0x61, 0x69, 0x6e, 0x2e, 0x49, 0x6e, 0x6e, 0x65,
+        0x72, 0xff, 0x81, 0x03, 0x01, 0x01, 0x05, 0x49, 0x6e, 0x6e, 0x65, 0x72, 0x01, 0xff, 0x82,
+        0x00, 0x01, 0x02, 0x01, 0x01, 0x41, 0x01, 0x04, 0x00, 0x01, 0x01, 0x42, 0x01, 0xff, 0x84,
+        0x00, 0x00, 0x00, 0x16, 0xff, 0x83, 0x02, 0x01, 0x01, 0x08, 0x5b, 0x5d, 0x73, 0x74, 0x72,
+        0x69, 0x6e, 0x67, 0x01, 0xff, 0x84, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x0b, 0xff, 0x82, 0x07,
+        0x01, 0x0e, 0x01, 0x01, 0x01, 0x7a, 0x00, 0x00, 0x01, 0x12, 0x00, 0x07, 0x0c, 0x00, 0x04,
+        0x6e, 0x65, 0x78, 0x74,
+    ];
+}
+
+fn with_any() -> Vec<u8> {
     // struct { Name string; Any interface{} } with Any = 42, as Go writes it (testdata has the
     // real thing; this is the minimal stream).
     let mut definition = Vec::new();
@@ -824,37 +882,302 @@ fn interface_values_give_a_clear_error() {
             ],
         },
     );
+    definition
+}
+
+/// A stream of the `with_any` definition and then `value`.
+fn with_any_stream(value: &[u8]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for message in [&with_any()[..], value] {
+        crate::gob::wire::put_uint(&mut stream, message.len() as u64);
+        stream.extend_from_slice(message);
+    }
+    stream
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct NameOnly {
+    name: String,
+}
+
+#[test]
+fn interface_values_are_skipped_or_decoded() {
     // Name "a", Any = int 42: name "int", type id 2, delimited value (singleton 0, then 84).
     let value = [
         0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04, 0x02, 0x00, 0x54, 0x00,
     ];
-    let mut stream = Vec::new();
-    for message in [&definition[..], &value[..]] {
-        crate::gob::wire::put_uint(&mut stream, message.len() as u64);
-        stream.extend_from_slice(message);
-    }
-    #[derive(Deserialize, Debug)]
+    let stream = with_any_stream(&value);
+    // Skipped as a field the Rust type does not have (Go's ignoreInterface).
+    assert_eq!(
+        from_slice::<NameOnly>(&stream).unwrap(),
+        NameOnly { name: "a".into() }
+    );
+    // Decoded as its concrete value.
+    assert_eq!(
+        from_slice::<serde_json::Value>(&stream).unwrap(),
+        json!({"Name": "a", "Any": 42})
+    );
+    #[derive(Deserialize, Debug, PartialEq)]
     #[serde(rename_all = "PascalCase")]
-    #[allow(dead_code)]
-    struct NameOnly {
-        name: String,
+    struct Typed {
+        any: Option<i32>,
     }
-    let expected = "gob: interface values are not supported (received one holding \"int\")";
-    let err = from_slice::<NameOnly>(&stream).unwrap_err();
-    assert_eq!(err.to_string(), expected);
-    let err = from_slice::<serde_json::Value>(&stream).unwrap_err();
-    assert_eq!(err.to_string(), expected);
+    assert_eq!(
+        from_slice::<Typed>(&stream).unwrap(),
+        Typed { any: Some(42) }
+    );
     // A nil interface is fine (Go leaves it out of a struct, but an element can be nil).
     let nil = [0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x00, 0x00];
-    let mut stream = Vec::new();
-    for message in [&definition[..], &nil[..]] {
-        crate::gob::wire::put_uint(&mut stream, message.len() as u64);
-        stream.extend_from_slice(message);
-    }
+    let stream = with_any_stream(&nil);
     assert_eq!(
         from_slice::<serde_json::Value>(&stream).unwrap(),
         json!({"Name": "a", "Any": null})
     );
+    assert_eq!(from_slice::<Typed>(&stream).unwrap(), Typed { any: None });
+}
+
+#[test]
+fn interface_values_are_checked_against_the_bytes_left() {
+    #[rustfmt::skip]
+    let bad: [(&[u8], &str); 6] = [
+        // The name is longer than the message.
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x09, b'i', b'n', b't'],
+            "gob: count 9 exceeds the 3 bytes left in the message"),
+        // The byte count is larger than what is left.
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04, 0x09, 0x00, 0x54,
+            0x00], "gob: count 9 exceeds the 3 bytes left in the message"),
+        // The count is a huge number.
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04, 0xf8, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            "gob: count 18446744073709551615 exceeds the 1 bytes left in the message"),
+        // The message ends after the name.
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't'],
+            "gob: unexpected end of message"),
+        // The message ends after the concrete type.
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04],
+            "gob: unexpected end of message"),
+        // A definition that is not one (the table is left as it was).
+        (&[0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0xff, 0x85, 0x07],
+            "gob: unexpected type definition inside an interface value"),
+    ];
+    for (value, message) in bad {
+        let stream = with_any_stream(value);
+        for err in [
+            from_slice::<NameOnly>(&stream).unwrap_err(),
+            from_slice::<serde_json::Value>(&stream).unwrap_err(),
+        ] {
+            assert_eq!(err.to_string(), message, "{value:02x?}");
+            assert!(!err.is_fatal(), "{value:02x?}: {err}");
+        }
+    }
+    // A concrete value shorter than its byte count: the rest is skipped; longer: an error.
+    let value = [
+        0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04, 0x03, 0x00, 0x54, 0x01,
+        0x00,
+    ];
+    assert_eq!(
+        from_slice::<serde_json::Value>(&with_any_stream(&value)).unwrap(),
+        json!({"Name": "a", "Any": 42})
+    );
+    let value = [
+        0xff, 0x82, 0x01, 0x01, b'a', 0x01, 0x03, b'i', b'n', b't', 0x04, 0x01, 0x00, 0x54, 0x00,
+    ];
+    assert_eq!(
+        from_slice::<serde_json::Value>(&with_any_stream(&value))
+            .unwrap_err()
+            .to_string(),
+        "gob: unexpected end of message"
+    );
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct NameAfter {
+    name: String,
+    after: i64,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct GoInner {
+    a: i64,
+    b: Vec<String>,
+}
+
+/// Decodes every value of `stream`, fed to the decoder `chunk` bytes at a time.
+fn bodies_in_chunks(stream: &[u8], chunk: usize) -> Vec<rpc_proto::Body> {
+    use tokio_util::codec::Decoder as _;
+    let mut decoder = Decoder::new(&Limits::default());
+    let mut buf = BytesMut::new();
+    let mut bodies = Vec::new();
+    for piece in stream.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        while let Some(body) = decoder.decode(&mut buf).unwrap() {
+            bodies.push(body);
+        }
+    }
+    assert!(decoder.decode_eof(&mut buf).unwrap().is_none());
+    bodies
+}
+
+#[test]
+fn types_defined_inside_interface_values() {
+    use go_interfaces::*;
+    for chunk in [SPANNING.len(), 1, 7] {
+        let bodies = bodies_in_chunks(SPANNING, chunk);
+        assert_eq!(bodies.len(), 3, "in chunks of {chunk}");
+        assert_eq!(
+            bodies[0].decode::<serde_json::Value>().unwrap(),
+            json!({"Name": "a", "Any": {"A": 1, "B": ["x"]}, "After": 3})
+        );
+        assert_eq!(
+            bodies[0].decode::<NameAfter>().unwrap(),
+            NameAfter {
+                name: "a".into(),
+                after: 3
+            }
+        );
+        assert_eq!(
+            bodies[1].decode::<serde_json::Value>().unwrap(),
+            json!({"Name": "b", "Any": {"A": 2}, "After": 4})
+        );
+        // Inner was defined inside the first value, for the whole stream.
+        assert_eq!(
+            bodies[2].decode::<GoInner>().unwrap(),
+            GoInner { a: 5, b: vec![] }
+        );
+
+        let bodies = bodies_in_chunks(ELEMENTS, chunk);
+        assert_eq!(bodies.len(), 2, "in chunks of {chunk}");
+        assert_eq!(
+            bodies[0].decode::<Vec<serde_json::Value>>().unwrap(),
+            [
+                json!({"A": 1}),
+                json!(null),
+                json!(5),
+                json!({"A": 2, "B": ["y"]})
+            ]
+        );
+        assert_eq!(
+            bodies[0]
+                .decode::<Vec<Option<GoInner>>>()
+                .unwrap_err()
+                .to_string(),
+            "gob: type mismatch: received int, expected struct GoInner"
+        );
+        assert_eq!(bodies[1].decode::<String>().unwrap(), "next");
+
+        let bodies = bodies_in_chunks(NESTED, chunk);
+        assert_eq!(bodies.len(), 2, "in chunks of {chunk}");
+        assert_eq!(
+            bodies[0].decode::<serde_json::Value>().unwrap(),
+            json!({"Name": "n", "Any": {"Name": "o", "Any": {"A": 7, "B": ["z"]}}, "After": 9})
+        );
+        assert_eq!(
+            bodies[0].decode::<NameAfter>().unwrap(),
+            NameAfter {
+                name: "n".into(),
+                after: 9
+            }
+        );
+        assert_eq!(bodies[1].decode::<String>().unwrap(), "next");
+    }
+}
+
+/// Deterministic pseudo-random mutations of Go's streams with types inside interface values:
+/// every outcome is fine except a panic.
+#[test]
+fn mutated_interface_streams_never_panic() {
+    use tokio_util::codec::Decoder as _;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let streams = [
+        go_interfaces::SPANNING,
+        go_interfaces::ELEMENTS,
+        go_interfaces::NESTED,
+    ];
+    for round in 0..3000 {
+        let mut input = streams[round % 3].to_vec();
+        for _ in 0..(next() % 3 + 1) {
+            let pos = (next() as usize) % input.len();
+            let byte = (next() & 0xff) as u8;
+            match next() % 4 {
+                0 => input[pos] = byte,
+                1 => input[pos] ^= 1 << (byte % 8),
+                2 => input.insert(pos, byte),
+                _ => {
+                    input.remove(pos);
+                }
+            }
+        }
+        let mut decoder = Decoder::new(&limits(1 << 12, 16));
+        let mut buf = BytesMut::new();
+        for piece in input.chunks(1 + round % 11) {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(body)) => {
+                        let _ = body.decode::<serde_json::Value>();
+                        let _ = body.decode::<NameAfter>();
+                        let _ = body.decode::<Vec<Option<String>>>();
+                    }
+                    Ok(None) => break,
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn values_with_types_inside_are_bounded() {
+    use go_interfaces::SPANNING;
+    use tokio_util::codec::Decoder as _;
+    // The first value's three messages take 49 + 23 + 14 bytes with their lengths, after the
+    // 48 of WithAny's definition.
+    let first = 48 + 50 + 23 + 14;
+    let mut decoder = Decoder::new(&limits(first, 8));
+    let mut buf = BytesMut::from(SPANNING);
+    assert!(decoder.decode(&mut buf).unwrap().is_some());
+    let mut decoder = Decoder::new(&limits(first - 1, 8));
+    let mut buf = BytesMut::from(SPANNING);
+    let err = decoder.decode(&mut buf).unwrap_err();
+    assert!(
+        matches!(err, CodecError::FrameTooLarge { .. }) && err.is_fatal(),
+        "{err}"
+    );
+    // Nesting: the interface value is a level, also when finding where the value ends.
+    let mut decoder = Decoder::new(&limits(1 << 16, 4));
+    let body = decoder.decode(&mut BytesMut::from(SPANNING)).unwrap();
+    assert!(body.unwrap().decode::<serde_json::Value>().is_ok());
+    let mut decoder = Decoder::new(&limits(1 << 16, 3));
+    let err = decoder.decode(&mut BytesMut::from(SPANNING)).unwrap_err();
+    assert!(
+        matches!(&err, CodecError::Malformed(m) if m == "gob: nesting deeper than 3 levels"),
+        "{err}"
+    );
+    // A stream that ends inside the value.
+    for cut in [60, 100, 110, 130] {
+        let mut decoder = Decoder::new(&Limits::default());
+        let mut buf = BytesMut::from(&SPANNING[..cut]);
+        assert!(decoder.decode(&mut buf).unwrap().is_none(), "cut at {cut}");
+        let err = decoder.decode_eof(&mut buf).unwrap_err();
+        assert!(matches!(err, CodecError::UnexpectedEof(_)), "{err}");
+    }
+    // A definition message that is not one, after a value's first message.
+    let mut broken = SPANNING.to_vec();
+    broken[100] = 0x09; // in the definition of []string
+    let mut decoder = Decoder::new(&Limits::default());
+    let err = decoder
+        .decode(&mut BytesMut::from(&broken[..]))
+        .unwrap_err();
+    assert!(err.is_fatal(), "{err}");
 }
 
 #[test]

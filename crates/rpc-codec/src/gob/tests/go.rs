@@ -12,6 +12,7 @@ use rpc_proto::{
 use serde_json::json;
 
 use super::corpus::{RPC_CLIENT, calls, replies, singles, zoo};
+use super::hint::hinted_values;
 use crate::gob::dynamic::{GoType, Typed};
 use crate::gob::{Encoder, Gob};
 use crate::test_util::decode_all;
@@ -81,6 +82,16 @@ fn go_reads_our_dynamic_values() {
         encoder.encode(&Typed::new(value, &ty), &mut wire).unwrap();
     }
     go_verify(&wire, "dynamic");
+}
+
+#[test]
+fn go_reads_our_hinted_values() {
+    let mut encoder = Encoder::new(&Limits::default());
+    let mut wire = BytesMut::new();
+    for value in hinted_values() {
+        encoder.encode(&*value, &mut wire).unwrap();
+    }
+    go_verify(&wire, "hinted");
 }
 
 #[test]

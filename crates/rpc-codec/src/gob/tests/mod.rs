@@ -4,4 +4,5 @@
 mod corpus;
 mod format;
 mod go;
+mod hint;
 mod rpc;

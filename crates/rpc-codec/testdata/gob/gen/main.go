@@ -9,6 +9,8 @@
 //
 //	zoo            the values of zoo.gob, in order
 //	dynamic        the values of the dynamic (JSON-typed) check, in order
+//	hinted         the values of the hinted check (empty containers typed by their Rust type),
+//	               in order
 //	rpc-requests   a client's request stream for the canonical calls: Go's rpc server must
 //	               answer each call as expected
 //	rpc-responses  a server's response stream for the canonical calls: Go's rpc client must
@@ -191,6 +193,32 @@ func dynamicValues() []interface{} {
 		[3]float64{1, 2.5, -3},
 		[]byte{1, 2, 3},
 		[][]int{{}, {}},
+	}
+}
+
+// Holder has fields that are empty containers.
+type Holder struct {
+	Name   string
+	Grid   [][]int
+	ByName map[string][]Inner
+}
+
+// hintedValues are empty containers (and values holding some), which show nothing of their
+// element types: netrpc sends them with the types of its Rust types (gob::Hinted).
+func hintedValues() []interface{} {
+	return []interface{}{
+		[]int64{},
+		[]byte{},
+		map[string][]int64{},
+		[]Inner{},
+		[]Tree{},
+		map[int64]string{},
+		map[string]Inner{},
+		[][]int{{}, {}},
+		[2][]float64{{}, {}},
+		Holder{Name: "h", Grid: [][]int{{}}, ByName: map[string][]Inner{"k": {}}},
+		[]*Node{},
+		Tree{Name: "t"},
 	}
 }
 
@@ -541,7 +569,7 @@ func verifyResponses(data []byte) error {
 func main() {
 	out := flag.String("out", ".", "directory to write the corpus into")
 	verify := flag.String("verify", "", "gob stream to check instead of writing the corpus")
-	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, rpc-requests or rpc-responses")
+	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, hinted, rpc-requests or rpc-responses")
 	flag.Parse()
 	if *verify == "" {
 		generate(*out)
@@ -554,6 +582,8 @@ func main() {
 		err = verifyValues(data, zooValues())
 	case "dynamic":
 		err = verifyValues(data, dynamicValues())
+	case "hinted":
+		err = verifyValues(data, hintedValues())
 	case "rpc-requests":
 		err = verifyRequests(data)
 	case "rpc-responses":

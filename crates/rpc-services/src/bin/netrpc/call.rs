@@ -3,7 +3,7 @@
 //! With a self-describing codec any method works and the reply is printed as it comes: json sends
 //! the argument as the JSON given; gob sends it as a value of the Go type `--arg-type` names, or
 //! one inferred from the JSON (string, int, float64, bool, slices, structs for objects). A codec
-//! that is not self-describing (postcard) needs the method's types, which `netrpc call` knows for
+//! that is not self-describing (postcard, protobuf) needs the method's types, which `netrpc call` knows for
 //! the seed's services.
 
 use std::time::Duration;
@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Failure;
-use crate::cli::{CallArgs, CodecArg, check_addr};
+use crate::cli::{CallArgs, CodecArg, parse_addr};
 
 pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
     let arg: Value = match &args.args {
@@ -50,12 +50,15 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
     };
     let client = match (&args.connect, &args.accept) {
         (Some(addr), _) => {
-            check_addr(addr)?;
-            Client::dial(addr, codec).await?
+            let options = args.tls.dial_options(&parse_addr(addr)?)?;
+            Client::builder()
+                .dial_options(options)
+                .dial(addr, codec)
+                .await?
         }
         (None, Some(addr)) => {
-            check_addr(addr)?;
-            let mut listener = ReverseListener::bind(addr, codec).await?;
+            let options = args.tls.accept_options(&parse_addr(addr)?)?;
+            let mut listener = ReverseListener::bind_with(addr, &options, codec).await?;
             eprintln!("listening on {}", listener.local_addr());
             listener
                 .accept()
@@ -74,7 +77,9 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
                 .call::<_, Value>(&args.method, &Typed::new(&arg, ty))
                 .await?
         }
-        (CodecArg::Postcard, _) => typed_call(&client, &args.method, arg).await?,
+        (CodecArg::Postcard | CodecArg::Protobuf, _) => {
+            typed_call(&client, &args.method, arg, args.codec).await?
+        }
         _ => client.call::<Value, Value>(&args.method, &arg).await?,
     };
     let text = serde_json::to_string(&reply).map_err(|err| Failure::Link(err.to_string()))?;
@@ -84,7 +89,12 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
 }
 
 /// Calls a method whose types are known, converting the JSON argument and the reply.
-async fn typed_call(client: &Client, method: &str, arg: Value) -> Result<Value, Failure> {
+async fn typed_call(
+    client: &Client,
+    method: &str,
+    arg: Value,
+    codec: CodecArg,
+) -> Result<Value, Failure> {
     match method {
         "HelloService.Hello" => typed::<String, String>(client, method, arg).await,
         "HelloService.Login" => typed::<String, String>(client, method, arg).await,
@@ -96,8 +106,8 @@ async fn typed_call(client: &Client, method: &str, arg: Value) -> Result<Value, 
             typed::<WatchFromArgs, WatchFromReply>(client, method, arg).await
         }
         _ => Err(Failure::Usage(format!(
-            "{method}: the postcard codec is not self-describing and netrpc call does not know \
-             this method's types (use --codec json)"
+            "{method}: the {codec:?} codec is not self-describing and netrpc call does not know \
+             this method's types (use --codec gob or json)"
         ))),
     }
 }

@@ -36,8 +36,10 @@ pub(crate) enum CodecArg {
     Json,
     /// netrpc's compact binary framing (Rust to Rust).
     Postcard,
-    /// Serving only: tell gob, json and postcard clients (and Go's HTTP CONNECT) apart per
-    /// connection.
+    /// netrpc's framing with protobuf messages (any language with a protobuf library).
+    Protobuf,
+    /// Serving only: tell gob, json, postcard and protobuf clients (and Go's HTTP CONNECT)
+    /// apart per connection.
     Auto,
 }
 
@@ -47,6 +49,7 @@ impl CodecArg {
             CodecArg::Gob => Arc::new(netrpc::Gob),
             CodecArg::Json => Arc::new(netrpc::Json),
             CodecArg::Postcard => Arc::new(netrpc::Postcard),
+            CodecArg::Protobuf => Arc::new(netrpc::Protobuf),
             CodecArg::Auto => Arc::new(netrpc::Auto),
         }
     }
@@ -75,6 +78,8 @@ pub(crate) struct ServeArgs {
     pub(crate) login: Option<String>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) tls: crate::tls::ServerTls,
 }
 
 /// Limits on what peers may do; every one has a default.
@@ -147,6 +152,8 @@ pub(crate) struct ReverseArgs {
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     pub(crate) login: Option<String>,
+    #[command(flatten)]
+    pub(crate) tls: crate::tls::ClientTls,
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +178,8 @@ pub(crate) struct CallArgs {
     pub(crate) method: String,
     /// The argument as JSON (default: null, Go's zero value).
     pub(crate) args: Option<String>,
+    #[command(flatten)]
+    pub(crate) tls: crate::tls::ClientTls,
 }
 
 #[derive(Args, Debug)]
@@ -187,6 +196,8 @@ pub(crate) struct WatchArgs {
     /// Start after this revision (default: the current one, so only new changes print).
     #[arg(long, value_name = "REV")]
     pub(crate) from: Option<u64>,
+    #[command(flatten)]
+    pub(crate) tls: crate::tls::ClientTls,
 }
 
 fn parse_login(s: &str) -> Result<String, String> {
@@ -197,8 +208,7 @@ fn parse_login(s: &str) -> Result<String, String> {
 }
 
 /// Parses an address, naming it in the error.
-pub(crate) fn check_addr(addr: &str) -> Result<(), Failure> {
+pub(crate) fn parse_addr(addr: &str) -> Result<netrpc::transport::Address, Failure> {
     addr.parse::<netrpc::transport::Address>()
-        .map(drop)
         .map_err(|err| Failure::Usage(err.to_string()))
 }

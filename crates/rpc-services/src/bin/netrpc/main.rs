@@ -13,6 +13,7 @@
 mod call;
 mod cli;
 mod serve;
+mod tls;
 mod watch;
 
 use std::process::ExitCode;

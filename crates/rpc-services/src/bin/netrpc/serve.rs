@@ -9,7 +9,7 @@ use netrpc::transport::Address;
 use rpc_services::{Credentials, HelloService, KvStoreService, LoginHelloService};
 
 use crate::Failure;
-use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, check_addr};
+use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, parse_addr};
 
 /// How long running calls get to finish on Ctrl-C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(5);
@@ -61,7 +61,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .parse::<Address>()
         .map_err(|err| Failure::Usage(err.to_string()))?;
     let server = server(args.login.as_deref(), Some(&args.limits))?;
-    let mut listener = netrpc::transport::listen(&addr)
+    let options = args.tls.listen_options(&addr)?;
+    let mut listener = netrpc::transport::listen_with(&addr, &options)
         .await
         .map_err(|err| Failure::Link(format!("listen {addr}: {err}")))?;
     if args.codec == CodecArg::Auto && matches!(addr, Address::Tcp(_) | Address::Unix(_)) {
@@ -81,11 +82,12 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
 }
 
 pub(crate) async fn reverse(args: ReverseArgs) -> Result<(), Failure> {
-    check_addr(&args.dial)?;
+    let addr = parse_addr(&args.dial)?;
+    let options = args.tls.dial_options(&addr)?;
     let server = server(args.login.as_deref(), None)?;
     let codec = args.codec.codec();
     tokio::select! {
-        result = server.serve_reverse(&args.dial, codec, Backoff::default()) => {
+        result = server.serve_reverse_with(&args.dial, &options, codec, Backoff::default()) => {
             result.map_err(|err| Failure::Usage(err.to_string()))?;
         }
         _ = terminated() => {}

@@ -6,14 +6,17 @@ use netrpc::{Client, Empty};
 use rpc_services::{WatchFromArgs, WatchFromReply};
 
 use crate::Failure;
-use crate::cli::{WatchArgs, check_addr};
+use crate::cli::{WatchArgs, parse_addr};
 
 /// How long each long poll waits before asking again.
 const POLL_SECONDS: i64 = 30;
 
 pub(crate) async fn watch(args: WatchArgs) -> Result<(), Failure> {
-    check_addr(&args.connect)?;
-    let client = Client::dial(&args.connect, args.codec.client_codec()?).await?;
+    let options = args.tls.dial_options(&parse_addr(&args.connect)?)?;
+    let client = Client::builder()
+        .dial_options(options)
+        .dial(&args.connect, args.codec.client_codec()?)
+        .await?;
     let mut revision = match args.from {
         Some(revision) => revision,
         None => client.call("KVStoreService.Revision", &Empty {}).await?,

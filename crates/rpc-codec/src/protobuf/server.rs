@@ -1,0 +1,172 @@
+//! The server side of the protobuf framing: preface and requests in, responses out.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use rpc_proto::{
+    Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
+    ServerInbound,
+};
+use tokio_util::codec::Decoder;
+
+use super::body::ProtobufFormat;
+use super::frame::{take_frame, write_frame};
+use super::{CODEC_ID, PREFACE, header};
+
+/// Reads the client's [`PREFACE`], then call and cancel frames.
+///
+/// A stream that does not start with the preface fails with [`CodecError::BadPreface`], naming
+/// what was received. Made by [`Protobuf::server_parts`](super::Protobuf::server_parts).
+pub struct ServerDecoder {
+    /// How many bytes of the preface have been read and matched.
+    preface_read: usize,
+    limits: Limits,
+    format: Arc<dyn BodyFormat>,
+}
+
+/// Writes response frames: a `ResponseHeader`, then the reply (an empty body after an error).
+///
+/// A response over `max_message` bytes, or whose reply has no protobuf mapping, fails with
+/// [`CodecError::Encode`]; `dst` may then hold partial output, which the caller truncates.
+#[derive(Debug)]
+pub struct ServerEncoder {
+    max_message: usize,
+}
+
+pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
+    let decoder = ServerDecoder {
+        preface_read: 0,
+        limits: *limits,
+        format: Arc::new(ProtobufFormat {
+            max_depth: limits.max_depth,
+        }),
+    };
+    let encoder = ServerEncoder {
+        max_message: limits.max_message,
+    };
+    (decoder, encoder)
+}
+
+impl ServerDecoder {
+    /// Matches as much of the preface as has arrived. `Ok(true)` once all of it has.
+    fn read_preface(&mut self, src: &mut BytesMut) -> Result<bool, CodecError> {
+        let expected = PREFACE.get(self.preface_read..).unwrap_or_default();
+        let available = expected.len().min(src.len());
+        let (Some(got), Some(want)) = (src.get(..available), expected.get(..available)) else {
+            return Ok(false);
+        };
+        if got != want {
+            let mut received = PREFACE
+                .get(..self.preface_read)
+                .unwrap_or_default()
+                .to_vec();
+            received.extend_from_slice(got);
+            return Err(bad_preface(&received));
+        }
+        src.advance(available);
+        self.preface_read += available;
+        Ok(self.preface_read == PREFACE.len())
+    }
+}
+
+/// Says what was received instead of the preface, and what that probably means.
+fn bad_preface(received: &[u8]) -> CodecError {
+    let escaped = received.escape_ascii();
+    let expected = PREFACE.escape_ascii();
+    let message = match received {
+        [b'N', b'E', b'T', b'R', b'P', b'C', version, ..] if *version != PREFACE[6] => {
+            format!(
+                "received \"{escaped}\": netrpc framing version {version}, this peer speaks version 1"
+            )
+        }
+        [b'N', b'E', b'T', b'R', b'P', b'C', _, codec, ..] => format!(
+            "received \"{escaped}\": codec id {codec}, this peer speaks codec {CODEC_ID} (protobuf)"
+        ),
+        _ => format!("expected \"{expected}\", received \"{escaped}\""),
+    };
+    CodecError::BadPreface(message)
+}
+
+impl Decoder for ServerDecoder {
+    type Item = ServerInbound;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<ServerInbound>, CodecError> {
+        if self.preface_read < PREFACE.len() && !self.read_preface(src)? {
+            return Ok(None);
+        }
+        let Some((head, body)) = take_frame(src, self.limits.max_message)? else {
+            return Ok(None);
+        };
+        let frame = <header::ClientFrame as prost::Message>::decode(head)
+            .map_err(|e| CodecError::Malformed(format!("protobuf request header: {e}")))?;
+        match frame.kind {
+            Some(header::Kind::Call(call)) => {
+                tracing::trace!(
+                    seq = call.seq,
+                    method = call.service_method,
+                    timeout_us = call.timeout_us,
+                    len = body.len(),
+                    "protobuf request"
+                );
+                let header = RequestHeader {
+                    service_method: call.service_method,
+                    seq: call.seq,
+                    timeout: call.timeout_us.map(Duration::from_micros),
+                };
+                Ok(Some(ServerInbound::Request {
+                    header,
+                    body: Body::new(body, self.format.clone()),
+                }))
+            }
+            Some(header::Kind::Cancel(header::Cancel { seq })) => {
+                tracing::trace!(seq, "protobuf cancel");
+                Ok(Some(ServerInbound::Cancel { seq }))
+            }
+            None => Err(CodecError::Malformed(
+                "protobuf request header: a ClientFrame with neither call nor cancel".into(),
+            )),
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<ServerInbound>, CodecError> {
+        if let Some(request) = self.decode(buf)? {
+            return Ok(Some(request));
+        }
+        let partial_preface = match self.preface_read {
+            n if n == PREFACE.len() => 0,
+            n => n,
+        };
+        match buf.len() + partial_preface {
+            0 => Ok(None),
+            unread => Err(CodecError::UnexpectedEof(unread)),
+        }
+    }
+}
+
+impl ResponseEncoder for ServerEncoder {
+    fn encode_response(
+        &mut self,
+        header: &ResponseHeader,
+        body: Option<&dyn erased_serde::Serialize>,
+        dst: &mut BytesMut,
+    ) -> Result<(), CodecError> {
+        let frame = header::ResponseHeader {
+            seq: header.seq,
+            error: header.error.clone(),
+        };
+        let body = if header.error.is_some() { None } else { body };
+        write_frame(dst, self.max_message, &frame, body)
+    }
+}
+
+impl fmt::Debug for ServerDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("protobuf::ServerDecoder")
+            .field("preface_read", &self.preface_read)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,56 @@
+//! Per-transport settings for [`dial_with`](crate::dial_with) and
+//! [`listen_with`](crate::listen_with), for transports that need more than
+//! an [`Address`](crate::Address) (TLS needs certificates).
+//!
+//! Both structs are `#[non_exhaustive]` so that transports can add their
+//! settings later: build them from [`Default::default`] (or `new`) and the
+//! `with_*` methods. Settings for a transport other than the address's are
+//! ignored.
+
+/// Settings for dialing; see [`dial_with`](crate::dial_with).
+#[non_exhaustive]
+#[derive(Clone, Debug, Default)]
+pub struct DialOptions {
+    /// How to verify the server and, for mutual TLS, which certificate to
+    /// present. Required for `tls://` addresses.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsClientConfig>,
+}
+
+impl DialOptions {
+    /// No settings: what [`dial`](crate::dial) uses.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `config` for `tls://` addresses.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, config: crate::tls::TlsClientConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+}
+
+/// Settings for listening; see [`listen_with`](crate::listen_with).
+#[non_exhaustive]
+#[derive(Clone, Debug, Default)]
+pub struct ListenOptions {
+    /// The server's certificate and, for mutual TLS, the CA its clients'
+    /// certificates must chain to. Required for `tls://` addresses.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsServerConfig>,
+}
+
+impl ListenOptions {
+    /// No settings: what [`listen`](crate::listen) uses.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `config` for `tls://` addresses.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, config: crate::tls::TlsServerConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+}
