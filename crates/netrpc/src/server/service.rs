@@ -1,5 +1,5 @@
 //! What a service is to the server: a name, its methods, and a way to call one with an encoded
-//! argument. The [`service!`](crate::service) macro writes this for you.
+//! argument. The [`service!`](macro@crate::service) macro writes this for you.
 
 use std::fmt;
 use std::future::Future;
@@ -21,7 +21,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Reply, ServiceError>
 
 /// A set of methods served under one name, like a value given to Go's `rpc.Register`.
 ///
-/// Usually written by [`service!`](crate::service); implement it by hand for generic services or
+/// Usually written by [`service!`](macro@crate::service); implement it by hand for generic services or
 /// methods chosen at run time.
 pub trait Service: Send + Sync + 'static {
     /// The default name to register under (the type's name, as in Go).
