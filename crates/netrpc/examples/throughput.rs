@@ -1,7 +1,7 @@
 //! A quick closed-loop load: CONNS connections × INFLIGHT calls in flight of a 64-byte Hello,
 //! server and client in one process over loopback TCP, for 5 seconds.
 //!
-//! Run: `cargo run --release -p netrpc --example throughput -- [json|postcard] [CONNS] [INFLIGHT]`.
+//! Run: `cargo run --release -p netrpc --example throughput -- [gob|json|postcard|protobuf] [CONNS] [INFLIGHT]`.
 //! An informal figure until the benchmark harness exists; it shares two cores between both ends.
 
 use std::sync::Arc;
@@ -30,6 +30,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codec: Arc<dyn Codec> = match codec_name {
         "json" => Arc::new(netrpc::Json),
         "postcard" => Arc::new(netrpc::Postcard),
+        "gob" => Arc::new(netrpc::Gob),
+        "protobuf" => Arc::new(netrpc::Protobuf),
         other => return Err(format!("unknown codec {other:?}").into()),
     };
     let listener = netrpc::transport::listen(&"tcp://127.0.0.1:0".parse()?).await?;
