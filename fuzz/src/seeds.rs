@@ -26,7 +26,10 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
         let mut buf = BytesMut::new();
         buf.extend_from_slice(&[chunk]);
         match target {
-            Target::JsonClient | Target::PostcardClient => {
+            Target::JsonClient
+            | Target::PostcardClient
+            | Target::ProtobufClient
+            | Target::GobClient => {
                 // Responses as a server writes them, to requests a client sent.
                 let mut client = codec.client(&Limits::DEFAULT);
                 let mut server = codec.server(&Limits::DEFAULT);

@@ -22,6 +22,12 @@ pub enum Target {
     PostcardServer,
     /// netrpc's postcard framing, client side.
     PostcardClient,
+    /// netrpc's protobuf framing, server side.
+    ProtobufServer,
+    /// netrpc's protobuf framing, client side.
+    ProtobufClient,
+    /// A server connection speaking protobuf.
+    EngineProtobuf,
     /// Go's gob, server side: requests.
     GobServer,
     /// Go's gob, client side: responses.
@@ -38,11 +44,14 @@ pub enum Target {
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 10] = [
+    pub const ALL: [Target; 13] = [
         Target::JsonServer,
         Target::JsonClient,
         Target::PostcardServer,
         Target::PostcardClient,
+        Target::ProtobufServer,
+        Target::ProtobufClient,
+        Target::EngineProtobuf,
         Target::GobServer,
         Target::GobClient,
         Target::EngineJson,
@@ -58,6 +67,9 @@ impl Target {
             Target::JsonClient => "json_client",
             Target::PostcardServer => "postcard_server",
             Target::PostcardClient => "postcard_client",
+            Target::ProtobufServer => "protobuf_server",
+            Target::ProtobufClient => "protobuf_client",
+            Target::EngineProtobuf => "engine_protobuf",
             Target::GobServer => "gob_server",
             Target::GobClient => "gob_client",
             Target::EngineJson => "engine_json",
@@ -82,6 +94,9 @@ impl Target {
             Target::GobServer | Target::GobClient | Target::EngineGob | Target::EngineAuto => {
                 Arc::new(netrpc::Gob)
             }
+            Target::ProtobufServer | Target::ProtobufClient | Target::EngineProtobuf => {
+                Arc::new(netrpc::Protobuf)
+            }
         }
     }
 
@@ -98,16 +113,19 @@ impl Target {
     /// engine targets, a connection that does not close) is a finding.
     pub fn run(self, data: &[u8]) -> usize {
         match self {
-            Target::JsonServer | Target::PostcardServer | Target::GobServer => {
-                decode_requests(&*self.codec(), data)
-            }
-            Target::JsonClient | Target::PostcardClient | Target::GobClient => {
-                decode_responses(&*self.codec(), data)
-            }
+            Target::JsonServer
+            | Target::PostcardServer
+            | Target::GobServer
+            | Target::ProtobufServer => decode_requests(&*self.codec(), data),
+            Target::JsonClient
+            | Target::PostcardClient
+            | Target::GobClient
+            | Target::ProtobufClient => decode_responses(&*self.codec(), data),
             Target::EngineJson
             | Target::EnginePostcard
             | Target::EngineGob
-            | Target::EngineAuto => serve_bytes(self.codec_under_test(), self.codec(), data),
+            | Target::EngineAuto
+            | Target::EngineProtobuf => serve_bytes(self.codec_under_test(), self.codec(), data),
         }
     }
 }

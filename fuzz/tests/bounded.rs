@@ -29,9 +29,11 @@ fn run(target: Target) {
         target.run(input);
     }
     let runs = match target {
-        Target::EngineJson | Target::EnginePostcard | Target::EngineGob | Target::EngineAuto => {
-            ENGINE_RUNS
-        }
+        Target::EngineJson
+        | Target::EnginePostcard
+        | Target::EngineGob
+        | Target::EngineAuto
+        | Target::EngineProtobuf => ENGINE_RUNS,
         _ => DECODER_RUNS,
     };
     let mut mutator = Mutator::new(0x5eed ^ target.name().len() as u64);
@@ -96,4 +98,19 @@ fn engine_gob() {
 #[test]
 fn engine_auto() {
     run(Target::EngineAuto);
+}
+
+#[test]
+fn protobuf_server() {
+    run(Target::ProtobufServer);
+}
+
+#[test]
+fn protobuf_client() {
+    run(Target::ProtobufClient);
+}
+
+#[test]
+fn engine_protobuf() {
+    run(Target::EngineProtobuf);
 }
