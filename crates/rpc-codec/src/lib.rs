@@ -56,6 +56,9 @@ pub mod gob;
 #[cfg(feature = "gob")]
 pub use self::gob::Gob;
 
+#[cfg(any(feature = "postcard", feature = "protobuf"))]
+mod preface;
+
 #[cfg(feature = "auto")]
 pub mod auto;
 #[cfg(feature = "auto")]

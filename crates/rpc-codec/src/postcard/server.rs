@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use rpc_proto::{
     Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
     ServerInbound,
@@ -52,41 +52,8 @@ pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
 impl ServerDecoder {
     /// Matches as much of the preface as has arrived. `Ok(true)` once all of it has.
     fn read_preface(&mut self, src: &mut BytesMut) -> Result<bool, CodecError> {
-        let expected = PREFACE.get(self.preface_read..).unwrap_or_default();
-        let available = expected.len().min(src.len());
-        let (Some(got), Some(want)) = (src.get(..available), expected.get(..available)) else {
-            return Ok(false);
-        };
-        if got != want {
-            let mut received = PREFACE
-                .get(..self.preface_read)
-                .unwrap_or_default()
-                .to_vec();
-            received.extend_from_slice(got);
-            return Err(bad_preface(&received));
-        }
-        src.advance(available);
-        self.preface_read += available;
-        Ok(self.preface_read == PREFACE.len())
+        crate::preface::read(&PREFACE, "1 (postcard)", &mut self.preface_read, src)
     }
-}
-
-/// Says what was received instead of the preface, and what that probably means.
-fn bad_preface(received: &[u8]) -> CodecError {
-    let escaped = received.escape_ascii();
-    let expected = PREFACE.escape_ascii();
-    let message = match received {
-        [b'N', b'E', b'T', b'R', b'P', b'C', version, ..] if *version != PREFACE[6] => {
-            format!(
-                "received \"{escaped}\": netrpc framing version {version}, this peer speaks version 1"
-            )
-        }
-        [b'N', b'E', b'T', b'R', b'P', b'C', _, codec, ..] => {
-            format!("received \"{escaped}\": codec id {codec}, this peer speaks codec 1 (postcard)")
-        }
-        _ => format!("expected \"{expected}\", received \"{escaped}\""),
-    };
-    CodecError::BadPreface(message)
 }
 
 impl Decoder for ServerDecoder {
