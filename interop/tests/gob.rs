@@ -9,8 +9,7 @@
 mod common;
 
 use common::*;
-use interop::{Process, Stream, dial_tcp, go_program, netrpc_command};
-use netrpc::reverse::ReverseListener;
+use interop::{Process, dial_tcp};
 use netrpc::{Client, Gob, Server};
 use rpc_services::{HelloService, KvStoreService};
 use serde_json::{Value, json};
@@ -244,81 +243,32 @@ fn netrpc_call_gob_against_go_seedserver() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reverse_go_gob_service_dials_netrpc_reverse_listener() {
-    let listener = ReverseListener::bind("tcp://127.0.0.1:0", Gob)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().to_string();
-    let mut clients = listener.into_clients();
-    let _service = blocking(move || {
-        let mut command = go_program("seedserver");
-        command.args(["-codec", "gob", "-dial", &addr]);
-        Process::spawn("seedserver -codec gob -dial", command)
-    })
-    .await;
-    let client = bounded("inbound link", clients.next())
-        .await
-        .expect("a link");
-    assert_eq!(hello(&client, "hello").await.unwrap(), "hello:hello");
-    assert_eq!(server_error(get(&client, "missing").await), "not found");
-    set(&client, "k", "v").await;
-    assert_eq!(get(&client, "k").await.unwrap(), "v");
-    let nope = call::<String>(&client, "HelloService.Nope", "x").await;
-    assert_eq!(
-        server_error(nope),
-        "rpc: can't find method HelloService.Nope"
-    );
+    let (_service, client) = go_service_dials_reverse_listener(Gob, &["-codec", "gob"]).await;
     check_go_and_go_with(&client).await;
     client.close();
 }
 
 #[test]
 fn reverse_go_gob_service_dials_netrpc_call_accept() {
-    let mut command = netrpc_command();
-    command.args(["call", "--accept", "tcp://127.0.0.1:0"]);
-    command.args(["HelloService.Hello", r#""hi""#]);
-    let call = Process::spawn("netrpc call --accept", command);
-    let addr = call.listening_on(Stream::Stderr);
-    assert!(
-        addr.starts_with("tcp://127.0.0.1:"),
-        "call printed {addr:?}"
-    );
-    let mut command = go_program("seedserver");
-    command.args(["-codec", "gob", "-dial", &addr]);
-    let _service = Process::spawn("seedserver -codec gob -dial", command);
-    let done = call.wait_success();
-    assert_eq!(done.stdout, "\"hello:hi\"\n");
+    // netrpc call speaks gob by default.
+    go_service_dials_netrpc_call_accept(&["-codec", "gob"], &[]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse RPC over gob: netrpc's service side dials Go's calling side
 
-/// Starts `seedclient -codec gob -accept 127.0.0.1:0 -scenario SCENARIO`, then `netrpc reverse`
-/// (gob by default) dialing it with `reverse_extra`, and requires seedclient to pass.
-fn go_gob_calling_side_with_netrpc_reverse(scenario: &str, reverse_extra: &[&str]) {
-    let mut command = go_program("seedclient");
-    command.args([
-        "-codec",
-        "gob",
-        "-accept",
-        "127.0.0.1:0",
-        "-scenario",
-        scenario,
-    ]);
-    let calling = Process::spawn(&format!("seedclient -accept -scenario {scenario}"), command);
-    let addr = calling.listening_on(Stream::Stdout);
-    let mut command = netrpc_command();
-    command.args(["reverse", "--dial", &format!("tcp://{addr}")]);
-    command.args(reverse_extra);
-    let _service = Process::spawn("netrpc reverse", command);
-    calling.wait_success();
-}
-
 #[test]
 fn reverse_netrpc_gob_service_dials_go_client_seed_scenario() {
-    go_gob_calling_side_with_netrpc_reverse("seed", &[]);
+    // netrpc reverse speaks gob by default.
+    go_calling_side_with_netrpc_reverse(&["-codec", "gob"], &[], "seed", &[]);
 }
 
 #[test]
 fn reverse_netrpc_gob_service_dials_go_client_login_scenario() {
-    go_gob_calling_side_with_netrpc_reverse("login", &["--login", "user:password"]);
+    go_calling_side_with_netrpc_reverse(
+        &["-codec", "gob"],
+        &[],
+        "login",
+        &["--login", "user:password"],
+    );
 }

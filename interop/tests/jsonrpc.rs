@@ -10,8 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use interop::{Finished, Process, Stream, dial_json, go_program, netrpc_command};
-use netrpc::reverse::ReverseListener;
+use interop::{Finished, Process, dial_json};
 use netrpc::{Client, Json, Server};
 use rpc_services::{HelloService, KvStoreService};
 
@@ -205,79 +204,29 @@ fn netrpc_call_command_against_go_seedserver() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reverse_go_service_dials_netrpc_reverse_listener() {
-    let listener = ReverseListener::bind("tcp://127.0.0.1:0", Json)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().to_string();
-    let mut clients = listener.into_clients();
-    let _service = blocking(move || {
-        let mut command = go_program("seedserver");
-        command.args(["-dial", &addr]);
-        Process::spawn("seedserver -dial", command)
-    })
-    .await;
-    let client = bounded("inbound link", clients.next())
-        .await
-        .expect("a link");
-    assert_eq!(hello(&client, "hello").await.unwrap(), "hello:hello");
-    assert_eq!(server_error(get(&client, "missing").await), "not found");
-    set(&client, "k", "v").await;
-    assert_eq!(get(&client, "k").await.unwrap(), "v");
-    let nope = call::<String>(&client, "HelloService.Nope", "x").await;
-    assert_eq!(
-        server_error(nope),
-        "rpc: can't find method HelloService.Nope"
-    );
+    let (_service, client) = go_service_dials_reverse_listener(Json, &[]).await;
     client.close();
 }
 
 #[test]
 fn reverse_go_service_dials_netrpc_call_accept() {
-    let mut command = netrpc_command();
-    command.args(["call", "--accept", "tcp://127.0.0.1:0", "--codec", "json"]);
-    command.args(["HelloService.Hello", r#""hi""#]);
-    let call = Process::spawn("netrpc call --accept", command);
-    let addr = call.listening_on(Stream::Stderr);
-    assert!(
-        addr.starts_with("tcp://127.0.0.1:"),
-        "call printed {addr:?}"
-    );
-    let mut command = go_program("seedserver");
-    command.args(["-dial", &addr]);
-    let _service = Process::spawn("seedserver -dial", command);
-    let done = call.wait_success();
-    assert_eq!(done.stdout, "\"hello:hi\"\n");
+    go_service_dials_netrpc_call_accept(&[], &["--codec", "json"]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reverse RPC: netrpc's service side dials Go's calling side
 
-/// Starts `seedclient -accept 127.0.0.1:0 -scenario SCENARIO`, then `netrpc reverse` dialing it
-/// with `reverse_extra`, and requires seedclient to pass.
-fn go_calling_side_with_netrpc_reverse(scenario: &str, reverse_extra: &[&str]) {
-    let mut command = go_program("seedclient");
-    command.args(["-accept", "127.0.0.1:0", "-scenario", scenario]);
-    let calling = Process::spawn(&format!("seedclient -accept -scenario {scenario}"), command);
-    let addr = calling.listening_on(Stream::Stdout);
-    let mut command = netrpc_command();
-    command.args([
-        "reverse",
-        "--dial",
-        &format!("tcp://{addr}"),
-        "--codec",
-        "json",
-    ]);
-    command.args(reverse_extra);
-    let _service = Process::spawn("netrpc reverse", command);
-    calling.wait_success();
-}
-
 #[test]
 fn reverse_netrpc_service_dials_go_client_seed_scenario() {
-    go_calling_side_with_netrpc_reverse("seed", &[]);
+    go_calling_side_with_netrpc_reverse(&[], &["--codec", "json"], "seed", &[]);
 }
 
 #[test]
 fn reverse_netrpc_service_dials_go_client_login_scenario() {
-    go_calling_side_with_netrpc_reverse("login", &["--login", "user:password"]);
+    go_calling_side_with_netrpc_reverse(
+        &[],
+        &["--codec", "json"],
+        "login",
+        &["--login", "user:password"],
+    );
 }

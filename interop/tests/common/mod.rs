@@ -383,3 +383,86 @@ pub async fn check_login(client: &Client, connection: &str, from: impl Fn(&str) 
     let peer = reply.strip_prefix("hello:x, from ");
     assert!(peer.is_some_and(from), "{connection}: {reply:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reverse RPC, for any codec: `go_codec` is what the Go programs are given (`&[]` for their
+// default jsonrpc, `&["-codec", "gob"]`), `netrpc_codec` the matching `--codec` arguments
+
+/// Go's `seedserver GO_CODEC -dial` dialing a netrpc `ReverseListener`: the seed's basic calls
+/// over the inbound link. Returns the client (for more checks) and the Go process.
+pub async fn go_service_dials_reverse_listener(
+    codec: impl netrpc::Codec,
+    go_codec: &[&str],
+) -> (Process, Client) {
+    let listener = netrpc::reverse::ReverseListener::bind("tcp://127.0.0.1:0", codec)
+        .await
+        .unwrap();
+    let addr = listener.local_addr().to_string();
+    let mut clients = listener.into_clients();
+    let go_args: Vec<String> = go_codec.iter().map(|s| s.to_string()).collect();
+    let service = blocking(move || {
+        let mut command = go_program("seedserver");
+        command.args(&go_args);
+        command.args(["-dial", &addr]);
+        Process::spawn(&format!("seedserver {go_args:?} -dial"), command)
+    })
+    .await;
+    let client = bounded("inbound link", clients.next())
+        .await
+        .expect("a link");
+    assert_eq!(hello(&client, "hello").await.unwrap(), "hello:hello");
+    assert_eq!(server_error(get(&client, "missing").await), "not found");
+    set(&client, "k", "v").await;
+    assert_eq!(get(&client, "k").await.unwrap(), "v");
+    let nope = call::<String>(&client, "HelloService.Nope", "x").await;
+    assert_eq!(
+        server_error(nope),
+        "rpc: can't find method HelloService.Nope"
+    );
+    (service, client)
+}
+
+/// `netrpc call --accept NETRPC_CODEC HelloService.Hello "hi"` served by Go's
+/// `seedserver GO_CODEC -dial`.
+pub fn go_service_dials_netrpc_call_accept(go_codec: &[&str], netrpc_codec: &[&str]) {
+    let mut command = netrpc_command();
+    command.args(["call", "--accept", "tcp://127.0.0.1:0"]);
+    command.args(netrpc_codec);
+    command.args(["HelloService.Hello", r#""hi""#]);
+    let call = Process::spawn("netrpc call --accept", command);
+    let addr = call.listening_on(Stream::Stderr);
+    assert!(
+        addr.starts_with("tcp://127.0.0.1:"),
+        "call printed {addr:?}"
+    );
+    let mut command = go_program("seedserver");
+    command.args(go_codec);
+    command.args(["-dial", &addr]);
+    let _service = Process::spawn(&format!("seedserver {go_codec:?} -dial"), command);
+    let done = call.wait_success();
+    assert_eq!(done.stdout, "\"hello:hi\"\n");
+}
+
+/// Starts `seedclient GO_CODEC -accept 127.0.0.1:0 -scenario SCENARIO`, then `netrpc reverse
+/// NETRPC_CODEC` dialing it with `reverse_extra`, and requires seedclient to pass.
+pub fn go_calling_side_with_netrpc_reverse(
+    go_codec: &[&str],
+    netrpc_codec: &[&str],
+    scenario: &str,
+    reverse_extra: &[&str],
+) {
+    let mut command = go_program("seedclient");
+    command.args(go_codec);
+    command.args(["-accept", "127.0.0.1:0", "-scenario", scenario]);
+    let calling = Process::spawn(
+        &format!("seedclient {go_codec:?} -accept -scenario {scenario}"),
+        command,
+    );
+    let addr = calling.listening_on(Stream::Stdout);
+    let mut command = netrpc_command();
+    command.args(["reverse", "--dial", &format!("tcp://{addr}")]);
+    command.args(netrpc_codec);
+    command.args(reverse_extra);
+    let _service = Process::spawn("netrpc reverse", command);
+    calling.wait_success();
+}
