@@ -58,15 +58,17 @@ impl<E: ?Sized> WriteQueue<E> {
     /// Waits until fewer than `limit` bytes are queued (or the queue is closed), so a peer that
     /// does not read holds back the tasks that write to it instead of growing the buffer.
     pub(crate) async fn wait_for_room(&self, limit: usize) {
-        loop {
+        let has_room = || {
+            let state = self.lock();
+            state.closed || state.buf.len() < limit
+        };
+        // The usual case costs one lock; a waiter is registered only when the queue is full.
+        while !has_room() {
             let notified = self.room.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
-                let state = self.lock();
-                if state.closed || state.buf.len() < limit {
-                    return;
-                }
+            if has_room() {
+                return;
             }
             notified.await;
         }
