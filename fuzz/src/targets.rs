@@ -263,13 +263,7 @@ fn serve_bytes(codec: Arc<dyn Codec>, client_codec: Arc<dyn Codec>, data: &[u8])
     let codec_for_sentinel = client_codec;
     runtime.block_on(async move {
         let (client, served) = tokio::io::duplex(64 * 1024);
-        let peer = Peer {
-            transport: "mem",
-            addr: "fuzz".into(),
-            socket_addr: None,
-            unix_cred: None,
-            tls: None,
-        };
+        let peer = Peer::new("mem", "fuzz");
         let connection = Connection {
             stream: Box::new(served),
             peer,

@@ -266,13 +266,7 @@ pub async fn dial_tcp(addr: &str, codec: &dyn netrpc::Codec) -> (Client, SocketA
     let remote = stream.peer_addr().expect("peer address");
     let connection = Connection {
         stream: Box::new(stream),
-        peer: Peer {
-            transport: "tcp",
-            addr: remote.to_string(),
-            socket_addr: Some(remote),
-            unix_cred: None,
-            tls: None,
-        },
+        peer: Peer::socket("tcp", remote),
     };
     (Client::new(connection, codec), local)
 }

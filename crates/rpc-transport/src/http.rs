@@ -1055,13 +1055,7 @@ mod tests {
             let (client, server) = tokio::io::duplex(capacity);
             let conn = Connection {
                 stream: Box::new(server),
-                peer: Peer {
-                    transport: "mem",
-                    addr: "fed".into(),
-                    socket_addr: None,
-                    unix_cred: None,
-                    tls: None,
-                },
+                peer: Peer::new("mem", "fed"),
             };
             tx.send(conn).unwrap();
             client

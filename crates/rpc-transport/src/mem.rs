@@ -139,13 +139,7 @@ fn connect(name: &str) -> io::Result<Connection> {
     let mut registry = registry();
     let entry = registry.get_mut(name).ok_or_else(refused)?;
     entry.dialed = entry.dialed.wrapping_add(1);
-    let peer = Peer {
-        transport: "mem",
-        addr: format!("mem://{name}#{}", entry.dialed),
-        socket_addr: None,
-        unix_cred: None,
-        tls: None,
-    };
+    let peer = Peer::new("mem", format!("mem://{name}#{}", entry.dialed));
     let (client, server) = tokio::io::duplex(PIPE_CAPACITY);
     entry
         .queue

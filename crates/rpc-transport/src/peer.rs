@@ -36,6 +36,28 @@ pub struct Peer {
     pub tls: Option<TlsIdentity>,
 }
 
+impl Peer {
+    /// A peer known only by its address text: no socket address, credentials or certificate
+    /// (in-process pipes, connections made by hand).
+    pub fn new(transport: &'static str, addr: impl Into<String>) -> Self {
+        Self {
+            transport,
+            addr: addr.into(),
+            socket_addr: None,
+            unix_cred: None,
+            tls: None,
+        }
+    }
+
+    /// A peer at a socket address, which is also its address text.
+    pub fn socket(transport: &'static str, addr: SocketAddr) -> Self {
+        Self {
+            socket_addr: Some(addr),
+            ..Self::new(transport, addr.to_string())
+        }
+    }
+}
+
 /// The identity a verified TLS certificate vouches for: its subject's
 /// common name and subject alternative names, and the certificate itself.
 ///

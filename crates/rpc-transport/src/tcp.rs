@@ -79,13 +79,7 @@ fn configure(stream: &TcpStream) -> io::Result<()> {
 fn connection(stream: TcpStream, peer: SocketAddr) -> Connection {
     Connection {
         stream: Box::new(stream),
-        peer: Peer {
-            transport: "tcp",
-            addr: peer.to_string(),
-            socket_addr: Some(peer),
-            unix_cred: None,
-            tls: None,
-        },
+        peer: Peer::socket("tcp", peer),
     }
 }
 

@@ -643,11 +643,8 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
             sent_cert,
         }),
         peer: Peer {
-            transport: "tls",
-            addr: socket_addr.to_string(),
-            socket_addr: Some(socket_addr),
-            unix_cred: None,
             tls,
+            ..Peer::socket("tls", socket_addr)
         },
     })
 }
@@ -896,11 +893,8 @@ async fn handshake(
             Some(Connection {
                 stream: Box::new(stream),
                 peer: Peer {
-                    transport: "tls",
-                    addr: addr.to_string(),
-                    socket_addr: Some(addr),
-                    unix_cred: None,
                     tls,
+                    ..Peer::socket("tls", addr)
                 },
             })
         }

@@ -142,11 +142,8 @@ fn connection(stream: UnixStream, addr: String) -> Connection {
     Connection {
         stream: Box::new(stream),
         peer: Peer {
-            transport: "unix",
-            addr,
-            socket_addr: None,
             unix_cred,
-            tls: None,
+            ..Peer::new("unix", addr)
         },
     }
 }
