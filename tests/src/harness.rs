@@ -193,3 +193,37 @@ pub fn raw_requests(codec: CodecKind, requests: &[(&str, u64, &str)]) -> Vec<u8>
     }
     buf.to_vec()
 }
+
+impl TransportKind {
+    /// Every transport of the matrix, for suites that run a scenario over each in turn (the
+    /// fault and flood suites). A new variant must be added here: `listed` below stops compiling
+    /// until it is.
+    pub const ALL: &'static [TransportKind] = &[
+        TransportKind::Tcp,
+        TransportKind::Unix,
+        TransportKind::Mem,
+        TransportKind::Http,
+        TransportKind::Tls,
+    ];
+
+    /// Keeps [`ALL`](Self::ALL) complete: an exhaustive match, so adding a variant fails to
+    /// compile here; give it the next index and append it to `ALL` (checked below).
+    const fn listed(self) -> usize {
+        match self {
+            TransportKind::Tcp => 0,
+            TransportKind::Unix => 1,
+            TransportKind::Mem => 2,
+            TransportKind::Http => 3,
+            TransportKind::Tls => 4,
+        }
+    }
+}
+
+/// `ALL` lists each transport once, in the order of `listed`.
+const _: () = {
+    let mut i = 0;
+    while i < TransportKind::ALL.len() {
+        assert!(TransportKind::ALL[i].listed() == i);
+        i += 1;
+    }
+};

@@ -14,5 +14,8 @@ pub mod kv;
 mod login;
 
 pub use hello::HelloService;
-pub use kv::{Change, KvStore, KvStoreService, WatchFromArgs, WatchFromReply};
+pub use kv::{
+    Change, DEFAULT_MAX_WATCHES_PER_CONN, KvStore, KvStoreService, KvStoreServiceBuilder,
+    WatchFromArgs, WatchFromReply,
+};
 pub use login::{Credentials, LoginHelloService};

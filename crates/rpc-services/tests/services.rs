@@ -29,6 +29,12 @@ async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     .await
 }
 
+/// A KV service without the per-connection watch limit, for the tests that park thousands of
+/// watches on one connection.
+fn unlimited() -> KvStoreService {
+    KvStoreService::builder().max_watches_per_conn(None).build()
+}
+
 async fn serve_kv(kv: KvStoreService, codec: impl netrpc::Codec) -> String {
     let listener = netrpc::transport::listen(&"mem://".parse().unwrap())
         .await
@@ -62,7 +68,7 @@ async fn ten_thousand_timed_out_watches_leave_no_watcher() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_abandoned_watches_leave_no_watcher() {
-    let kv = KvStoreService::default();
+    let kv = unlimited();
     let addr = serve_kv(kv.clone(), Json).await;
     // Abandoned by closing the connection (any codec).
     let client = Client::dial(&addr, Json).await.unwrap();
@@ -105,7 +111,7 @@ async fn ten_thousand_abandoned_watches_leave_no_watcher() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_unaffected_by_ten_thousand_idle_watchers() {
-    let kv = KvStoreService::default();
+    let kv = unlimited();
     let addr = serve_kv(kv.clone(), Json).await;
     // A peer that asks for 10,000 watches and then never reads a reply.
     let mut idle = netrpc::transport::dial(&addr.parse().unwrap())
@@ -144,7 +150,7 @@ async fn set_unaffected_by_ten_thousand_idle_watchers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_watchers_on_one_connection_do_not_block_it() {
-    let kv = KvStoreService::default();
+    let kv = unlimited();
     let addr = serve_kv(kv.clone(), Json).await;
     let client = Client::dial(&addr, Json).await.unwrap();
     let calls: Vec<_> = (0..5_000)

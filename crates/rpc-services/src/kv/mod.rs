@@ -22,7 +22,13 @@
 //!   `TimeoutSeconds` for the first one. Resuming from the reply's `Revision` never skips or
 //!   repeats a change. When the history no longer reaches back to `Revision` the call fails with
 //!   `compacted: ...` rather than silently skipping changes.
+//!
+//! One connection may have at most [`DEFAULT_MAX_WATCHES_PER_CONN`] `Watch` and `WatchFrom`
+//! calls waiting at once (set with [`KvStoreServiceBuilder::max_watches_per_conn`]); past it a
+//! watch is answered at once with the error `too many pending watches on this connection (the
+//! limit is N)`. A watch with a timeout of 0 does not wait and is not counted.
 
+mod limit;
 mod store;
 
 use std::time::Duration;
@@ -30,6 +36,7 @@ use std::time::Duration;
 use netrpc::{Empty, service};
 use serde::{Deserialize, Serialize};
 
+pub use limit::DEFAULT_MAX_WATCHES_PER_CONN;
 pub use store::KvStore;
 
 /// A change to one key.
@@ -67,21 +74,87 @@ pub struct WatchFromReply {
     pub changes: Vec<Change>,
 }
 
-/// The RPC face of a [`KvStore`], served as `KVStoreService`. Clones share the store.
-#[derive(Clone, Debug, Default)]
+/// The RPC face of a [`KvStore`], served as `KVStoreService`. Clones share the store and the
+/// per-connection watch limit.
+#[derive(Clone, Debug)]
 pub struct KvStoreService {
     store: KvStore,
+    max_watches_per_conn: Option<usize>,
+    /// Identifies this service (and its clones) in each connection's count of pending watches.
+    id: u64,
+}
+
+impl Default for KvStoreService {
+    /// A service over a fresh store, with the default limits.
+    fn default() -> Self {
+        Self::builder().build()
+    }
 }
 
 impl KvStoreService {
-    /// A service over `store`.
+    /// A service over `store`, with the default limits.
     pub fn new(store: KvStore) -> Self {
-        Self { store }
+        Self::builder().store(store).build()
+    }
+
+    /// Options for a new service.
+    pub fn builder() -> KvStoreServiceBuilder {
+        KvStoreServiceBuilder {
+            store: None,
+            max_watches_per_conn: Some(DEFAULT_MAX_WATCHES_PER_CONN),
+        }
     }
 
     /// The store behind the service.
     pub fn store(&self) -> &KvStore {
         &self.store
+    }
+
+    /// The most `Watch` and `WatchFrom` calls one connection may have waiting (`None`: no
+    /// limit).
+    pub fn max_watches_per_conn(&self) -> Option<usize> {
+        self.max_watches_per_conn
+    }
+
+    /// A permit for one more waiting watch on the calling connection.
+    fn permit(&self, timeout_seconds: i64) -> Result<Option<limit::WatchPermit>, String> {
+        if timeout_seconds <= 0 {
+            // Returns at once: never pending, never counted.
+            return Ok(None);
+        }
+        limit::acquire(self.id, self.max_watches_per_conn)
+    }
+}
+
+/// Options for a [`KvStoreService`].
+#[derive(Debug)]
+pub struct KvStoreServiceBuilder {
+    store: Option<KvStore>,
+    max_watches_per_conn: Option<usize>,
+}
+
+impl KvStoreServiceBuilder {
+    /// Serve this store (default: a fresh one, [`KvStore::default`]).
+    pub fn store(mut self, store: KvStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The most `Watch` and `WatchFrom` calls one connection may have waiting at once (default
+    /// [`DEFAULT_MAX_WATCHES_PER_CONN`]; `None`: no limit). Past it a watch is answered at once
+    /// with an error; a watch with a timeout of 0 never waits and is not counted.
+    pub fn max_watches_per_conn(mut self, max: Option<usize>) -> Self {
+        self.max_watches_per_conn = max;
+        self
+    }
+
+    /// The service.
+    pub fn build(self) -> KvStoreService {
+        KvStoreService {
+            store: self.store.unwrap_or_default(),
+            max_watches_per_conn: self.max_watches_per_conn,
+            id: limit::next_service_id(),
+        }
     }
 }
 
@@ -109,6 +182,7 @@ service! {
         #[rpc("Watch")]
         /// The first key changed after the call, or `timeout`.
         pub async fn watch(&self, timeout_seconds: i64) -> Result<String, String> {
+            let _permit = self.permit(timeout_seconds)?;
             self.store
                 .watch(seconds(timeout_seconds))
                 .await
@@ -124,6 +198,7 @@ service! {
         #[rpc("WatchFrom")]
         /// The changes after a revision, waiting for the first one.
         pub async fn watch_from(&self, args: WatchFromArgs) -> Result<WatchFromReply, String> {
+            let _permit = self.permit(args.timeout_seconds)?;
             self.store
                 .watch_from(args.revision, &args.prefix, seconds(args.timeout_seconds))
                 .await

@@ -106,6 +106,19 @@ pub(crate) struct LimitArgs {
     /// Seconds one batch of replies may take to write before the peer counts as not reading.
     #[arg(long, value_name = "SECS", default_value_t = netrpc::DEFAULT_WRITE_TIMEOUT.as_secs_f64())]
     pub(crate) write_timeout: f64,
+    /// KVStoreService.Watch and WatchFrom calls waiting at once per connection (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = rpc_services::DEFAULT_MAX_WATCHES_PER_CONN)]
+    pub(crate) max_watches_per_conn: usize,
+}
+
+impl LimitArgs {
+    /// The KV service with `--max-watches-per-conn`.
+    pub(crate) fn kv_service(&self) -> rpc_services::KvStoreService {
+        let max = self.max_watches_per_conn;
+        rpc_services::KvStoreService::builder()
+            .max_watches_per_conn((max > 0).then_some(max))
+            .build()
+    }
 }
 
 impl LimitArgs {

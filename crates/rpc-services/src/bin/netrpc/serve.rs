@@ -16,7 +16,8 @@ const GRACE: Duration = Duration::from_secs(5);
 
 /// HelloService (per connection with login, shared without) and KVStoreService.
 fn server(login: Option<&str>, limits: Option<&LimitArgs>) -> Result<Server, Failure> {
-    let mut builder = Server::builder().register(KvStoreService::default());
+    let kv = limits.map_or_else(KvStoreService::default, LimitArgs::kv_service);
+    let mut builder = Server::builder().register(kv);
     if let Some(limits) = limits {
         builder = limits.apply(builder)?;
     }
