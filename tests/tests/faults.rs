@@ -602,7 +602,7 @@ async fn accept_errors(codec: CodecKind, transport: TransportKind) {
         async move { server.serve(Box::new(listener), codec).await }
     });
     let mut clients: Vec<Client> = Vec::new();
-    for (round, errors) in [5, 3, 8].into_iter().enumerate() {
+    for (round, errors) in [5, 3, 4].into_iter().enumerate() {
         for _ in 0..errors {
             inject.send(()).unwrap();
         }
