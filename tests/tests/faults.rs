@@ -284,11 +284,73 @@ async fn server_killed(transport: TransportKind) {
 // ---------------------------------------------------------------------------------------------
 // Reverse RPC: the calling side restarts.
 
+/// The reverse-RPC log (`netrpc::reverse` at warn and above) of this test binary, to see the
+/// service side's failed dials, which it reports no other way.
+mod reverse_log {
+    use std::io;
+    use std::sync::{Mutex, Once};
+
+    use tokio::sync::Notify;
+
+    static LOG: Mutex<String> = Mutex::new(String::new());
+    static WRITTEN: Notify = Notify::const_new();
+
+    struct Capture;
+
+    impl io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            LOG.lock().unwrap().push_str(&String::from_utf8_lossy(buf));
+            WRITTEN.notify_waiters();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Starts capturing (once per test binary).
+    pub fn capture() {
+        static START: Once = Once::new();
+        START.call_once(|| {
+            tracing_subscriber::fmt()
+                .with_writer(|| Capture)
+                .with_ansi(false)
+                .with_env_filter("netrpc::reverse=warn")
+                .init();
+        });
+    }
+
+    /// Failed dials to `addr` logged so far.
+    pub fn failed_dials(addr: &str) -> usize {
+        let needle = format!("addr={addr} ");
+        LOG.lock()
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains("reverse dial failed") && line.contains(&needle))
+            .count()
+    }
+
+    /// Waits until at least `n` failed dials to `addr` are logged.
+    pub async fn wait_for_failed_dials(addr: &str, n: usize) {
+        loop {
+            // Registered before the check, so no write in between is missed.
+            let written = WRITTEN.notified();
+            if failed_dials(addr) >= n {
+                return;
+            }
+            written.await;
+        }
+    }
+}
+
 /// The calling side of reverse RPC (the listener) goes away three times and comes back on the
-/// same address; each time the service side notices the link is down, redials with backoff
-/// (failing while nothing listens) and serves again.
+/// same address. Each time the service side notices the link is down, redials with backoff,
+/// failing (at least twice, seen in its log) while nothing listens, and serves again once the
+/// caller is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reverse_caller_restarts_and_the_service_reconnects() {
+    reverse_log::capture();
     for (i, &transport) in TransportKind::ALL.iter().enumerate() {
         reverse_caller_restarts(rotating_codec(i), transport).await;
     }
@@ -347,7 +409,10 @@ async fn reverse_caller_restarts(codec: CodecKind, transport: TransportKind) {
         drop(calling);
         // The service side notices (its per-connection state is dropped with the link) ...
         assert_eq!(bounded(&what, closed.recv()).await, Some(me.id), "{what}");
-        // ... and the caller comes back on the same address.
+        // ... and redials, failing while nothing listens, waiting longer after each failure ...
+        let failed = reverse_log::failed_dials(&addr);
+        bounded(&what, reverse_log::wait_for_failed_dials(&addr, failed + 2)).await;
+        // ... until the caller comes back on the same address.
         let listener = bounded(&what, bind(addr.clone()))
             .await
             .unwrap_or_else(|err| {
@@ -365,52 +430,94 @@ async fn reverse_caller_restarts(codec: CodecKind, transport: TransportKind) {
 // ---------------------------------------------------------------------------------------------
 // A client disconnecting with 1,000 watches pending.
 
-/// A client with 500 `Watch` and 500 `WatchFrom` calls waiting disconnects, once by closing
-/// (its calls fail with a shutdown error) and once by dropping everything: the store's watcher
-/// count goes back to what other connections hold, and their watches still work.
+/// How a client with watches pending goes away.
+#[derive(Clone, Copy, Debug)]
+enum Leave {
+    /// `Client::close`: its calls fail with a shutdown error.
+    Close,
+    /// The client and its call handles dropped: the connection is closed politely.
+    Drop,
+    /// A peer that wrote its requests by hand drops the connection without closing it (no TLS
+    /// close_notify; on TCP a reset when replies are unread), as a killed process would.
+    Abort,
+}
+
+/// A client with 500 `Watch` and 500 `WatchFrom` calls waiting goes away (closing, dropping,
+/// or aborting the connection): the store's watcher count goes back to what other connections
+/// hold, and their watches still work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_with_1000_watches_leaves_no_watcher() {
     for (i, &transport) in TransportKind::ALL.iter().enumerate() {
-        for close in [true, false] {
-            disconnect_with_watches(rotating_codec(i + close as usize), transport, close).await;
+        for (j, leave) in [Leave::Close, Leave::Drop, Leave::Abort]
+            .into_iter()
+            .enumerate()
+        {
+            disconnect_with_watches(rotating_codec(i + j), transport, leave).await;
         }
     }
 }
 
-async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, close: bool) {
-    let what = format!("{codec:?} over {transport:?} (close: {close})");
+fn follow_args(i: usize) -> WatchFromArgs {
+    WatchFromArgs {
+        revision: 0,
+        prefix: format!("p{i}/"),
+        timeout_seconds: 60,
+    }
+}
+
+async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, leave: Leave) {
+    let what = format!("{codec:?} over {transport:?} ({leave:?})");
     let kv = KvStoreService::default();
     let (h, _probe, _svc) = start(&kv, codec, transport).await;
     let other = h.client().await;
     let survivor = other.go::<_, String>("KVStoreService.Watch", 60i64);
     eventually(&what, || kv.store().watcher_count() == 1).await;
 
-    let client = h.client().await;
-    let watches: Vec<_> = (0..500)
-        .map(|_| client.go::<_, String>("KVStoreService.Watch", 60i64))
-        .collect();
-    let follows: Vec<_> = (0..500)
-        .map(|i| {
-            let args = WatchFromArgs {
-                revision: 0,
-                prefix: format!("p{i}/"),
-                timeout_seconds: 60,
-            };
-            client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", args)
-        })
-        .collect();
-    eventually(&what, || kv.store().watcher_count() == 1001).await;
-
-    if close {
-        client.close();
-        for done in bounded(&what, join_all(watches)).await {
-            assert!(done.reply.unwrap_err().is_shutdown(), "{what}");
+    match leave {
+        Leave::Close | Leave::Drop => {
+            let client = h.client().await;
+            let watches: Vec<_> = (0..500)
+                .map(|_| client.go::<_, String>("KVStoreService.Watch", 60i64))
+                .collect();
+            let follows: Vec<_> = (0..500)
+                .map(|i| client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", follow_args(i)))
+                .collect();
+            eventually(&what, || kv.store().watcher_count() == 1001).await;
+            if let Leave::Close = leave {
+                client.close();
+                for done in bounded(&what, join_all(watches)).await {
+                    assert!(done.reply.unwrap_err().is_shutdown(), "{what}");
+                }
+                for done in bounded(&what, join_all(follows)).await {
+                    assert!(done.reply.unwrap_err().is_shutdown(), "{what}");
+                }
+            } else {
+                drop((watches, follows, client));
+            }
         }
-        for done in bounded(&what, join_all(follows)).await {
-            assert!(done.reply.unwrap_err().is_shutdown(), "{what}");
+        Leave::Abort => {
+            let mut encoder = request_encoder(codec);
+            let mut bytes = encode_request(&mut encoder, "Test.Echo", 0, &"unread reply");
+            for i in 0..500 {
+                bytes.extend(encode_request(
+                    &mut encoder,
+                    "KVStoreService.Watch",
+                    1 + i as u64,
+                    &60i64,
+                ));
+                bytes.extend(encode_request(
+                    &mut encoder,
+                    "KVStoreService.WatchFrom",
+                    501 + i as u64,
+                    &follow_args(i),
+                ));
+            }
+            let mut raw = h.raw().await;
+            raw.stream.write_all(&bytes).await.unwrap();
+            raw.stream.flush().await.unwrap();
+            eventually(&what, || kv.store().watcher_count() == 1001).await;
+            drop(raw);
         }
-    } else {
-        drop((watches, follows, client));
     }
     eventually(&what, || kv.store().watcher_count() == 1).await;
 
