@@ -645,6 +645,57 @@ async fn graceful_shutdown_under_load(codec: CodecKind, transport: TransportKind
     }
 }
 
+/// Graceful shutdown must end within its grace period even when a peer does not read its
+/// replies: a peer asks for 16 MiB of replies, never reads them, and has a call running; the
+/// server shuts down with 200 ms of grace. (The hang guard is 10 s, fifty times the grace; the
+/// transports run concurrently.)
+///
+/// Fails today: `Server::shutdown` waits for each connection's writer to flush, and the writer
+/// is bounded only by the write timeout (30 s by default, never with `write_timeout(None)`), not
+/// by the shutdown deadline. See the report on branch `fault`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_ends_within_its_grace_when_a_peer_does_not_read() {
+    let runs = TransportKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &transport)| shutdown_with_a_peer_not_reading(rotating_codec(i), transport));
+    join_all(runs).await;
+}
+
+async fn shutdown_with_a_peer_not_reading(codec: CodecKind, transport: TransportKind) {
+    const GUARD: Duration = Duration::from_secs(10);
+    let what = format!("{codec:?} over {transport:?}");
+    let kv = KvStoreService::default();
+    let (h, mut probe, _svc) = start(&kv, codec, transport).await;
+    let payload = "p".repeat(64 * 1024);
+    let mut encoder = request_encoder(codec);
+    let mut bytes = Vec::new();
+    for seq in 0..256u64 {
+        bytes.extend(encode_request(&mut encoder, "Test.Echo", seq, &payload));
+    }
+    // Read after every Echo: once it runs, the server has read them all.
+    bytes.extend(encode_request(&mut encoder, "Test.Block", 256, &1u64));
+    let mut raw = h.raw().await;
+    let writer = tokio::spawn(async move {
+        let _ = raw.stream.write_all(&bytes).await;
+        raw
+    });
+    assert_eq!(bounded(&what, probe.entered()).await, 1, "{what}");
+    let server = h.server.clone();
+    let started = Instant::now();
+    let shutdown = tokio::time::timeout(GUARD, h.shutdown(Duration::from_millis(200))).await;
+    assert!(
+        shutdown.is_ok(),
+        "{what}: shutdown with 200 ms of grace still running after {GUARD:?}"
+    );
+    eprintln!(
+        "{what}: shutdown(200 ms) with a peer not reading took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.connections(), 0, "{what}");
+    drop(writer);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The accept loop survives accept errors and failed handshakes.
 
