@@ -115,7 +115,8 @@ async fn pipelining(codec: CodecKind, transport: TransportKind) {
 
 /// 10,000 connections per transport, 100 at a time (so 1,024 file descriptors suffice): half
 /// make a call, half drop without sending anything. The server sees every one end (its
-/// per-connection state is dropped), holds no connection afterwards, the process has no more
+/// per-connection state is dropped), gives back its place (the server admits 100 connections at
+/// once, and every batch is admitted), holds no connection afterwards, the process has no more
 /// file descriptors open than before, and the server still serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_connections_opened_and_dropped() {
@@ -152,9 +153,12 @@ async fn thousands_of_connections(codec: CodecKind, transport: TransportKind) {
     let what = format!("{codec:?} over {transport:?}");
     let (svc, _probe) = TestService::new();
     let (factory, mut closed) = Tracked::factory();
+    // Room for exactly one batch: a place not given back would refuse a later connection.
     let server = Server::builder()
         .register_name("Test", svc)
         .register_per_connection("Tracked", factory)
+        .max_connections(Some(BATCH))
+        .max_connections_per_peer(Some(BATCH))
         .build();
     let h = Harness::start(server, codec, transport).await;
     let fds_before = open_fds();
