@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use netrpc::{Call, Client, Empty, Error, Server};
-use rpc_services::{HelloService, KvStoreService, WatchFromArgs, WatchFromReply};
+use rpc_services::{HelloService, KvStore, KvStoreService, WatchFromArgs, WatchFromReply};
 use tests::{CodecKind, Harness, TransportKind};
 
 /// Soak test: many connections mixing calls, watches, disconnects and reconnects.
@@ -46,6 +46,9 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
+
+/// Changes the store keeps for `WatchFrom` (a follower further behind gets `compacted`).
+const HISTORY: usize = 10_000;
 
 /// The client codecs a connection may speak; the server detects each.
 const CODECS: [CodecKind; 4] = [
@@ -142,8 +145,12 @@ fn error_kind(err: &Error) -> String {
     }
 }
 
+/// How a watch may end without a change: its timeout, the per-connection limit, or (for
+/// `WatchFrom`) a revision the short history no longer reaches.
 fn is_watch_end(err: &Error) -> bool {
-    matches!(err.server_message(), Some(m) if m == "timeout" || m.starts_with("too many pending watches"))
+    matches!(err.server_message(), Some(m) if m == "timeout"
+        || m.starts_with("too many pending watches")
+        || m.starts_with("compacted:"))
 }
 
 /// A watch in flight on a connection.
@@ -178,7 +185,6 @@ impl Worker {
     }
 
     async fn run(mut self, h: Arc<HarnessRef>) {
-        let mut generation = 0u64;
         while !self.done() {
             let codec = CODECS[self.rng.below(CODECS.len() as u64) as usize];
             let client = match Client::builder()
@@ -193,14 +199,14 @@ impl Worker {
                 }
             };
             self.stats.connections.fetch_add(1, Ordering::Relaxed);
-            generation += 1;
-            self.session(&client, generation).await;
+            self.session(&client).await;
         }
     }
 
     /// One connection's life: operations, then leaving.
-    async fn session(&mut self, client: &Client, generation: u64) {
-        let prefix = format!("w{}/{generation}/", self.id);
+    async fn session(&mut self, client: &Client) {
+        // Keys are the worker's own and few, so the store stays small and RSS shows leaks.
+        let prefix = format!("w{}/", self.id);
         let ops = 20 + self.rng.below(180);
         let mut pending: Vec<Pending> = Vec::new();
         let mut revision: u64 = 0;
@@ -380,7 +386,8 @@ async fn soak(args: Args) -> Result<bool, String> {
         .ok_or_else(|| format!("unknown transport {:?}", args.transport))?;
     let seconds = Duration::try_from_secs_f64(args.seconds)
         .map_err(|_| format!("--seconds {}: not a duration", args.seconds))?;
-    let kv = KvStoreService::default();
+    // A short history keeps the store's memory flat over a long run.
+    let kv = KvStoreService::new(KvStore::with_history(HISTORY));
     let server = Server::builder()
         .register(HelloService)
         .register(kv.clone())
@@ -394,6 +401,18 @@ async fn soak(args: Args) -> Result<bool, String> {
     let stats = Arc::new(Stats::default());
     let started = Instant::now();
     let deadline = started + seconds;
+    // RSS every tenth of the run: a plateau, not a slope, is what no leak looks like.
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let sampler = tokio::spawn({
+        let samples = samples.clone();
+        async move {
+            for i in 1..=10u32 {
+                tokio::time::sleep_until((started + seconds * i / 10).into()).await;
+                let rss = rss_kib().0;
+                samples.lock().unwrap_or_else(|p| p.into_inner()).push(rss);
+            }
+        }
+    });
     let workers: Vec<_> = (0..args.conns)
         .map(|id| {
             let worker = Worker {
@@ -412,6 +431,10 @@ async fn soak(args: Args) -> Result<bool, String> {
             .map_err(|err| format!("a worker panicked: {err}"))?;
     }
     let elapsed = started.elapsed();
+    // Stopped early when --max-calls ends the run first.
+    sampler.abort();
+    let _ = sampler.await;
+    let samples = std::mem::take(&mut *samples.lock().unwrap_or_else(|p| p.into_inner()));
 
     // Everything the workers opened must go away on its own.
     let bound = Duration::from_secs(10);
@@ -467,6 +490,11 @@ async fn soak(args: Args) -> Result<bool, String> {
         kib(rss_end),
         kib(rss_peak)
     );
+    let samples: Vec<String> = samples
+        .iter()
+        .map(|kib| kib.map_or_else(|| "?".into(), |k| k.to_string()))
+        .collect();
+    println!("RSS every tenth of the run (KiB): {}", samples.join(" "));
     println!("left behind: watchers {watchers}, connections {connections}, tasks {tasks}");
     let ok = unexpected == 0 && watchers == 0 && connections == 0 && tasks == 0 && calls > 0;
     println!("result: {}", if ok { "ok" } else { "FAILED" });
