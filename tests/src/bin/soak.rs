@@ -133,7 +133,8 @@ impl Stats {
 fn error_kind(err: &Error) -> String {
     match err {
         Error::Server(message) => {
-            let short = message.split(" (").next().unwrap_or(message);
+            // The fixed part: `compacted: <details>` and `... (the limit is N)` vary.
+            let short = message.split([':', '(']).next().unwrap_or(message).trim();
             format!("server: {short}")
         }
         Error::Shutdown(_) => "shutdown".into(),
@@ -209,7 +210,12 @@ impl Worker {
         let prefix = format!("w{}/", self.id);
         let ops = 20 + self.rng.below(180);
         let mut pending: Vec<Pending> = Vec::new();
-        let mut revision: u64 = 0;
+        // Where this connection's WatchFrom calls resume: the current revision to begin with.
+        let now = client
+            .call::<_, u64>("KVStoreService.Revision", &Empty {})
+            .await;
+        self.stats.record(&now, |_| false);
+        let mut revision = now.unwrap_or(0);
         for n in 0..ops {
             if self.done() {
                 break;
@@ -330,11 +336,19 @@ impl Worker {
         match call {
             Pending::Watch(call) => self.stats.record(&call.await.reply, expected),
             Pending::Follow(call) => {
-                let reply = call.await.reply;
+                let done = call.await;
+                let (from, reply) = (done.args.revision, done.reply);
                 if let Ok(reply) = &reply {
-                    if let Some(bad) = reply.changes.iter().find(|c| !c.key.starts_with(prefix)) {
-                        self.stats
-                            .wrong(format!("WatchFrom({prefix}) gave {}", bad.key));
+                    let misfit = |c: &&rpc_services::Change| {
+                        !c.key.starts_with(prefix)
+                            || c.revision <= from
+                            || c.revision > reply.revision
+                    };
+                    if let Some(bad) = reply.changes.iter().find(misfit) {
+                        self.stats.wrong(format!(
+                            "WatchFrom({prefix}, {from}) gave {} at {}",
+                            bad.key, bad.revision
+                        ));
                     }
                 }
                 self.stats.record(&reply, expected);

@@ -90,3 +90,15 @@ pub(super) fn acquire(service: u64, max: Option<usize>) -> Result<Option<WatchPe
     }
     Ok(Some(WatchPermit { counts, service }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_counted_outside_a_connection() {
+        // The store used in-process (no RPC connection) is never limited.
+        assert!(acquire(next_service_id(), Some(0)).unwrap().is_none());
+        assert!(acquire(next_service_id(), None).unwrap().is_none());
+    }
+}
