@@ -17,13 +17,14 @@
 mod call;
 mod pending;
 mod shared;
+mod streams;
 mod task;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use rpc_proto::{Codec, Limits};
-use rpc_transport::{Address, Connection, DialOptions, Peer};
+use rpc_transport::{Address, Connection, DialOptions, Link, Peer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
@@ -31,9 +32,10 @@ use tokio::sync::{mpsc, oneshot};
 use call::ReplyWait;
 pub use call::{Call, Completed};
 use pending::Waiter;
-use shared::Shared;
+use shared::{Outbound, Shared};
 
 use crate::Error;
+use crate::io::WriteQueue;
 
 /// A client for one connection. Cheap to clone; every clone shares the connection, and any
 /// number of tasks may call through it at once.
@@ -53,7 +55,7 @@ pub(crate) struct Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        self.shared.writer.close();
+        self.shared.outbound.close();
         self.shared.stop.cancel();
     }
 }
@@ -113,21 +115,46 @@ impl ClientBuilder {
         let connection = rpc_transport::dial_with(&addr, &self.dial)
             .await
             .map_err(Error::Connect)?;
-        Ok(self.connect(connection, &codec))
+        Ok(self.connect(connection, codec))
     }
 
     /// Speaks `codec` over an established connection (for example one accepted for reverse
     /// RPC). Must be called within a Tokio runtime: it spawns the connection's task.
-    pub fn connect(self, connection: Connection, codec: &dyn Codec) -> Client {
-        let Connection { stream, peer } = connection;
-        let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
-        let shared = Arc::new(Shared::new(encoder, peer));
-        tokio::spawn(task::run(
-            shared.clone(),
-            stream,
-            decoder,
-            self.write_timeout,
-        ));
+    ///
+    /// On a multiplexed connection (QUIC) each call gets a stream of its own, so a slow reply
+    /// never holds up another; dropping a call's handle resets its stream, which cancels the
+    /// handler on a netrpc server.
+    pub fn connect(self, connection: Connection, codec: impl Codec) -> Client {
+        let Connection { link, peer } = connection;
+        let shared = match link {
+            Link::Stream(stream) => {
+                let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
+                let shared = Arc::new(Shared::new(Outbound::Queue(WriteQueue::new(encoder)), peer));
+                tokio::spawn(task::run(
+                    shared.clone(),
+                    stream,
+                    decoder,
+                    self.write_timeout,
+                ));
+                shared
+            }
+            Link::Multiplexed(streams) => {
+                let (jobs, queued) = mpsc::unbounded_channel();
+                let outbound = Outbound::Streams {
+                    codec: Arc::new(codec),
+                    limits: self.limits,
+                    jobs,
+                };
+                let shared = Arc::new(Shared::new(outbound, peer));
+                tokio::spawn(streams::run(
+                    shared.clone(),
+                    streams,
+                    queued,
+                    self.write_timeout,
+                ));
+                shared
+            }
+        };
         Client {
             handle: Arc::new(Handle { shared }),
             timeout: self.timeout,
@@ -147,7 +174,7 @@ impl Client {
     }
 
     /// Speaks `codec` over an established connection with default options.
-    pub fn new(connection: Connection, codec: &dyn Codec) -> Client {
+    pub fn new(connection: Connection, codec: impl Codec) -> Client {
         Self::builder().connect(connection, codec)
     }
 
@@ -253,7 +280,7 @@ impl Client {
     /// [`Error::Shutdown`], and later calls fail fast.
     pub fn close(&self) {
         let shared = &self.handle.shared;
-        shared.writer.close();
+        shared.outbound.close();
         shared.stop.cancel();
     }
 

@@ -4,18 +4,91 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rpc_proto::{ClientInbound, CodecError, RequestEncoder, RequestHeader};
+use bytes::BytesMut;
+use rpc_proto::{ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader};
 use rpc_transport::Peer;
 use serde::Serialize;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::pending::{Pending, Waiter};
+use super::streams::Job;
 use crate::Error;
 use crate::io::{PushError, WriteQueue};
 
+/// Where a connection's requests go.
+pub(crate) enum Outbound {
+    /// One byte stream: requests are encoded into the connection's write queue, in order.
+    Queue(WriteQueue<dyn RequestEncoder>),
+    /// A multiplexed connection: each call is encoded on its own (a fresh encoder, so its
+    /// stream stands alone) and handed to the connection task, which gives it a stream.
+    Streams {
+        codec: Arc<dyn Codec>,
+        limits: Limits,
+        jobs: mpsc::UnboundedSender<Job>,
+    },
+}
+
+impl Outbound {
+    /// Queues a request.
+    fn request(
+        &self,
+        header: &RequestHeader,
+        args: &dyn erased_serde::Serialize,
+    ) -> Result<(), PushError> {
+        match self {
+            Outbound::Queue(writer) => {
+                writer.push(|encoder, buf| encoder.encode_request(header, args, buf))
+            }
+            Outbound::Streams {
+                codec,
+                limits,
+                jobs,
+            } => {
+                let rpc_proto::ClientCodec {
+                    mut encoder,
+                    decoder,
+                } = codec.client(limits);
+                let mut request = BytesMut::new();
+                encoder
+                    .encode_request(header, args, &mut request)
+                    .map_err(PushError::Encode)?;
+                jobs.send(Job::Call {
+                    seq: header.seq,
+                    request: request.freeze(),
+                    decoder,
+                })
+                .map_err(|_| PushError::Closed)
+            }
+        }
+    }
+
+    /// Tells the server that call `seq` is forgotten, where the link can say so.
+    fn cancel(&self, seq: u64) {
+        // A closed writer or a codec without cancellation: the server finds out on its own.
+        match self {
+            Outbound::Queue(writer) => {
+                let _ = writer.push(|encoder, buf| encoder.encode_cancel(seq, buf));
+            }
+            Outbound::Streams { jobs, .. } => {
+                let _ = jobs.send(Job::Cancel(seq));
+            }
+        }
+    }
+
+    /// Stops taking requests; what is queued is still written.
+    pub(crate) fn close(&self) {
+        match self {
+            Outbound::Queue(writer) => writer.close(),
+            // The connection task stops on `Shared::stop`.
+            Outbound::Streams { .. } => {}
+        }
+    }
+}
+
 /// One connection's client state.
 pub(crate) struct Shared {
-    pub(crate) writer: WriteQueue<dyn RequestEncoder>,
+    pub(crate) outbound: Outbound,
     pending: Mutex<Pending>,
     next_seq: AtomicU64,
     /// Tells the connection task to stop reading.
@@ -49,9 +122,9 @@ impl<A: Serialize + ?Sized> Serialize for Arg<'_, A> {
 }
 
 impl Shared {
-    pub(crate) fn new(encoder: Box<dyn RequestEncoder>, peer: Peer) -> Self {
+    pub(crate) fn new(outbound: Outbound, peer: Peer) -> Self {
         Self {
-            writer: WriteQueue::new(encoder),
+            outbound,
             pending: Mutex::new(Pending::default()),
             next_seq: AtomicU64::new(0),
             stop: CancellationToken::new(),
@@ -90,10 +163,7 @@ impl Shared {
             timeout,
         };
         let args = Arg(args);
-        match self
-            .writer
-            .push(|encoder, buf| encoder.encode_request(&header, &args, buf))
-        {
+        match self.outbound.request(&header, &args) {
             Ok(()) => Ok(Started { pending, seq }),
             Err(PushError::Encode(err)) => Err(Error::Encode(err)),
             Err(PushError::Closed) => Err(pending.closed_error().unwrap_or(Error::Shutdown(None))),
@@ -120,10 +190,7 @@ impl Shared {
         if self.lock().remove(seq).is_none() {
             return false;
         }
-        // A closed writer or a codec without cancellation: the server finds out on its own.
-        let _ = self
-            .writer
-            .push(|encoder, buf| encoder.encode_cancel(seq, buf));
+        self.outbound.cancel(seq);
         true
     }
 
@@ -131,10 +198,17 @@ impl Shared {
     pub(crate) fn expire(&self, seq: u64) {
         let waiter = self.lock().remove(seq);
         if let Some(waiter) = waiter {
-            let _ = self
-                .writer
-                .push(|encoder, buf| encoder.encode_cancel(seq, buf));
+            self.outbound.cancel(seq);
             waiter.complete(Err(Error::DeadlineExceeded));
+        }
+    }
+
+    /// Fails call `seq` alone (its stream of a multiplexed connection failed), if it is still
+    /// waiting.
+    pub(crate) fn fail_one(&self, seq: u64, cause: CodecError) {
+        let waiter = self.lock().remove(seq);
+        if let Some(waiter) = waiter {
+            waiter.complete(Err(Error::Shutdown(Some(Arc::new(cause)))));
         }
     }
 
@@ -142,7 +216,7 @@ impl Shared {
     /// does every later call.
     pub(crate) fn fail_all(&self, cause: Option<Arc<CodecError>>) {
         let (cause, calls) = self.lock().close(cause);
-        self.writer.close();
+        self.outbound.close();
         self.stop.cancel();
         for waiter in calls.into_values() {
             waiter.complete(Err(Error::Shutdown(cause.clone())));
