@@ -196,6 +196,37 @@ async fn drop_with_hundred_pending(codec: CodecKind, transport: TransportKind) {
     assert!(client.is_closed());
 }
 
+async fn client_in_flight_limit(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h
+        .client_with(Client::builder().max_in_flight(Some(2)))
+        .await;
+    let a = client.go::<_, u64>("Test.Block", 1u64);
+    let b = client.go::<_, u64>("Test.Block", 2u64);
+    let mut entered = [
+        bounded("entered", probe.entered()).await,
+        bounded("entered", probe.entered()).await,
+    ];
+    entered.sort();
+    assert_eq!(entered, [1, 2]);
+    // At the limit: `go` refuses at once, sending nothing ...
+    let refused = client.go::<_, String>("Test.Echo", "refused".to_string());
+    let err = bounded("refused", refused).await.reply.unwrap_err();
+    assert!(matches!(err, Error::TooManyPending), "{err:?}");
+    assert_eq!(client.pending(), 2);
+    // ... and `call` waits for a place, which a reply frees.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<_, String>("Test.Echo", "queued").await }
+    });
+    assert!(svc.gates.release(1));
+    assert_eq!(bounded("a", a).await.reply.unwrap(), 1);
+    assert_eq!(bounded("queued", waiting).await.unwrap().unwrap(), "queued");
+    assert!(svc.gates.release(2));
+    assert_eq!(bounded("b", b).await.reply.unwrap(), 2);
+    assert_eq!(client.pending(), 0);
+}
+
 async fn client_close_fails_pending(codec: CodecKind, transport: TransportKind) {
     let (h, mut probe, _svc) = start(codec, transport).await;
     let client = h.client().await;
@@ -762,6 +793,7 @@ matrix! {
         replies_out_of_order,
         drop_with_hundred_pending,
         client_close_fails_pending,
+        client_in_flight_limit,
         timeout_and_late_reply,
         dropped_handle_cancels,
         done_channel,

@@ -66,6 +66,7 @@ pub struct ClientBuilder {
     limits: Limits,
     timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    max_in_flight: Option<usize>,
     dial: DialOptions,
 }
 
@@ -75,6 +76,7 @@ impl Default for ClientBuilder {
             limits: Limits::DEFAULT,
             timeout: None,
             write_timeout: Some(crate::DEFAULT_WRITE_TIMEOUT),
+            max_in_flight: None,
             dial: DialOptions::default(),
         }
     }
@@ -98,6 +100,15 @@ impl ClientBuilder {
     /// `None`: no limit).
     pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// The most calls waiting for their reply at once (default: no limit, as in Go). Past it,
+    /// [`Client::call`] waits for a reply to free a place, and [`Client::go`] and
+    /// [`Client::go_with`] refuse the call at once with [`Error::TooManyPending`] (nothing is
+    /// sent), so a caller that outruns the server holds back instead of queueing without bound.
+    pub fn max_in_flight(mut self, limit: Option<usize>) -> Self {
+        self.max_in_flight = limit;
         self
     }
 
@@ -129,7 +140,11 @@ impl ClientBuilder {
         let shared = match link {
             Link::Stream(stream) => {
                 let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
-                let shared = Arc::new(Shared::new(Outbound::Queue(WriteQueue::new(encoder)), peer));
+                let shared = Arc::new(Shared::new(
+                    Outbound::Queue(WriteQueue::new(encoder)),
+                    peer,
+                    self.max_in_flight,
+                ));
                 tokio::spawn(task::run(
                     shared.clone(),
                     stream,
@@ -145,7 +160,7 @@ impl ClientBuilder {
                     limits: self.limits,
                     jobs,
                 };
-                let shared = Arc::new(Shared::new(outbound, peer));
+                let shared = Arc::new(Shared::new(outbound, peer, self.max_in_flight));
                 tokio::spawn(streams::run(
                     shared.clone(),
                     streams,
@@ -199,10 +214,10 @@ impl Client {
         R: DeserializeOwned,
     {
         let (tx, rx) = oneshot::channel();
-        let seq = self
-            .handle
-            .shared
-            .start(service_method, args, self.timeout)?
+        let shared = &self.handle.shared;
+        let slot = shared.slot().await;
+        let seq = shared
+            .start(service_method, args, self.timeout, slot)?
             .register(Waiter::Reply(tx));
         let body = self.reply_wait(rx, seq).await?;
         body.decode().map_err(Error::Decode)
@@ -216,10 +231,10 @@ impl Client {
         R: DeserializeOwned,
     {
         let (tx, rx) = oneshot::channel();
-        let started = self
-            .handle
-            .shared
-            .start(service_method, &args, self.timeout);
+        let shared = &self.handle.shared;
+        let started = shared
+            .try_slot()
+            .and_then(|slot| shared.start(service_method, &args, self.timeout, slot));
         match started {
             Ok(started) => {
                 let seq = started.register(Waiter::Reply(tx));
@@ -251,7 +266,7 @@ impl Client {
             mpsc::error::TrySendError::Closed(_) => Error::DoneChannelClosed,
         })?;
         let shared = &self.handle.shared;
-        let started = shared.start(service_method, &args, self.timeout)?;
+        let started = shared.start(service_method, &args, self.timeout, shared.try_slot()?)?;
         let service_method = service_method.to_owned();
         // The callback owns a strong handle so the connection outlives an unawaited call.
         let handle = self.handle.clone();

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use rpc_proto::{ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader};
 use rpc_transport::Peer;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::pending::{Pending, Waiter};
@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     /// Cancelled once the connection has ended and every pending call has failed.
     pub(crate) ended: CancellationToken,
     pub(crate) peer: Peer,
+    /// The client's limit on calls waiting for a reply, if any.
+    slots: Option<Arc<Semaphore>>,
 }
 
 /// A call whose request is queued; the pending table stays locked until a waiter is registered,
@@ -103,14 +105,18 @@ pub(crate) struct Shared {
 pub(crate) struct Started<'a> {
     pending: MutexGuard<'a, Pending>,
     pub(crate) seq: u64,
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl Started<'_> {
     pub(crate) fn register(mut self, waiter: Waiter) -> u64 {
-        self.pending.insert(self.seq, waiter);
+        self.pending.insert(self.seq, waiter, self.slot);
         self.seq
     }
 }
+
+/// A place under the client's in-flight limit (nothing when there is no limit).
+pub(crate) struct Slot(Option<OwnedSemaphorePermit>);
 
 /// Serializes an unsized argument through a sized wrapper, so it can be erased.
 struct Arg<'a, A: ?Sized>(&'a A);
@@ -122,8 +128,9 @@ impl<A: Serialize + ?Sized> Serialize for Arg<'_, A> {
 }
 
 impl Shared {
-    pub(crate) fn new(outbound: Outbound, peer: Peer) -> Self {
+    pub(crate) fn new(outbound: Outbound, peer: Peer, max_in_flight: Option<usize>) -> Self {
         Self {
+            slots: max_in_flight.map(|n| Arc::new(Semaphore::new(n))),
             outbound,
             pending: Mutex::new(Pending::default()),
             next_seq: AtomicU64::new(0),
@@ -139,6 +146,26 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Waits for a place under the in-flight limit.
+    pub(crate) async fn slot(&self) -> Slot {
+        match &self.slots {
+            // The semaphore is never closed.
+            Some(slots) => Slot(slots.clone().acquire_owned().await.ok()),
+            None => Slot(None),
+        }
+    }
+
+    /// A place under the in-flight limit now, or [`Error::TooManyPending`].
+    pub(crate) fn try_slot(&self) -> Result<Slot, Error> {
+        match &self.slots {
+            Some(slots) => match slots.clone().try_acquire_owned() {
+                Ok(permit) => Ok(Slot(Some(permit))),
+                Err(_) => Err(Error::TooManyPending),
+            },
+            None => Ok(Slot(None)),
+        }
+    }
+
     /// Number of calls waiting for a reply.
     pub(crate) fn pending_len(&self) -> usize {
         self.lock().len()
@@ -151,6 +178,7 @@ impl Shared {
         method: &str,
         args: &A,
         timeout: Option<Duration>,
+        slot: Slot,
     ) -> Result<Started<'_>, Error> {
         let pending = self.lock();
         if let Some(err) = pending.closed_error() {
@@ -164,7 +192,11 @@ impl Shared {
         };
         let args = Arg(args);
         match self.outbound.request(&header, &args) {
-            Ok(()) => Ok(Started { pending, seq }),
+            Ok(()) => Ok(Started {
+                pending,
+                seq,
+                slot: slot.0,
+            }),
             Err(PushError::Encode(err)) => Err(Error::Encode(err)),
             Err(PushError::Closed) => Err(pending.closed_error().unwrap_or(Error::Shutdown(None))),
         }
@@ -218,7 +250,7 @@ impl Shared {
         let (cause, calls) = self.lock().close(cause);
         self.outbound.close();
         self.stop.cancel();
-        for waiter in calls.into_values() {
+        for waiter in calls {
             waiter.complete(Err(Error::Shutdown(cause.clone())));
         }
     }
