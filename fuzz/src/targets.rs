@@ -264,10 +264,7 @@ fn serve_bytes(codec: Arc<dyn Codec>, client_codec: Arc<dyn Codec>, data: &[u8])
     runtime.block_on(async move {
         let (client, served) = tokio::io::duplex(64 * 1024);
         let peer = Peer::new("mem", "fuzz");
-        let connection = Connection {
-            stream: Box::new(served),
-            peer,
-        };
+        let connection = Connection::new(served, peer);
         let serving = server.serve_connection(connection, codec);
         let talking = async move {
             // Seeds end with a sentinel call: once its reply is in, everything the server could

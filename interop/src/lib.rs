@@ -251,23 +251,20 @@ fn newest_source(dir: &Path) -> SystemTime {
 /// Dials a jsonrpc server over TCP and returns the client with its own local address (what a
 /// Go server's `conn.RemoteAddr()` reports for it).
 pub async fn dial_json(addr: &str) -> (Client, SocketAddr) {
-    dial_tcp(addr, &netrpc::Json).await
+    dial_tcp(addr, netrpc::Json).await
 }
 
 /// Dials a server speaking `codec` over TCP (`addr` is `HOST:PORT` or `tcp://HOST:PORT`) and
 /// returns the client with its own local address (what a Go server's `conn.RemoteAddr()`
 /// reports for it).
-pub async fn dial_tcp(addr: &str, codec: &dyn netrpc::Codec) -> (Client, SocketAddr) {
+pub async fn dial_tcp(addr: &str, codec: impl netrpc::Codec) -> (Client, SocketAddr) {
     let host_port = addr.strip_prefix("tcp://").unwrap_or(addr);
     let stream = tokio::net::TcpStream::connect(host_port)
         .await
         .unwrap_or_else(|err| panic!("dial {host_port}: {err}"));
     let local = stream.local_addr().expect("local address");
     let remote = stream.peer_addr().expect("peer address");
-    let connection = Connection {
-        stream: Box::new(stream),
-        peer: Peer::socket("tcp", remote),
-    };
+    let connection = Connection::new(stream, Peer::socket("tcp", remote));
     (Client::new(connection, codec), local)
 }
 

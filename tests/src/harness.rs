@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use netrpc::proto::{Codec, Limits, RequestHeader};
 use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
-use netrpc::transport::{Address, Connection, DialOptions, ListenOptions, Listener};
+use netrpc::transport::{Address, BoxStream, DialOptions, ListenOptions, Listener};
 use netrpc::{Client, ClientBuilder, Server};
 
 /// The codecs of the matrix: what the client speaks, and whether the server detects it
@@ -58,6 +58,12 @@ impl CodecKind {
     pub fn carries_cancel(self) -> bool {
         matches!(self.codec().name(), "postcard" | "protobuf")
     }
+
+    /// Whether a forgotten call's handler is cancelled over `transport`: by the codec's cancel
+    /// message, or on QUIC by resetting the call's stream (whatever the codec).
+    pub fn cancels_over(self, transport: TransportKind) -> bool {
+        self.carries_cancel() || transport == TransportKind::Quic
+    }
 }
 
 /// The transports of the matrix.
@@ -73,6 +79,9 @@ pub enum TransportKind {
     Http,
     /// TLS over TCP on 127.0.0.1, with a fresh self-signed certificate the client trusts.
     Tls,
+    /// QUIC on 127.0.0.1 (one stream per call), with a fresh self-signed certificate the
+    /// client trusts.
+    Quic,
 }
 
 impl TransportKind {
@@ -90,6 +99,7 @@ impl TransportKind {
             TransportKind::Mem => "mem://".into(),
             TransportKind::Http => "http://127.0.0.1:0".into(),
             TransportKind::Tls => "tls://127.0.0.1:0".into(),
+            TransportKind::Quic => "quic://127.0.0.1:0".into(),
         }
     }
 
@@ -97,7 +107,7 @@ impl TransportKind {
     /// self-signed certificate and a client that trusts exactly it.
     pub fn options(self) -> (ListenOptions, DialOptions) {
         match self {
-            TransportKind::Tls => {
+            TransportKind::Tls | TransportKind::Quic => {
                 let (server, cert_pem) = TlsServerConfig::self_signed(&["localhost", "127.0.0.1"])
                     .expect("self-signed certificate");
                 let client = TlsClientConfig::from_ca_pem(cert_pem.as_bytes()).expect("trust it");
@@ -167,11 +177,15 @@ impl Harness {
             .expect("dial")
     }
 
-    /// A raw connection to the server, for writing bytes by hand.
-    pub async fn raw(&self) -> Connection {
+    /// A raw byte stream to the server, for writing bytes by hand: the connection's stream, or
+    /// on QUIC one stream of a new connection.
+    pub async fn raw(&self) -> BoxStream {
         netrpc::transport::dial_with(&self.addr.parse().expect("address"), &self.dial)
             .await
             .expect("dial")
+            .into_stream()
+            .await
+            .expect("open a stream")
     }
 
     /// Shuts the server down with `grace` and waits for the accept loop to end.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use netrpc::proto::Limits;
+use netrpc::transport::{BoxStream, Link};
 use netrpc::{Client, Completed, Empty, Error, Server};
 use tests::{CodecKind, Harness, TestService, Tracked, TransportKind, Whoami, raw_requests};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -195,6 +196,37 @@ async fn drop_with_hundred_pending(codec: CodecKind, transport: TransportKind) {
     assert!(client.is_closed());
 }
 
+async fn client_in_flight_limit(codec: CodecKind, transport: TransportKind) {
+    let (h, mut probe, svc) = start(codec, transport).await;
+    let client = h
+        .client_with(Client::builder().max_in_flight(Some(2)))
+        .await;
+    let a = client.go::<_, u64>("Test.Block", 1u64);
+    let b = client.go::<_, u64>("Test.Block", 2u64);
+    let mut entered = [
+        bounded("entered", probe.entered()).await,
+        bounded("entered", probe.entered()).await,
+    ];
+    entered.sort();
+    assert_eq!(entered, [1, 2]);
+    // At the limit: `go` refuses at once, sending nothing ...
+    let refused = client.go::<_, String>("Test.Echo", "refused".to_string());
+    let err = bounded("refused", refused).await.reply.unwrap_err();
+    assert!(matches!(err, Error::TooManyPending), "{err:?}");
+    assert_eq!(client.pending(), 2);
+    // ... and `call` waits for a place, which a reply frees.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<_, String>("Test.Echo", "queued").await }
+    });
+    assert!(svc.gates.release(1));
+    assert_eq!(bounded("a", a).await.reply.unwrap(), 1);
+    assert_eq!(bounded("queued", waiting).await.unwrap().unwrap(), "queued");
+    assert!(svc.gates.release(2));
+    assert_eq!(bounded("b", b).await.reply.unwrap(), 2);
+    assert_eq!(client.pending(), 0);
+}
+
 async fn client_close_fails_pending(codec: CodecKind, transport: TransportKind) {
     let (h, mut probe, _svc) = start(codec, transport).await;
     let client = h.client().await;
@@ -215,7 +247,7 @@ async fn timeout_and_late_reply(codec: CodecKind, transport: TransportKind) {
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(client.pending(), 0, "a timed-out call frees its slot");
     assert_eq!(bounded("entered", probe.entered()).await, 7);
-    if codec.carries_cancel() {
+    if codec.cancels_over(transport) {
         // The deadline (or the cancel message) reached the handler.
         assert_eq!(bounded("handler cancelled", probe.dropped()).await, 7);
     } else {
@@ -234,7 +266,7 @@ async fn dropped_handle_cancels(codec: CodecKind, transport: TransportKind) {
     assert_eq!(client.pending(), 1);
     drop(call);
     assert_eq!(client.pending(), 0, "a dropped handle frees its slot");
-    if codec.carries_cancel() {
+    if codec.cancels_over(transport) {
         assert_eq!(bounded("handler cancelled", probe.dropped()).await, 3);
     }
     // Unaffected: a parked call, then more traffic.
@@ -242,7 +274,7 @@ async fn dropped_handle_cancels(codec: CodecKind, transport: TransportKind) {
     bounded("entered", probe.entered()).await;
     assert!(svc.gates.release(4));
     assert_eq!(bounded("parked", parked).await.reply.unwrap(), 4);
-    if !codec.carries_cancel() {
+    if !codec.cancels_over(transport) {
         assert_eq!(
             probe.try_dropped(),
             None,
@@ -388,12 +420,9 @@ async fn garbage_closes_only_its_connection(codec: CodecKind, transport: Transpo
     // Bad at once for every codec (json: not an object; postcard: not its preface; gob: a
     // whole message naming type id 0): the server closes without waiting for more.
     let mut raw = h.raw().await;
-    raw.stream
-        .write_all(b"\x05\x00\x00\x00\x00\x00")
-        .await
-        .unwrap();
+    raw.write_all(b"\x05\x00\x00\x00\x00\x00").await.unwrap();
     let mut sink = Vec::new();
-    let _ = bounded("server closes", raw.stream.read_to_end(&mut sink)).await;
+    let _ = bounded("server closes", raw.read_to_end(&mut sink)).await;
     assert!(sink.is_empty(), "no response to garbage: {sink:?}");
     // Other garbage may look like the start of a long message; once the peer stops sending,
     // the server closes without answering.
@@ -405,10 +434,10 @@ async fn garbage_closes_only_its_connection(codec: CodecKind, transport: Transpo
     ];
     for bytes in garbage {
         let mut raw = h.raw().await;
-        raw.stream.write_all(bytes).await.unwrap();
-        raw.stream.shutdown().await.unwrap();
+        raw.write_all(bytes).await.unwrap();
+        raw.shutdown().await.unwrap();
         let mut sink = Vec::new();
-        let _ = bounded("server closes", raw.stream.read_to_end(&mut sink)).await;
+        let _ = bounded("server closes", raw.read_to_end(&mut sink)).await;
         assert!(sink.is_empty(), "no response to garbage: {sink:?}");
     }
     let ok: String = bystander.call("Test.Echo", "fine").await.unwrap();
@@ -420,13 +449,10 @@ async fn peer_closing_mid_frame(codec: CodecKind, transport: TransportKind) {
     let bystander = h.client().await;
     let request = raw_requests(codec, &[("Test.Echo", 1, "cut short")]);
     let mut raw = h.raw().await;
-    raw.stream
-        .write_all(&request[..request.len() - 3])
-        .await
-        .unwrap();
-    raw.stream.shutdown().await.unwrap();
+    raw.write_all(&request[..request.len() - 3]).await.unwrap();
+    raw.shutdown().await.unwrap();
     let mut sink = Vec::new();
-    let _ = bounded("server closes", raw.stream.read_to_end(&mut sink)).await;
+    let _ = bounded("server closes", raw.read_to_end(&mut sink)).await;
     assert!(sink.is_empty());
     let ok: String = bystander.call("Test.Echo", "fine").await.unwrap();
     assert_eq!(ok, "fine");
@@ -437,11 +463,8 @@ async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
     let bytes = raw_requests(codec, &[("Test.Echo", 1, "slow"), ("Test.Echo", 2, "drip")]);
     let mut raw = h.raw().await;
     for byte in &bytes {
-        raw.stream
-            .write_all(std::slice::from_ref(byte))
-            .await
-            .unwrap();
-        raw.stream.flush().await.unwrap();
+        raw.write_all(std::slice::from_ref(byte)).await.unwrap();
+        raw.flush().await.unwrap();
     }
     let mut replies = Vec::new();
     let mut pending = bytes::BytesMut::new();
@@ -453,7 +476,7 @@ async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
                 replies.push(message.body.decode::<String>().unwrap());
             }
             None => {
-                let n = bounded("response bytes", raw.stream.read_buf(&mut pending))
+                let n = bounded("response bytes", raw.read_buf(&mut pending))
                     .await
                     .unwrap();
                 assert!(n > 0, "server closed early");
@@ -464,8 +487,80 @@ async fn one_byte_at_a_time(codec: CodecKind, transport: TransportKind) {
     assert_eq!(replies, ["drip", "slow"]);
 }
 
+/// The server end of a hand-driven connection: where each call arrives, with the codec state
+/// that reads and answers it. One stream and one codec state for a whole connection; on a
+/// multiplexed link (QUIC) each call comes on a stream of its own, with fresh codec state.
+struct HandServer {
+    codec: CodecKind,
+    /// `None` once a single-stream link's stream has moved to `stream`.
+    link: Option<Link>,
+    stream: Option<(BoxStream, netrpc::proto::ServerCodec, bytes::BytesMut)>,
+}
+
+impl HandServer {
+    fn new(codec: CodecKind, conn: netrpc::transport::Connection) -> Self {
+        Self {
+            codec,
+            link: Some(conn.link),
+            stream: None,
+        }
+    }
+
+    /// Reads the next request; returns its sequence number.
+    async fn next_request(&mut self) -> u64 {
+        use netrpc::proto::ServerInbound;
+        let codec = self.codec;
+        let fresh = || {
+            (
+                codec.server_codec().server(&Limits::DEFAULT),
+                bytes::BytesMut::new(),
+            )
+        };
+        match self.link.take() {
+            // The connection's one stream, kept for every call.
+            Some(Link::Stream(stream)) => {
+                let (pair, buf) = fresh();
+                self.stream = Some((stream, pair, buf));
+            }
+            Some(Link::Multiplexed(streams)) => {
+                let stream = bounded("a call's stream", streams.accept())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let (pair, buf) = fresh();
+                self.stream = Some((stream, pair, buf));
+                self.link = Some(Link::Multiplexed(streams));
+            }
+            None => {}
+        }
+        let (stream, pair, buf) = self.stream.as_mut().unwrap();
+        loop {
+            if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(buf).unwrap() {
+                return header.seq;
+            }
+            assert!(bounded("request", stream.read_buf(buf)).await.unwrap() > 0);
+        }
+    }
+
+    /// The encoder answering the current request.
+    fn encoder(&mut self) -> &mut Box<dyn netrpc::proto::ResponseEncoder> {
+        &mut self.stream.as_mut().unwrap().1.encoder
+    }
+
+    /// Writes `bytes` where the current request came from.
+    async fn write(&mut self, bytes: &[u8]) {
+        self.stream
+            .as_mut()
+            .unwrap()
+            .0
+            .write_all(bytes)
+            .await
+            .unwrap();
+    }
+}
+
 async fn stray_response_ids_are_discarded(codec: CodecKind, transport: TransportKind) {
-    use netrpc::proto::{ResponseHeader, ServerInbound};
+    use netrpc::proto::ResponseHeader;
     // A hand-driven server that answers with unknown and duplicate sequence numbers.
     let (mut listener, dial) = transport.listen().await;
     let addr = listener.local_addr().to_string();
@@ -474,24 +569,12 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
         .dial_options(dial)
         .dial(&addr, codec.codec());
     let (client, conn) = tokio::join!(dialing, listener.accept());
-    let (client, mut conn) = (client.unwrap(), conn.unwrap());
-    let mut pair = codec.server_codec().server(&Limits::DEFAULT);
+    let client = client.unwrap();
+    let mut server = HandServer::new(codec, conn.unwrap());
     let json = codec.codec().name() == "json";
 
     let first = client.go::<_, String>("Test.Echo", "one".to_string());
-    let mut buf = bytes::BytesMut::new();
-    let seq = loop {
-        if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(&mut buf).unwrap()
-        {
-            break header.seq;
-        }
-        assert!(
-            bounded("request", conn.stream.read_buf(&mut buf))
-                .await
-                .unwrap()
-                > 0
-        );
-    };
+    let seq = server.next_request().await;
     let mut out = bytes::BytesMut::new();
     let reply = |text: &str,
                  seq: u64,
@@ -504,10 +587,10 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
         // jsonrpc's server echoes request ids it has seen; write a stray id by hand.
         out.extend_from_slice(b"{\"id\":4242,\"result\":\"stray\",\"error\":null}\n");
     } else {
-        reply("stray", seq + 4242, &mut out, &mut pair.encoder);
+        reply("stray", seq + 4242, &mut out, server.encoder());
     }
     let mut right = bytes::BytesMut::new();
-    reply("right", seq, &mut right, &mut pair.encoder);
+    reply("right", seq, &mut right, server.encoder());
     out.extend_from_slice(&right);
     if json {
         // The same response again (same echoed id), with another result.
@@ -516,28 +599,17 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
             .replace("right", "duplicate");
         out.extend_from_slice(dup.as_bytes());
     } else {
-        reply("duplicate", seq, &mut out, &mut pair.encoder);
+        reply("duplicate", seq, &mut out, server.encoder());
     }
-    conn.stream.write_all(&out).await.unwrap();
+    server.write(&out).await;
     assert_eq!(bounded("first", first).await.reply.unwrap(), "right");
 
     // The connection goes on: the next call gets its own reply, not a leftover.
     let second = client.go::<_, String>("Test.Echo", "two".to_string());
-    let seq = loop {
-        if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(&mut buf).unwrap()
-        {
-            break header.seq;
-        }
-        assert!(
-            bounded("request", conn.stream.read_buf(&mut buf))
-                .await
-                .unwrap()
-                > 0
-        );
-    };
+    let seq = server.next_request().await;
     let mut out = bytes::BytesMut::new();
-    reply("second", seq, &mut out, &mut pair.encoder);
-    conn.stream.write_all(&out).await.unwrap();
+    reply("second", seq, &mut out, server.encoder());
+    server.write(&out).await;
     assert_eq!(bounded("second", second).await.reply.unwrap(), "second");
     assert_eq!(client.pending(), 0);
 }
@@ -551,7 +623,7 @@ async fn handshake_timeout_closes_a_silent_peer(codec: CodecKind, transport: Tra
     let h = Harness::start(server, codec, transport).await;
     let mut silent = h.raw().await;
     let mut sink = Vec::new();
-    let _ = bounded("server closes", silent.stream.read_to_end(&mut sink)).await;
+    let _ = bounded("server closes", silent.read_to_end(&mut sink)).await;
     assert!(sink.is_empty());
     // A client that talks at once is served.
     let client = h.client().await;
@@ -605,15 +677,37 @@ async fn write_timeout_closes_a_peer_that_never_reads(codec: CodecKind, transpor
     let payload = "p".repeat(64 * 1024);
     let mut requests: Vec<(&str, u64, &str)> = vec![("Tracked.Whoami", 0, "")];
     requests.extend((1..=256u64).map(|seq| ("Test.Echo", seq, payload.as_str())));
-    let bytes = raw_requests(codec, &requests);
     let mut raw = h.raw().await;
-    let writer = tokio::spawn(async move {
-        let _ = raw.stream.write_all(&bytes).await;
-        raw
-    });
-    // The server gives up on this connection (its per-connection state is dropped) ...
-    bounded("connection closed", closed.recv()).await;
-    drop(writer);
+    if transport == TransportKind::Quic {
+        // The server gives up on this stream (not the connection): it stops reading it, so
+        // writing requests that are never answered fails before long ...
+        let mut pair = codec.codec().client(&Limits::DEFAULT);
+        let mut refused = false;
+        for seq in 0..4096u64 {
+            let mut buf = bytes::BytesMut::new();
+            let header = netrpc::proto::RequestHeader::new("Test.Echo", seq);
+            pair.encoder
+                .encode_request(&header, &payload, &mut buf)
+                .unwrap();
+            if bounded("request written", raw.write_all(&buf))
+                .await
+                .is_err()
+            {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "the server kept reading a stream it cannot answer");
+    } else {
+        let bytes = raw_requests(codec, &requests);
+        let writer = tokio::spawn(async move {
+            let _ = raw.write_all(&bytes).await;
+            raw
+        });
+        // The server gives up on this connection (its per-connection state is dropped) ...
+        bounded("connection closed", closed.recv()).await;
+        drop(writer);
+    }
     // ... and serves others.
     let client = h.client().await;
     let ok: String = client.call("Test.Echo", "still serving").await.unwrap();
@@ -699,6 +793,7 @@ matrix! {
         replies_out_of_order,
         drop_with_hundred_pending,
         client_close_fails_pending,
+        client_in_flight_limit,
         timeout_and_late_reply,
         dropped_handle_cancels,
         done_channel,
@@ -721,40 +816,48 @@ matrix! {
         json_mem => (Json, Mem),
         json_http => (Json, Http),
         json_tls => (Json, Tls),
+        json_quic => (Json, Quic),
         postcard_tcp => (Postcard, Tcp),
         postcard_unix => (Postcard, Unix),
         postcard_mem => (Postcard, Mem),
         postcard_http => (Postcard, Http),
         postcard_tls => (Postcard, Tls),
+        postcard_quic => (Postcard, Quic),
         gob_tcp => (Gob, Tcp),
         gob_unix => (Gob, Unix),
         gob_mem => (Gob, Mem),
         gob_http => (Gob, Http),
         gob_tls => (Gob, Tls),
+        gob_quic => (Gob, Quic),
         auto_gob_tcp => (AutoGob, Tcp),
         auto_gob_unix => (AutoGob, Unix),
         auto_gob_mem => (AutoGob, Mem),
         auto_gob_http => (AutoGob, Http),
         auto_gob_tls => (AutoGob, Tls),
+        auto_gob_quic => (AutoGob, Quic),
         auto_json_tcp => (AutoJson, Tcp),
         auto_json_unix => (AutoJson, Unix),
         auto_json_mem => (AutoJson, Mem),
         auto_json_http => (AutoJson, Http),
         auto_json_tls => (AutoJson, Tls),
+        auto_json_quic => (AutoJson, Quic),
         auto_postcard_tcp => (AutoPostcard, Tcp),
         auto_postcard_unix => (AutoPostcard, Unix),
         auto_postcard_mem => (AutoPostcard, Mem),
         auto_postcard_http => (AutoPostcard, Http),
         auto_postcard_tls => (AutoPostcard, Tls),
+        auto_postcard_quic => (AutoPostcard, Quic),
         protobuf_tcp => (Protobuf, Tcp),
         protobuf_unix => (Protobuf, Unix),
         protobuf_mem => (Protobuf, Mem),
         protobuf_http => (Protobuf, Http),
         protobuf_tls => (Protobuf, Tls),
+        protobuf_quic => (Protobuf, Quic),
         auto_protobuf_tcp => (AutoProtobuf, Tcp),
         auto_protobuf_unix => (AutoProtobuf, Unix),
         auto_protobuf_mem => (AutoProtobuf, Mem),
         auto_protobuf_http => (AutoProtobuf, Http),
         auto_protobuf_tls => (AutoProtobuf, Tls),
+        auto_protobuf_quic => (AutoProtobuf, Quic),
     ]
 }

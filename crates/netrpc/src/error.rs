@@ -36,6 +36,11 @@ pub enum Error {
     /// full done channel).
     #[error("done channel is full; call not sent")]
     DoneChannelFull,
+    /// The client's in-flight limit ([`ClientBuilder::max_in_flight`](crate::ClientBuilder::max_in_flight))
+    /// was reached, so [`Client::go`](crate::Client::go) or
+    /// [`Client::go_with`](crate::Client::go_with) refused the call before anything was sent.
+    #[error("too many calls in flight; call not sent")]
+    TooManyPending,
     /// [`Client::go_with`](crate::Client::go_with) was given a done channel whose receiver is
     /// gone; the call was not sent.
     #[error("done channel is closed; call not sent")]

@@ -175,7 +175,7 @@ impl ReverseListener {
     pub async fn accept(&mut self) -> io::Result<Client> {
         let connection = self.listener.accept().await?;
         tracing::info!(peer = %connection.peer.addr, "reverse link accepted");
-        Ok(self.builder.clone().connect(connection, &*self.codec))
+        Ok(self.builder.clone().connect(connection, self.codec.clone()))
     }
 
     /// Accepts in a background task and hands out clients through [`Clients`] (the seed's

@@ -102,6 +102,19 @@ impl fmt::Debug for ServerCodec {
     }
 }
 
+/// A reference to a codec that lives forever (such as `&Json`) is a codec.
+impl<C: Codec + ?Sized> Codec for &'static C {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn client(&self, limits: &Limits) -> ClientCodec {
+        (**self).client(limits)
+    }
+    fn server(&self, limits: &Limits) -> ServerCodec {
+        (**self).server(limits)
+    }
+}
+
 /// A shared codec is a codec, so one chosen at run time (`Arc<dyn Codec>`) goes wherever
 /// `impl Codec` is expected.
 impl<C: Codec + ?Sized> Codec for std::sync::Arc<C> {

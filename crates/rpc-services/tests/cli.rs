@@ -406,3 +406,265 @@ fn serve_on_unix_socket_removes_it_after_sigterm() {
         path.display()
     );
 }
+
+/// Certificates made up for a test, as PEM files in a fresh directory.
+mod certs {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, SanType,
+    };
+
+    pub struct Dir(pub PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("netrpc-cli-certs-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        pub fn file(&self, name: &str, contents: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::write(&path, contents).unwrap();
+            path.display().to_string()
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A CA whose certificate is written to `DIR/NAME.pem`.
+    pub struct Ca {
+        cert: rcgen::Certificate,
+        key: KeyPair,
+        pub pem_file: String,
+    }
+
+    impl Ca {
+        pub fn new(dir: &Dir, name: &str) -> Self {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.distinguished_name.push(DnType::CommonName, name);
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::DigitalSignature,
+            ];
+            let key = KeyPair::generate().unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            let pem_file = dir.file(&format!("{name}.pem"), &cert.pem());
+            Self {
+                cert,
+                key,
+                pem_file,
+            }
+        }
+
+        /// A certificate for `cn` (a server's for localhost and 127.0.0.1, or a client's):
+        /// the paths of its certificate and key files.
+        pub fn issue(&self, dir: &Dir, cn: &str, server: bool) -> (String, String) {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.distinguished_name.push(DnType::CommonName, cn);
+            if server {
+                params.subject_alt_names = vec![
+                    SanType::DnsName("localhost".try_into().unwrap()),
+                    SanType::IpAddress([127, 0, 0, 1].into()),
+                ];
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+            } else {
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            }
+            let key = KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+            (
+                dir.file(&format!("{cn}.pem"), &cert.pem()),
+                dir.file(&format!("{cn}.key"), &key.serialize_pem()),
+            )
+        }
+    }
+
+    #[allow(dead_code)]
+    pub fn exists(path: &str) -> bool {
+        Path::new(path).exists()
+    }
+}
+
+impl Process {
+    /// The next stderr line; fails the test if none comes in time.
+    fn stderr_line(&self) -> String {
+        self.stderr
+            .rx
+            .recv_timeout(LINE_TIMEOUT)
+            .unwrap_or_else(|err| panic!("{}: no stderr line: {err:?}", self.what))
+    }
+}
+
+/// `serve` without `--cert` makes a self-signed certificate and says where it wrote it; `call`
+/// and `watch` trust it with `--ca`, refuse the server without it, and take it with a warning
+/// under `--insecure`. Over TLS and over QUIC.
+#[test]
+fn secure_links_with_a_self_signed_certificate() {
+    for scheme in ["tls", "quic"] {
+        let (server, addr) = serve(&format!("{scheme}://127.0.0.1:0"), &[]);
+        assert!(
+            addr.starts_with(&format!("{scheme}://127.0.0.1:")),
+            "{addr}"
+        );
+        let said = server.stderr_line();
+        let pem = said
+            .split("--ca ")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("serve said {said:?}"))
+            .to_owned();
+        assert!(said.starts_with("self-signed certificate for "), "{said}");
+        for codec in ["gob", "json", "postcard", "protobuf"] {
+            let done = run(&[
+                "call",
+                "--connect",
+                &addr,
+                "--ca",
+                &pem,
+                "--codec",
+                codec,
+                "HelloService.Hello",
+                r#""hi""#,
+            ]);
+            assert_reply(&done, r#""hello:hi""#);
+        }
+        let set = run(&[
+            "call",
+            "--connect",
+            &addr,
+            "--ca",
+            &pem,
+            "KVStoreService.Set",
+            r#"["k","v"]"#,
+        ]);
+        assert_eq!(set.status.code(), Some(0), "{set:?}");
+        assert_reply(
+            &run(&[
+                "call",
+                "--connect",
+                &addr,
+                "--ca",
+                &pem,
+                "KVStoreService.Get",
+                r#""k""#,
+            ]),
+            r#""v""#,
+        );
+
+        // Not trusted: the system roots do not know a self-signed certificate.
+        let refused = run(&["call", "--connect", &addr, "HelloService.Hello", r#""hi""#]);
+        assert_usage_error(&refused);
+        assert!(refused.stderr.contains("handshake failed"), "{refused:?}");
+
+        // --insecure connects, and says it is insecure.
+        let insecure = run(&[
+            "call",
+            "--connect",
+            &addr,
+            "--insecure",
+            "HelloService.Hello",
+            r#""hi""#,
+        ]);
+        assert_eq!(insecure.status.code(), Some(0), "{insecure:?}");
+        assert_eq!(insecure.stdout, "\"hello:hi\"\n");
+        assert!(
+            insecure.stderr.contains("warning: --insecure"),
+            "{insecure:?}"
+        );
+
+        server.terminate();
+        let done = server.wait();
+        assert_eq!(done.status.code(), Some(0), "{done:?}");
+        let _ = std::fs::remove_file(&pem);
+    }
+}
+
+/// Mutual TLS from the command line: `serve --cert --key --client-ca` serves clients whose
+/// certificate the CA signed and refuses the others, with a clear one-line error. Over TLS and
+/// over QUIC.
+#[test]
+fn mutual_tls_from_the_command_line() {
+    let dir = certs::Dir::new();
+    let ca = certs::Ca::new(&dir, "ca");
+    let stranger_ca = certs::Ca::new(&dir, "stranger-ca");
+    let (server_cert, server_key) = ca.issue(&dir, "server", true);
+    let (alice_cert, alice_key) = ca.issue(&dir, "alice", false);
+    let (mallory_cert, mallory_key) = stranger_ca.issue(&dir, "mallory", false);
+    for scheme in ["tls", "quic"] {
+        let (server, addr) = serve(
+            &format!("{scheme}://127.0.0.1:0"),
+            &[
+                "--cert",
+                &server_cert,
+                "--key",
+                &server_key,
+                "--client-ca",
+                &ca.pem_file,
+            ],
+        );
+        let hello = |extra: &[&str]| {
+            let mut args = vec![
+                "call",
+                "--connect",
+                addr.as_str(),
+                "--ca",
+                ca.pem_file.as_str(),
+            ];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&["HelloService.Hello", r#""hi""#]);
+            run(&args)
+        };
+        assert_reply(
+            &hello(&["--cert", &alice_cert, "--key", &alice_key]),
+            r#""hello:hi""#,
+        );
+
+        let anonymous = hello(&[]);
+        assert_usage_error(&anonymous);
+        assert!(
+            anonymous.stderr.to_lowercase().contains("certificate"),
+            "{anonymous:?}"
+        );
+
+        let stranger = hello(&["--cert", &mallory_cert, "--key", &mallory_key]);
+        assert_usage_error(&stranger);
+
+        // A server certificate from a CA the client does not trust.
+        let unknown = run(&[
+            "call",
+            "--connect",
+            &addr,
+            "--ca",
+            &stranger_ca.pem_file,
+            "--cert",
+            &alice_cert,
+            "--key",
+            &alice_key,
+            "HelloService.Hello",
+            r#""hi""#,
+        ]);
+        assert_usage_error(&unknown);
+        assert!(unknown.stderr.contains("UnknownIssuer"), "{unknown:?}");
+
+        // The server went on serving through the refusals.
+        assert_reply(
+            &hello(&["--cert", &alice_cert, "--key", &alice_key]),
+            r#""hello:hi""#,
+        );
+        server.terminate();
+        assert_eq!(server.wait().status.code(), Some(0));
+    }
+}

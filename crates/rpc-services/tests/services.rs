@@ -121,7 +121,11 @@ async fn set_unaffected_by_ten_thousand_idle_watchers() {
         .map(|i| format!("{{\"method\":\"KVStoreService.Watch\",\"params\":[30],\"id\":{i}}}\n"))
         .collect();
     let writer = tokio::spawn(async move {
-        idle.stream.write_all(requests.as_bytes()).await.unwrap();
+        idle.stream_mut()
+            .unwrap()
+            .write_all(requests.as_bytes())
+            .await
+            .unwrap();
         idle
     });
     eventually("10,000 watchers registered", || {

@@ -1,6 +1,6 @@
 //! Transport addresses: parsing and printing the URL-like strings that name
 //! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
-//! `http://host:port`, `tls://host:port`, or a bare `host:port` meaning
+//! `http://host:port`, `tls://host:port`, `quic://host:port`, or a bare `host:port` meaning
 //! TCP).
 //!
 //! Parsing is purely syntactic: it does not resolve host names, touch the
@@ -37,10 +37,15 @@ pub enum Address {
     /// [`listen_with`](crate::listen_with). When dialing, the server's
     /// certificate must be valid for `host` unless configured otherwise.
     Tls(String),
+    /// QUIC, `"host:port"` as for [`Tcp`](Address::Tcp) but a UDP port.
+    /// Written `quic://host:port`. Needs certificates as
+    /// [`Tls`](Address::Tls) does.
+    Quic(String),
 }
 
 impl Address {
-    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"` or `"tls"`
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"`, `"tls"`
+    /// or `"quic"`
     /// (the URL scheme, and [`Peer::transport`](crate::Peer::transport) of
     /// its connections).
     pub fn transport(&self) -> &'static str {
@@ -50,6 +55,7 @@ impl Address {
             Address::Mem(_) => "mem",
             Address::Http(_) => "http",
             Address::Tls(_) => "tls",
+            Address::Quic(_) => "quic",
         }
     }
 }
@@ -60,7 +66,7 @@ impl Address {
 pub enum AddressError {
     /// The text before `://` is not a known transport.
     #[error(
-        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem://, http:// or tls://)"
+        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem://, http://, tls:// or quic://)"
     )]
     UnknownScheme {
         /// The scheme as written.
@@ -142,6 +148,10 @@ impl FromStr for Address {
                 check_host_port(rest, input)?;
                 Ok(Address::Tls(rest.to_owned()))
             }
+            "quic" => {
+                check_host_port(rest, input)?;
+                Ok(Address::Quic(rest.to_owned()))
+            }
             _ => Err(AddressError::UnknownScheme {
                 scheme: scheme.to_owned(),
                 input: input.to_owned(),
@@ -158,6 +168,7 @@ impl fmt::Display for Address {
             Address::Mem(name) => write!(f, "mem://{name}"),
             Address::Http(host_port) => write!(f, "http://{host_port}"),
             Address::Tls(host_port) => write!(f, "tls://{host_port}"),
+            Address::Quic(host_port) => write!(f, "quic://{host_port}"),
         }
     }
 }
@@ -317,7 +328,7 @@ mod tests {
         assert!(matches!(err, AddressError::UnknownScheme { ref scheme, .. } if scheme == "foo"));
         assert_eq!(
             err.to_string(),
-            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem://, http:// or tls://)"#
+            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem://, http://, tls:// or quic://)"#
         );
         // Schemes are lowercase only.
         assert!(matches!(

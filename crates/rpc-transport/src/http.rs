@@ -77,7 +77,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::task::{JoinError, JoinSet};
 
 use crate::{
-    Address, BoxFuture, BoxStream, Connection, Listener, Peer, StatusPage, tcp, with_context,
+    Address, BoxFuture, BoxStream, Connection, Link, Listener, Peer, StatusPage, tcp, with_context,
 };
 
 /// Go's `rpc.DefaultRPCPath`, the path `CONNECT` must name.
@@ -135,7 +135,8 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// `unexpected HTTP response: STATUS`; a connection closed before the
 /// answer's head ended is [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
 pub async fn dial(host_port: &str) -> io::Result<Connection> {
-    let Connection { mut stream, peer } = tcp::dial(host_port).await?;
+    let mut stream = tcp::connect(host_port).await?;
+    let peer = Peer::socket("tcp", stream.peer_addr()?);
     let context = |err| with_context(err, "dial-http tcp", host_port);
     stream.write_all(CONNECT_REQUEST).await.map_err(context)?;
     stream.flush().await.map_err(context)?;
@@ -163,13 +164,13 @@ pub async fn dial(host_port: &str) -> io::Result<Connection> {
     };
     let rest = buf.split_off(end);
     check_response(&buf).map_err(context)?;
-    Ok(Connection {
-        stream: prefixed(stream, rest),
-        peer: Peer {
+    Ok(Connection::boxed(
+        prefixed(Box::new(stream), rest),
+        Peer {
             transport: "http",
             ..peer
         },
-    })
+    ))
 }
 
 /// Accepts a response head only if it is `HTTP/1.x 200 Connected to Go
@@ -463,7 +464,12 @@ enum Outcome {
 
 /// One accepted connection's handshake; `Some` if it is to be yielded.
 async fn handshake(conn: Connection, mode: Mode, config: Config) -> Option<Connection> {
-    let Connection { mut stream, peer } = conn;
+    let Connection { link, peer } = conn;
+    // HTTP shares byte streams only; a multiplexed connection is not ours to sniff.
+    let mut stream = match link {
+        Link::Stream(stream) => stream,
+        link @ Link::Multiplexed(_) => return Some(Connection { link, peer }),
+    };
     let outcome = match mode {
         Mode::Http => tokio::time::timeout(
             config.timeout,
@@ -477,17 +483,14 @@ async fn handshake(conn: Connection, mode: Mode, config: Config) -> Option<Conne
         Mode::Sniff => sniff_and_serve(&mut stream, &config, &peer).await,
     };
     match outcome {
-        Outcome::Raw(replay) => Some(Connection {
-            stream: prefixed(stream, replay),
-            peer,
-        }),
-        Outcome::Connected(replay) => Some(Connection {
-            stream: prefixed(stream, replay),
-            peer: Peer {
+        Outcome::Raw(replay) => Some(Connection::boxed(prefixed(stream, replay), peer)),
+        Outcome::Connected(replay) => Some(Connection::boxed(
+            prefixed(stream, replay),
+            Peer {
                 transport: "http",
                 ..peer
             },
-        }),
+        )),
         Outcome::Closed => None,
     }
 }
@@ -1053,10 +1056,7 @@ mod tests {
         };
         let connect = move |capacity| {
             let (client, server) = tokio::io::duplex(capacity);
-            let conn = Connection {
-                stream: Box::new(server),
-                peer: Peer::new("mem", "fed"),
-            };
+            let conn = Connection::new(server, Peer::new("mem", "fed"));
             tx.send(conn).unwrap();
             client
         };
@@ -1202,9 +1202,17 @@ mod tests {
 
         let mut sock = server.await.unwrap();
         let mut got = [0; 9];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"gob bytes");
-        conn.stream.write_all(b"reply").await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .write_all(b"reply")
+            .await
+            .unwrap();
         let mut got = [0; 5];
         sock.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"reply");
@@ -1216,7 +1224,11 @@ mod tests {
         let (addr, _server) = fake_server(answer).await;
         let mut conn = dial(&addr).await.unwrap();
         let mut got = [0; 5];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"after");
     }
 
@@ -1235,7 +1247,11 @@ mod tests {
         });
         let mut conn = dial(&addr).await.unwrap();
         let mut got = [0; 1];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"x");
     }
 
@@ -1293,9 +1309,19 @@ mod tests {
         client.read_exact(&mut answer).await.unwrap();
         assert_eq!(answer, b"HTTP/1.0 200 Connected to Go RPC\n\n");
         let mut got = [0; 5];
-        server.stream.read_exact(&mut got).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"hello");
-        server.stream.write_all(b"world").await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .write_all(b"world")
+            .await
+            .unwrap();
         client.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"world");
 
@@ -1320,9 +1346,19 @@ mod tests {
         let addr = listener.local_addr().clone();
         let (client, server) = tokio::join!(crate::dial(&addr), listener.accept());
         let (mut client, mut server) = (client.unwrap(), server.unwrap());
-        client.stream.write_all(b"ping").await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"ping")
+            .await
+            .unwrap();
         let mut got = [0; 4];
-        server.stream.read_exact(&mut got).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"ping");
         assert_eq!(client.peer.transport, "http");
         assert_eq!(server.peer.transport, "http");
@@ -1503,10 +1539,14 @@ mod tests {
         let mut conn = listener.accept().await.unwrap();
         assert_eq!(conn.peer.transport, "tcp");
         let mut got = vec![0; payload.len()];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(got, payload);
         let mut raw = writer.await.unwrap();
-        conn.stream.write_all(b"back").await.unwrap();
+        conn.stream_mut().unwrap().write_all(b"back").await.unwrap();
         let mut back = [0; 4];
         raw.read_exact(&mut back).await.unwrap();
         assert_eq!(&back, b"back");
@@ -1522,7 +1562,11 @@ mod tests {
         go.read_exact(&mut answer).await.unwrap();
         assert_eq!(answer, CONNECT_RESPONSE);
         let mut got = [0; 3];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"\x0c\xff\x81");
 
         // A browser.
@@ -1537,8 +1581,17 @@ mod tests {
         let host = format!("http://{addr}").parse().unwrap();
         let (client, conn) = tokio::join!(crate::dial(&host), listener.accept());
         let (mut client, mut conn) = (client.unwrap(), conn.unwrap());
-        client.stream.write_all(b"rpc").await.unwrap();
-        conn.stream.read_exact(&mut got).await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"rpc")
+            .await
+            .unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"rpc");
     }
 
@@ -1560,7 +1613,11 @@ mod tests {
         let mut conn = listener.accept().await.unwrap();
         assert_eq!(conn.peer.transport, "http");
         let mut got = [0; 3];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"gob");
         let _client = handshaking.await.unwrap();
 
@@ -1575,7 +1632,11 @@ mod tests {
             let mut conn = listener.accept().await.unwrap();
             assert_eq!(conn.peer.transport, "mem");
             let mut got = vec![0; sent.len()];
-            conn.stream.read_exact(&mut got).await.unwrap();
+            conn.stream_mut()
+                .unwrap()
+                .read_exact(&mut got)
+                .await
+                .unwrap();
             assert_eq!(got, sent);
             drop(sending.await.unwrap());
         }
@@ -1603,14 +1664,22 @@ mod tests {
         drop(connect(64));
         let mut conn = listener.accept().await.unwrap();
         let mut rest = Vec::new();
-        conn.stream.read_to_end(&mut rest).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_to_end(&mut rest)
+            .await
+            .unwrap();
         assert!(rest.is_empty());
 
         let mut client = connect(64);
         client.write_all(b"GE").await.unwrap();
         drop(client);
         let mut conn = listener.accept().await.unwrap();
-        conn.stream.read_to_end(&mut rest).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_to_end(&mut rest)
+            .await
+            .unwrap();
         assert_eq!(rest, b"GE");
     }
 
@@ -1631,7 +1700,11 @@ mod tests {
             () = speak_later => unreachable!(),
         };
         let mut got = [0; 7];
-        conn.stream.read_exact(&mut got).await.unwrap();
+        conn.stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
         assert_eq!(&got, b"\x0c\xff\x81late");
 
         // The start of a request line, then nothing: closed at the timeout.

@@ -1,6 +1,7 @@
 //! Byte-stream transports for netrpc: dial and listen by URL-like
-//! [`Address`], getting back a [`Connection`] (a boxed
-//! `AsyncRead + AsyncWrite` stream plus the [`Peer`]'s identity).
+//! [`Address`], getting back a [`Connection`]: its [`Link`] (one boxed
+//! `AsyncRead + AsyncWrite` stream, or for QUIC a [`Multiplexed`] source
+//! of such streams) plus the [`Peer`]'s identity.
 //!
 //! This crate knows nothing about RPC. Each transport is a module behind a
 //! cargo feature (all on by default):
@@ -12,6 +13,7 @@
 //! | `mem`   | `mem://name` (in-process)                        | `mem`  |
 //! | `http`  | `http://host:port` (Go's `rpc.DialHTTP`; + `tcp`) | `http` |
 //! | `tls`   | `tls://host:port` (TLS over TCP; + `tcp`)        | `tls`  |
+//! | `quic`  | `quic://host:port` (QUIC, many streams; + `tls`) | `quic` |
 //!
 //! [`http::optional`] wraps any listener so that Go's HTTP clients and raw
 //! clients share one port.
@@ -37,11 +39,13 @@
 //! let mut listener = listen(&addr).await?;
 //!
 //! let mut client = dial(listener.local_addr()).await?;
-//! client.stream.write_all(b"ping").await?;
+//! let mut client = client.into_stream().await?;
+//! client.write_all(b"ping").await?;
 //!
 //! let mut server = listener.accept().await?;
 //! let mut buf = [0u8; 4];
-//! server.stream.read_exact(&mut buf).await?;
+//! let mut server_stream = server.stream_mut().expect("mem:// carries one stream");
+//! server_stream.read_exact(&mut buf).await?;
 //! assert_eq!(&buf, b"ping");
 //! assert_eq!(server.peer.transport, "mem");
 //! # }
@@ -59,6 +63,8 @@ mod peer;
 pub mod http;
 #[cfg(feature = "mem")]
 pub mod mem;
+#[cfg(feature = "quic")]
+pub mod quic;
 #[cfg(feature = "tcp")]
 pub mod tcp;
 #[cfg(feature = "tls")]
@@ -93,12 +99,85 @@ pub type BoxStream = Box<dyn Stream>;
 /// stay object safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// An established connection: the byte stream and who is on the other end.
+/// What an established connection carries.
+pub enum Link {
+    /// One byte stream, both ways, carrying every call (tcp, unix, mem,
+    /// http, tls).
+    Stream(BoxStream),
+    /// Any number of independent byte streams, opened by either side
+    /// (QUIC). Each stream is ordered and reliable on its own; a stream
+    /// that stalls or is reset does not hold up the others.
+    Multiplexed(Arc<dyn Multiplexed>),
+}
+
+/// A connection that carries many independent bidirectional byte streams,
+/// each opened by either side (QUIC's streams).
+///
+/// Dropping a stream before shutting down its write half abandons it: the
+/// peer's reads fail (a reset) instead of ending cleanly, so it can stop
+/// the work the stream was for. Shutting the write half down ends it
+/// cleanly.
+pub trait Multiplexed: Send + Sync + 'static {
+    /// Opens a new stream to the peer. Waits while the peer's limit on
+    /// concurrent streams is reached.
+    fn open(&self) -> BoxFuture<'_, io::Result<BoxStream>>;
+
+    /// Waits for the next stream the peer opens; `Ok(None)` once the
+    /// connection has been closed by either side without error.
+    fn accept(&self) -> BoxFuture<'_, io::Result<Option<BoxStream>>>;
+
+    /// Resolves when the connection has ended, with why (closed by either
+    /// side, idle timeout, lost).
+    fn closed(&self) -> BoxFuture<'_, io::Error>;
+
+    /// Closes the connection at once: every stream fails on both sides.
+    fn close(&self);
+}
+
+/// An established connection: what it carries and who is on the other end.
 pub struct Connection {
-    /// The bytes, both ways.
-    pub stream: BoxStream,
+    /// The bytes: one stream, or many.
+    pub link: Link,
     /// The other side.
     pub peer: Peer,
+}
+
+impl Connection {
+    /// A connection carrying one byte stream.
+    pub fn new(stream: impl Stream, peer: Peer) -> Self {
+        Self {
+            link: Link::Stream(Box::new(stream)),
+            peer,
+        }
+    }
+
+    /// A connection carrying one boxed byte stream.
+    pub fn boxed(stream: BoxStream, peer: Peer) -> Self {
+        Self {
+            link: Link::Stream(stream),
+            peer,
+        }
+    }
+
+    /// The byte stream of a single-stream connection; `None` for a
+    /// multiplexed one.
+    pub fn stream_mut(&mut self) -> Option<&mut BoxStream> {
+        match &mut self.link {
+            Link::Stream(stream) => Some(stream),
+            Link::Multiplexed(_) => None,
+        }
+    }
+
+    /// A byte stream to the peer: the connection's own stream, or a newly
+    /// opened one on a multiplexed connection (which stays open while the
+    /// stream does). For raw access, as in tests of what a server does
+    /// with arbitrary bytes.
+    pub async fn into_stream(self) -> io::Result<BoxStream> {
+        match self.link {
+            Link::Stream(stream) => Ok(stream),
+            Link::Multiplexed(streams) => streams.open().await,
+        }
+    }
 }
 
 impl fmt::Debug for Connection {
@@ -169,6 +248,16 @@ pub async fn dial_with(addr: &Address, options: &DialOptions) -> io::Result<Conn
                  (TlsClientConfig::from_ca_file, ::system_roots, or ::insecure for tests)",
             )),
         },
+        #[cfg(feature = "quic")]
+        Address::Quic(host_port) => match &options.tls {
+            Some(config) => quic::dial(host_port, config).await,
+            None => Err(missing_option(
+                "dial",
+                addr,
+                "quic:// needs a client TLS configuration: set DialOptions::tls \
+                 (TlsClientConfig::from_ca_file, ::system_roots, or ::insecure for tests)",
+            )),
+        },
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }
@@ -209,6 +298,18 @@ pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<
                 "listen",
                 addr,
                 "tls:// needs a server certificate: set ListenOptions::tls \
+                 (TlsServerConfig::from_pem_files or ::self_signed)",
+            )),
+        },
+        #[cfg(feature = "quic")]
+        Address::Quic(host_port) => match &options.tls {
+            Some(config) => Ok(Box::new(
+                quic::QuicListener::bind(host_port, config.clone()).await?,
+            )),
+            None => Err(missing_option(
+                "listen",
+                addr,
+                "quic:// needs a server certificate: set ListenOptions::tls \
                  (TlsServerConfig::from_pem_files or ::self_signed)",
             )),
         },
@@ -264,9 +365,14 @@ mod tests {
         let mut listener = listen(&"mem://".parse().unwrap()).await.unwrap();
         let mut client = dial(listener.local_addr()).await.unwrap();
         let mut server = listener.accept().await.unwrap();
-        client.stream.write_all(b"hi").await.unwrap();
+        client.stream_mut().unwrap().write_all(b"hi").await.unwrap();
         let mut buf = [0; 2];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"hi");
         let debug = format!("{server:?}");
         assert!(

@@ -143,15 +143,9 @@ fn connect(name: &str) -> io::Result<Connection> {
     let (client, server) = tokio::io::duplex(PIPE_CAPACITY);
     entry
         .queue
-        .send(Connection {
-            stream: Box::new(server),
-            peer: peer.clone(),
-        })
+        .send(Connection::new(server, peer.clone()))
         .map_err(|_| refused())?;
-    Ok(Connection {
-        stream: Box::new(client),
-        peer,
-    })
+    Ok(Connection::new(client, peer))
 }
 
 #[cfg(test)]
@@ -169,13 +163,33 @@ mod tests {
         let mut client = dial("test-round-trip").await.unwrap();
         let mut server = listener.accept().await.unwrap();
 
-        client.stream.write_all(b"request").await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"request")
+            .await
+            .unwrap();
         let mut buf = [0; 7];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"request");
-        server.stream.write_all(b"reply").await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .write_all(b"reply")
+            .await
+            .unwrap();
         let mut buf = [0; 5];
-        client.stream.read_exact(&mut buf).await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"reply");
 
         assert_eq!(client.peer.transport, "mem");
@@ -243,7 +257,7 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
 
         // A connection that was never accepted reads end-of-stream.
-        let mut stream = pending.stream;
+        let mut stream = pending.into_stream().await.unwrap();
         let mut buf = Vec::new();
         assert_eq!(stream.read_to_end(&mut buf).await.unwrap(), 0);
 

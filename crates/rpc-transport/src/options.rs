@@ -12,7 +12,7 @@
 #[derive(Clone, Debug, Default)]
 pub struct DialOptions {
     /// How to verify the server and, for mutual TLS, which certificate to
-    /// present. Required for `tls://` addresses.
+    /// present. Required for `tls://` and `quic://` addresses.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::tls::TlsClientConfig>,
 }
@@ -23,7 +23,7 @@ impl DialOptions {
         Self::default()
     }
 
-    /// Uses `config` for `tls://` addresses.
+    /// Uses `config` for `tls://` and `quic://` addresses.
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, config: crate::tls::TlsClientConfig) -> Self {
         self.tls = Some(config);
@@ -36,7 +36,8 @@ impl DialOptions {
 #[derive(Clone, Debug, Default)]
 pub struct ListenOptions {
     /// The server's certificate and, for mutual TLS, the CA its clients'
-    /// certificates must chain to. Required for `tls://` addresses.
+    /// certificates must chain to. Required for `tls://` and `quic://`
+    /// addresses.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::tls::TlsServerConfig>,
 }
@@ -47,7 +48,7 @@ impl ListenOptions {
         Self::default()
     }
 
-    /// Uses `config` for `tls://` addresses.
+    /// Uses `config` for `tls://` and `quic://` addresses.
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, config: crate::tls::TlsServerConfig) -> Self {
         self.tls = Some(config);

@@ -77,10 +77,7 @@ fn configure(stream: &TcpStream) -> io::Result<()> {
 }
 
 fn connection(stream: TcpStream, peer: SocketAddr) -> Connection {
-    Connection {
-        stream: Box::new(stream),
-        peer: Peer::socket("tcp", peer),
-    }
+    Connection::new(stream, Peer::socket("tcp", peer))
 }
 
 /// `":port"` becomes `"{host}:port"`; anything else is left alone.
@@ -127,14 +124,34 @@ mod tests {
         let mut client = dial(host_port(&listener)).await.unwrap();
         let mut server = listener.accept().await.unwrap();
 
-        client.stream.write_all(b"request").await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"request")
+            .await
+            .unwrap();
         let mut buf = [0; 7];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"request");
 
-        server.stream.write_all(b"reply").await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .write_all(b"reply")
+            .await
+            .unwrap();
         let mut buf = [0; 5];
-        client.stream.read_exact(&mut buf).await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"reply");
 
         assert_eq!(client.peer.transport, "tcp");

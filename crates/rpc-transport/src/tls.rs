@@ -268,6 +268,12 @@ impl TlsServerConfig {
         self.handshake_timeout
     }
 
+    /// The rustls configuration (for QUIC, which adds its ALPN).
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) fn rustls(&self) -> &Arc<rustls::ServerConfig> {
+        &self.rustls
+    }
+
     /// Whether clients must present a certificate (mutual TLS).
     pub fn requires_client_certificate(&self) -> bool {
         self.client_ca.is_some()
@@ -454,6 +460,18 @@ impl TlsClientConfig {
         matches!(self.trust, Trust::Insecure)
     }
 
+    /// The rustls configuration (for QUIC, which adds its ALPN).
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) fn rustls(&self) -> &Arc<rustls::ClientConfig> {
+        &self.rustls
+    }
+
+    /// The name set with [`with_server_name`](Self::with_server_name).
+    #[cfg_attr(not(feature = "quic"), allow(dead_code))]
+    pub(crate) fn server_name(&self) -> Option<&ServerName<'static>> {
+        self.server_name.as_ref()
+    }
+
     /// Whether it presents a client certificate.
     pub fn has_client_certificate(&self) -> bool {
         self.client_cert.is_some()
@@ -564,7 +582,7 @@ fn server_name(name: &str) -> io::Result<ServerName<'static>> {
 
 /// The host of `host_port` as the server name to verify (`localhost` for
 /// an empty host, brackets stripped from IPv6 addresses).
-fn default_server_name(host_port: &str) -> io::Result<ServerName<'static>> {
+pub(crate) fn default_server_name(host_port: &str) -> io::Result<ServerName<'static>> {
     let host = host_port
         .rsplit_once(':')
         .map_or(host_port, |(host, _)| host);
@@ -636,17 +654,17 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
             .and_then(|certs| certs.first())
             .map(identity)
     };
-    Ok(Connection {
-        stream: Box::new(ClientStream {
+    Ok(Connection::new(
+        ClientStream {
             inner: stream,
             host_port: host_port.to_owned(),
             sent_cert,
-        }),
-        peer: Peer {
+        },
+        Peer {
             tls,
             ..Peer::socket("tls", socket_addr)
         },
-    })
+    ))
 }
 
 /// A dialed TLS stream whose errors explain the server's alerts.
@@ -890,13 +908,13 @@ async fn handshake(
                 .peer_certificates()
                 .and_then(|certs| certs.first())
                 .map(identity);
-            Some(Connection {
-                stream: Box::new(stream),
-                peer: Peer {
+            Some(Connection::new(
+                stream,
+                Peer {
                     tls,
                     ..Peer::socket("tls", addr)
                 },
-            })
+            ))
         }
         Ok(Err((err, stream))) => {
             log_failure(addr, &err);
@@ -952,7 +970,7 @@ async fn linger(mut stream: TcpStream, deadline: Instant) {
 // ---- identities ----
 
 /// What a verified end-entity certificate says about its subject.
-fn identity(der: &CertificateDer<'_>) -> TlsIdentity {
+pub(crate) fn identity(der: &CertificateDer<'_>) -> TlsIdentity {
     use x509_parser::extensions::GeneralName;
 
     let mut id = TlsIdentity {
@@ -1061,7 +1079,7 @@ impl ServerCertVerifier for AnyServerCert {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -1104,16 +1122,16 @@ mod tests {
     }
 
     /// A certificate authority made up for a test.
-    struct Ca {
+    pub(crate) struct Ca {
         cert: rcgen::Certificate,
         key: KeyPair,
     }
 
     /// A certificate issued by a [`Ca`], with its key.
-    struct Issued {
-        cert_pem: String,
-        key_pem: String,
-        der: Vec<u8>,
+    pub(crate) struct Issued {
+        pub(crate) cert_pem: String,
+        pub(crate) key_pem: String,
+        pub(crate) der: Vec<u8>,
     }
 
     fn dns(name: &str) -> SanType {
@@ -1121,7 +1139,7 @@ mod tests {
     }
 
     impl Ca {
-        fn new(name: &str) -> Self {
+        pub(crate) fn new(name: &str) -> Self {
             let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
             params.distinguished_name.push(DnType::CommonName, name);
             params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -1135,7 +1153,7 @@ mod tests {
             Self { cert, key }
         }
 
-        fn pem(&self) -> String {
+        pub(crate) fn pem(&self) -> String {
             self.cert.pem()
         }
 
@@ -1161,7 +1179,7 @@ mod tests {
         }
 
         /// A server certificate for `localhost` and 127.0.0.1.
-        fn server(&self) -> TlsServerConfig {
+        pub(crate) fn server(&self) -> TlsServerConfig {
             let issued = self.issue_with(
                 "server",
                 vec![dns("localhost"), SanType::IpAddress([127, 0, 0, 1].into())],
@@ -1172,7 +1190,7 @@ mod tests {
                 .unwrap()
         }
 
-        fn client(&self, cn: &str) -> Issued {
+        pub(crate) fn client(&self, cn: &str) -> Issued {
             self.issue_with(
                 cn,
                 vec![
@@ -1185,7 +1203,7 @@ mod tests {
             )
         }
 
-        fn trusted_by(&self) -> TlsClientConfig {
+        pub(crate) fn trusted_by(&self) -> TlsClientConfig {
             TlsClientConfig::from_ca_pem(self.pem().as_bytes()).unwrap()
         }
     }
@@ -1296,7 +1314,7 @@ mod tests {
         let attempt = async {
             let mut conn = dial(host_port, config).await?;
             let mut buf = [0u8; 1];
-            conn.stream.read(&mut buf).await
+            conn.stream_mut().unwrap().read(&mut buf).await
         };
         tokio::select! {
             result = attempt => match result {
@@ -1308,12 +1326,32 @@ mod tests {
     }
 
     async fn ping_pong(client: &mut Connection, server: &mut Connection) {
-        client.stream.write_all(b"ping").await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"ping")
+            .await
+            .unwrap();
         let mut buf = [0; 4];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"ping");
-        server.stream.write_all(b"pong").await.unwrap();
-        client.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .write_all(b"pong")
+            .await
+            .unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"pong");
     }
 
@@ -1680,7 +1718,12 @@ mod tests {
         client.write_all(b"v1.2").await.unwrap();
         client.flush().await.unwrap();
         let mut buf = [0; 4];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"v1.2");
     }
 

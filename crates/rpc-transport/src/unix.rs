@@ -139,13 +139,13 @@ fn connection(stream: UnixStream, addr: String) -> Connection {
             None
         }
     };
-    Connection {
-        stream: Box::new(stream),
-        peer: Peer {
+    Connection::new(
+        stream,
+        Peer {
             unix_cred,
             ..Peer::new("unix", addr)
         },
-    }
+    )
 }
 
 fn context(err: io::Error, op: &str, path: &Path) -> io::Error {
@@ -200,12 +200,32 @@ mod tests {
         let mut client = dial(&path).await.unwrap();
         let mut server = listener.accept().await.unwrap();
 
-        client.stream.write_all(b"ping").await.unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"ping")
+            .await
+            .unwrap();
         let mut buf = [0; 4];
-        server.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"ping");
-        server.stream.write_all(b"pong").await.unwrap();
-        client.stream.read_exact(&mut buf).await.unwrap();
+        server
+            .stream_mut()
+            .unwrap()
+            .write_all(b"pong")
+            .await
+            .unwrap();
+        client
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"pong");
 
         let pid = i32::try_from(std::process::id()).unwrap();

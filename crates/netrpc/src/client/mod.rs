@@ -17,13 +17,14 @@
 mod call;
 mod pending;
 mod shared;
+mod streams;
 mod task;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use rpc_proto::{Codec, Limits};
-use rpc_transport::{Address, Connection, DialOptions, Peer};
+use rpc_transport::{Address, Connection, DialOptions, Link, Peer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
@@ -31,9 +32,10 @@ use tokio::sync::{mpsc, oneshot};
 use call::ReplyWait;
 pub use call::{Call, Completed};
 use pending::Waiter;
-use shared::Shared;
+use shared::{Outbound, Shared};
 
 use crate::Error;
+use crate::io::WriteQueue;
 
 /// A client for one connection. Cheap to clone; every clone shares the connection, and any
 /// number of tasks may call through it at once.
@@ -53,7 +55,7 @@ pub(crate) struct Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        self.shared.writer.close();
+        self.shared.outbound.close();
         self.shared.stop.cancel();
     }
 }
@@ -64,6 +66,7 @@ pub struct ClientBuilder {
     limits: Limits,
     timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    max_in_flight: Option<usize>,
     dial: DialOptions,
 }
 
@@ -73,6 +76,7 @@ impl Default for ClientBuilder {
             limits: Limits::DEFAULT,
             timeout: None,
             write_timeout: Some(crate::DEFAULT_WRITE_TIMEOUT),
+            max_in_flight: None,
             dial: DialOptions::default(),
         }
     }
@@ -99,6 +103,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The most calls waiting for their reply at once (default: no limit, as in Go). Past it,
+    /// [`Client::call`] waits for a reply to free a place, and [`Client::go`] and
+    /// [`Client::go_with`] refuse the call at once with [`Error::TooManyPending`] (nothing is
+    /// sent), so a caller that outruns the server holds back instead of queueing without bound.
+    pub fn max_in_flight(mut self, limit: Option<usize>) -> Self {
+        self.max_in_flight = limit;
+        self
+    }
+
     /// Transport settings for [`dial`](Self::dial), such as the TLS configuration a `tls://`
     /// address needs.
     pub fn dial_options(mut self, options: DialOptions) -> Self {
@@ -113,21 +126,50 @@ impl ClientBuilder {
         let connection = rpc_transport::dial_with(&addr, &self.dial)
             .await
             .map_err(Error::Connect)?;
-        Ok(self.connect(connection, &codec))
+        Ok(self.connect(connection, codec))
     }
 
     /// Speaks `codec` over an established connection (for example one accepted for reverse
     /// RPC). Must be called within a Tokio runtime: it spawns the connection's task.
-    pub fn connect(self, connection: Connection, codec: &dyn Codec) -> Client {
-        let Connection { stream, peer } = connection;
-        let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
-        let shared = Arc::new(Shared::new(encoder, peer));
-        tokio::spawn(task::run(
-            shared.clone(),
-            stream,
-            decoder,
-            self.write_timeout,
-        ));
+    ///
+    /// On a multiplexed connection (QUIC) each call gets a stream of its own, so a slow reply
+    /// never holds up another; dropping a call's handle resets its stream, which cancels the
+    /// handler on a netrpc server.
+    pub fn connect(self, connection: Connection, codec: impl Codec) -> Client {
+        let Connection { link, peer } = connection;
+        let shared = match link {
+            Link::Stream(stream) => {
+                let rpc_proto::ClientCodec { encoder, decoder } = codec.client(&self.limits);
+                let shared = Arc::new(Shared::new(
+                    Outbound::Queue(WriteQueue::new(encoder)),
+                    peer,
+                    self.max_in_flight,
+                ));
+                tokio::spawn(task::run(
+                    shared.clone(),
+                    stream,
+                    decoder,
+                    self.write_timeout,
+                ));
+                shared
+            }
+            Link::Multiplexed(streams) => {
+                let (jobs, queued) = mpsc::unbounded_channel();
+                let outbound = Outbound::Streams {
+                    codec: Arc::new(codec),
+                    limits: self.limits,
+                    jobs,
+                };
+                let shared = Arc::new(Shared::new(outbound, peer, self.max_in_flight));
+                tokio::spawn(streams::run(
+                    shared.clone(),
+                    streams,
+                    queued,
+                    self.write_timeout,
+                ));
+                shared
+            }
+        };
         Client {
             handle: Arc::new(Handle { shared }),
             timeout: self.timeout,
@@ -147,7 +189,7 @@ impl Client {
     }
 
     /// Speaks `codec` over an established connection with default options.
-    pub fn new(connection: Connection, codec: &dyn Codec) -> Client {
+    pub fn new(connection: Connection, codec: impl Codec) -> Client {
         Self::builder().connect(connection, codec)
     }
 
@@ -172,10 +214,10 @@ impl Client {
         R: DeserializeOwned,
     {
         let (tx, rx) = oneshot::channel();
-        let seq = self
-            .handle
-            .shared
-            .start(service_method, args, self.timeout)?
+        let shared = &self.handle.shared;
+        let slot = shared.slot().await;
+        let seq = shared
+            .start(service_method, args, self.timeout, slot)?
             .register(Waiter::Reply(tx));
         let body = self.reply_wait(rx, seq).await?;
         body.decode().map_err(Error::Decode)
@@ -189,10 +231,10 @@ impl Client {
         R: DeserializeOwned,
     {
         let (tx, rx) = oneshot::channel();
-        let started = self
-            .handle
-            .shared
-            .start(service_method, &args, self.timeout);
+        let shared = &self.handle.shared;
+        let started = shared
+            .try_slot()
+            .and_then(|slot| shared.start(service_method, &args, self.timeout, slot));
         match started {
             Ok(started) => {
                 let seq = started.register(Waiter::Reply(tx));
@@ -224,7 +266,7 @@ impl Client {
             mpsc::error::TrySendError::Closed(_) => Error::DoneChannelClosed,
         })?;
         let shared = &self.handle.shared;
-        let started = shared.start(service_method, &args, self.timeout)?;
+        let started = shared.start(service_method, &args, self.timeout, shared.try_slot()?)?;
         let service_method = service_method.to_owned();
         // The callback owns a strong handle so the connection outlives an unawaited call.
         let handle = self.handle.clone();
@@ -253,7 +295,7 @@ impl Client {
     /// [`Error::Shutdown`], and later calls fail fast.
     pub fn close(&self) {
         let shared = &self.handle.shared;
-        shared.writer.close();
+        shared.outbound.close();
         shared.stop.cancel();
     }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rpc_proto::{Body, CodecError};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use crate::Error;
 
@@ -35,7 +35,8 @@ impl Waiter {
 /// Calls in flight on one connection, and whether the connection has ended.
 #[derive(Default)]
 pub(crate) struct Pending {
-    calls: HashMap<u64, Waiter>,
+    /// Each call's waiter, and its place under the client's in-flight limit (freed with it).
+    calls: HashMap<u64, (Waiter, Option<OwnedSemaphorePermit>)>,
     /// `Some` once the connection ended, with the cause if it was an error.
     closed: Option<Option<Arc<CodecError>>>,
 }
@@ -48,12 +49,12 @@ impl Pending {
             .map(|cause| Error::Shutdown(cause.clone()))
     }
 
-    pub(crate) fn insert(&mut self, seq: u64, waiter: Waiter) {
-        self.calls.insert(seq, waiter);
+    pub(crate) fn insert(&mut self, seq: u64, waiter: Waiter, slot: Option<OwnedSemaphorePermit>) {
+        self.calls.insert(seq, (waiter, slot));
     }
 
     pub(crate) fn remove(&mut self, seq: u64) -> Option<Waiter> {
-        self.calls.remove(&seq)
+        self.calls.remove(&seq).map(|(waiter, _slot)| waiter)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -65,8 +66,12 @@ impl Pending {
     pub(crate) fn close(
         &mut self,
         cause: Option<Arc<CodecError>>,
-    ) -> (Option<Arc<CodecError>>, HashMap<u64, Waiter>) {
+    ) -> (Option<Arc<CodecError>>, Vec<Waiter>) {
         let cause = self.closed.get_or_insert(cause).clone();
-        (cause, std::mem::take(&mut self.calls))
+        let calls = std::mem::take(&mut self.calls);
+        (
+            cause,
+            calls.into_values().map(|(waiter, _slot)| waiter).collect(),
+        )
     }
 }

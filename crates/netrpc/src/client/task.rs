@@ -42,7 +42,10 @@ pub(crate) async fn run(
         shared.fail_all(cause);
     };
     let writing = async {
-        match shared.writer.run(&mut wr, write_timeout).await {
+        let super::shared::Outbound::Queue(writer) = &shared.outbound else {
+            return;
+        };
+        match writer.run(&mut wr, write_timeout).await {
             // Close politely, but never wait longer than a write may take on a peer that
             // does not read.
             Ok(()) => match write_timeout {

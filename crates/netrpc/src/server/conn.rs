@@ -20,7 +20,7 @@ use futures_util::FutureExt;
 use rpc_proto::{
     Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
 };
-use rpc_transport::Connection;
+use rpc_transport::{BoxStream, Connection, Link, Multiplexed};
 use tokio::io::AsyncWriteExt;
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -67,11 +67,114 @@ pub(crate) async fn serve(
     codec: Arc<dyn Codec>,
     admitted: Option<Admitted>,
 ) {
-    let Connection { stream, peer } = connection;
+    let Connection { link, peer } = connection;
     let ctx = ConnContext::new(server.next_conn_id(), peer, codec.name());
     let services = server.services_for(&ctx);
     let accepted = admitted.is_some();
     let _admitted = admitted;
+    tracing::debug!(peer = %ctx.remote_addr(), codec = ctx.codec(), "connection opened");
+    match link {
+        Link::Stream(stream) => {
+            // Clones: the services are dropped here, after `_admitted`.
+            serve_stream(
+                server,
+                stream,
+                ctx.clone(),
+                services.clone(),
+                codec,
+                accepted,
+            )
+            .await
+        }
+        Link::Multiplexed(streams) => {
+            serve_streams(&server, streams, &ctx, &services, &codec, accepted).await
+        }
+    }
+    tracing::debug!(peer = %ctx.remote_addr(), "connection closed");
+}
+
+/// Serves a multiplexed connection (QUIC): each stream the peer opens is served as a
+/// connection of its own (any codec, any number of calls; netrpc's client sends one call per
+/// stream), sharing this connection's context and services. At most `max_in_flight` streams
+/// are served at once; the peer's further streams wait in the transport's flow control. The
+/// handshake and idle timeouts apply to the connection (a first stream must come in time; a
+/// connection with no stream open for the idle timeout is closed) and to each stream.
+async fn serve_streams(
+    server: &Arc<Inner>,
+    streams: Arc<dyn Multiplexed>,
+    ctx: &ConnContext,
+    services: &Arc<Services>,
+    codec: &Arc<dyn Codec>,
+    accepted: bool,
+) {
+    let mut running = JoinSet::new();
+    let opened = Instant::now();
+    let mut last_done = opened;
+    let mut greeted = false;
+    let end = loop {
+        let handshake = server
+            .timeouts
+            .handshake
+            .filter(|_| accepted && !greeted)
+            .map(|t| opened + t);
+        let idle = server
+            .timeouts
+            .idle
+            .filter(|_| running.is_empty())
+            .map(|t| last_done + t);
+        let deadline = match (handshake, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        tokio::select! {
+            biased;
+            _ = server.shutdown.cancelled() => break End::Shutdown,
+            Some(_) = running.join_next(), if !running.is_empty() => last_done = Instant::now(),
+            _ = sleep_until_some(deadline) => {
+                break End::TimedOut(if greeted { "idle timeout" } else { "handshake timeout" });
+            }
+            stream = streams.accept(), if running.len() < server.max_in_flight => match stream {
+                Ok(Some(stream)) => {
+                    greeted = true;
+                    running.spawn(serve_stream(
+                        server.clone(),
+                        stream,
+                        ctx.clone(),
+                        services.clone(),
+                        codec.clone(),
+                        accepted,
+                    ));
+                }
+                Ok(None) => break End::Eof,
+                Err(err) => break End::Error(CodecError::Io(err)),
+            },
+        }
+    };
+    match end {
+        // Each stream winds down on its own within the shutdown deadline.
+        End::Shutdown => while running.join_next().await.is_some() {},
+        End::TimedOut(which) => {
+            tracing::info!(peer = %ctx.remote_addr(), "closing connection: {which}")
+        }
+        End::Error(err) => {
+            tracing::debug!(peer = %ctx.remote_addr(), error = %err, "connection lost")
+        }
+        End::Eof | End::WriteFailed => {}
+    }
+    running.abort_all();
+    while running.join_next().await.is_some() {}
+    streams.close();
+}
+
+/// Serves one byte stream: a whole connection, or one stream of a multiplexed connection.
+async fn serve_stream(
+    server: Arc<Inner>,
+    stream: BoxStream,
+    ctx: ConnContext,
+    services: Arc<Services>,
+    codec: Arc<dyn Codec>,
+    accepted: bool,
+) {
     let rpc_proto::ServerCodec {
         mut decoder,
         encoder,
@@ -79,7 +182,6 @@ pub(crate) async fn serve(
     let writer: Writer = Arc::new(WriteQueue::new(encoder));
     let write_failed = CancellationToken::new();
     let (mut rd, mut wr) = tokio::io::split(stream);
-    tracing::debug!(peer = %ctx.remote_addr(), codec = ctx.codec(), "connection opened");
 
     let reading = async {
         let mut calls = Calls::default();
@@ -147,6 +249,12 @@ pub(crate) async fn serve(
             End::TimedOut(which) => {
                 tracing::info!(peer = %ctx.remote_addr(), "closing connection: {which}")
             }
+            // A reset is a peer going away (or abandoning a QUIC stream), not a bad peer.
+            End::Error(CodecError::Io(err))
+                if err.kind() == std::io::ErrorKind::ConnectionReset =>
+            {
+                tracing::debug!(peer = %ctx.remote_addr(), error = %err, "connection reset")
+            }
             End::Error(err) => {
                 tracing::warn!(peer = %ctx.remote_addr(), error = %err, "closing connection")
             }
@@ -170,7 +278,6 @@ pub(crate) async fn serve(
         }
     };
     tokio::join!(reading, writing);
-    tracing::debug!(peer = %ctx.remote_addr(), "connection closed");
 }
 
 /// The calls running on one connection.

@@ -76,11 +76,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A one-shot command reports its failure in its one error line; the log would repeat it.
+    let default_level = match cli.command {
+        Command::Call(_) | Command::Watch(_) => "error",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -1,4 +1,5 @@
-//! TLS settings on the command line: certificates for serving, trust for calling.
+//! TLS settings on the command line (for `tls://` and `quic://`): certificates for serving,
+//! trust for calling.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,10 +10,10 @@ use netrpc::transport::{Address, DialOptions, ListenOptions};
 
 use crate::Failure;
 
-/// TLS for the side that accepts (`serve`, `call --accept`): used with `tls://` addresses.
+/// TLS for the side that accepts (`serve`, `call --accept`): used with `tls://` and `quic://` addresses.
 #[derive(Args, Debug, Clone, Default)]
 pub(crate) struct ServerTls {
-    /// Certificate chain (PEM) for tls://; without it a self-signed certificate is generated and
+    /// Certificate chain (PEM) for tls:// and quic://; without it a self-signed certificate is generated and
     /// written to a file, whose path is printed.
     #[arg(long, value_name = "FILE", requires = "key")]
     pub(crate) cert: Option<PathBuf>,
@@ -24,7 +25,7 @@ pub(crate) struct ServerTls {
     pub(crate) client_ca: Option<PathBuf>,
 }
 
-/// TLS for the side that dials (`call --connect`, `watch`, `reverse`): used with `tls://`.
+/// TLS for the side that dials (`call --connect`, `watch`, `reverse`): used with `tls://` and `quic://`.
 #[derive(Args, Debug, Clone, Default)]
 pub(crate) struct ClientTls {
     /// Trust server certificates signed by this CA (PEM) instead of the system roots.
@@ -46,9 +47,9 @@ fn tls_error(what: &str, err: std::io::Error) -> Failure {
 }
 
 impl ServerTls {
-    /// Listen settings for `addr`: a certificate when it is `tls://`.
+    /// Listen settings for `addr`: a certificate when it is `tls://` or `quic://`.
     pub(crate) fn listen_options(&self, addr: &Address) -> Result<ListenOptions, Failure> {
-        let Address::Tls(host_port) = addr else {
+        let (Address::Tls(host_port) | Address::Quic(host_port)) = addr else {
             return Ok(ListenOptions::new());
         };
         let config = match (&self.cert, &self.key) {
@@ -95,9 +96,10 @@ fn self_signed(host_port: &str) -> Result<TlsServerConfig, Failure> {
 }
 
 impl ClientTls {
-    /// Dial settings for `addr`: trust (and a client certificate) when it is `tls://`.
+    /// Dial settings for `addr`: trust (and a client certificate) when it is `tls://` or
+    /// `quic://`.
     pub(crate) fn dial_options(&self, addr: &Address) -> Result<DialOptions, Failure> {
-        if !matches!(addr, Address::Tls(_)) {
+        if !matches!(addr, Address::Tls(_) | Address::Quic(_)) {
             return Ok(DialOptions::new());
         }
         let config = if self.insecure {
