@@ -218,6 +218,7 @@ impl TransportKind {
         TransportKind::Mem,
         TransportKind::Http,
         TransportKind::Tls,
+        TransportKind::Quic,
     ];
 
     /// Keeps [`ALL`](Self::ALL) complete: an exhaustive match, so adding a variant fails to
@@ -229,6 +230,7 @@ impl TransportKind {
             TransportKind::Mem => 2,
             TransportKind::Http => 3,
             TransportKind::Tls => 4,
+            TransportKind::Quic => 5,
         }
     }
 }

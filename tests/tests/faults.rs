@@ -15,14 +15,16 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use common::{
-    CLIENT_CODECS, bounded, encode_request, eventually, request_encoder, rotating_codec,
+    BOUND, CLIENT_CODECS, bounded, encode_request, eventually, request_encoder, rotating_codec,
     socket_file, start,
 };
 use futures_util::future::join_all;
 use netrpc::proto::{Limits, ResponseHeader, ServerInbound};
 use netrpc::reverse::{Backoff, ReverseListener};
 use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
-use netrpc::transport::{Address, BoxFuture, Connection, DialOptions, Listener, StatusPage};
+use netrpc::transport::{
+    Address, BoxFuture, BoxStream, Connection, DialOptions, Link, Listener, StatusPage,
+};
 use netrpc::{Client, Empty, Server};
 use rpc_services::{KvStoreService, WatchFromArgs, WatchFromReply};
 use tests::{CodecKind, TestService, Tracked, TransportKind, Whoami};
@@ -32,9 +34,54 @@ use tokio::sync::mpsc;
 // ---------------------------------------------------------------------------------------------
 // Peer closes mid-frame.
 
+/// The server end of one hand-driven stream: reads requests as a server would and encodes
+/// replies, with the stream's own codec state.
+struct HandStream {
+    stream: BoxStream,
+    codec: netrpc::proto::ServerCodec,
+    buf: BytesMut,
+}
+
+impl HandStream {
+    fn new(stream: BoxStream, codec: CodecKind) -> Self {
+        Self {
+            stream,
+            codec: codec.server_codec().server(&Limits::DEFAULT),
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The next `Test.Echo` request: its sequence number and text.
+    async fn request(&mut self, what: &str) -> (u64, String) {
+        loop {
+            if let Some(ServerInbound::Request { header, body }) =
+                self.codec.decoder.decode(&mut self.buf).unwrap()
+            {
+                return (header.seq, body.decode::<String>().unwrap());
+            }
+            let n = bounded(what, self.stream.read_buf(&mut self.buf))
+                .await
+                .unwrap();
+            assert!(n > 0, "{what}: the client closed early");
+        }
+    }
+
+    /// The encoded reply to `seq`.
+    fn reply(&mut self, seq: u64, text: &str) -> BytesMut {
+        let mut out = BytesMut::new();
+        self.codec
+            .encoder
+            .encode_response(&ResponseHeader::ok(seq), Some(&text.to_string()), &mut out)
+            .unwrap();
+        out
+    }
+}
+
 /// The server sends one whole reply, then half of the next, then closes cleanly (a FIN, a TLS
-/// close_notify): the whole reply is delivered, and the call whose reply was cut short fails
-/// with `connection is shut down: <why>`, as does the connection.
+/// close_notify, a QUIC stream finished) or abruptly: the whole reply is delivered, and the call
+/// whose reply was cut short fails with `connection is shut down`, giving the cause when the
+/// close was clean. On one byte stream that ends the connection; on QUIC, where each call has a
+/// stream of its own, only that call fails and the connection goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_closing_mid_reply_fails_the_cut_call() {
     for &transport in TransportKind::ALL {
@@ -55,41 +102,56 @@ async fn server_closing_mid_reply(codec: CodecKind, transport: TransportKind, po
         .dial_options(dial)
         .dial(&addr, codec.codec());
     let (client, conn) = tokio::join!(dialing, listener.accept());
-    let (client, mut conn) = (client.unwrap(), conn.unwrap());
+    let (client, conn) = (client.unwrap(), conn.unwrap());
     let first = client.go::<_, String>("Test.Echo", "first".to_string());
     let second = client.go::<_, String>("Test.Echo", "second".to_string());
-
-    // Read both requests as the server would.
-    let mut pair = codec.server_codec().server(&Limits::DEFAULT);
-    let mut buf = BytesMut::new();
-    let mut seqs = Vec::new();
-    while seqs.len() < 2 {
-        match pair.decoder.decode(&mut buf).unwrap() {
-            Some(ServerInbound::Request { header, .. }) => seqs.push(header.seq),
-            Some(_) => {}
-            None => {
-                let n = bounded(&what, conn.stream.read_buf(&mut buf))
-                    .await
-                    .unwrap();
-                assert!(n > 0, "{what}: client closed early");
-            }
+    let close = |mut stream: BoxStream| async move {
+        if polite {
+            stream.shutdown().await.unwrap();
         }
-    }
-    let mut out = BytesMut::new();
-    let mut reply = |seq: u64, text: &str, out: &mut BytesMut| {
-        pair.encoder
-            .encode_response(&ResponseHeader::ok(seq), Some(&text.to_string()), out)
-            .unwrap();
+        drop(stream);
     };
-    reply(seqs[0], "first", &mut out);
-    let whole = out.len();
-    reply(seqs[1], "second", &mut out);
-    let cut = whole + (out.len() - whole) / 2;
-    conn.stream.write_all(&out[..cut]).await.unwrap();
-    if polite {
-        conn.stream.shutdown().await.unwrap();
-    }
-    drop(conn);
+
+    let multiplexed = match conn.link {
+        Link::Stream(stream) => {
+            // Both requests on the one stream; both replies, the second cut, on it.
+            let mut hand = HandStream::new(stream, codec);
+            let mut out = BytesMut::new();
+            let mut cut = 0;
+            for _ in 0..2 {
+                let (seq, text) = hand.request(&what).await;
+                let reply = hand.reply(seq, &text);
+                cut = out.len() + reply.len() / 2;
+                out.extend_from_slice(&reply);
+            }
+            hand.stream.write_all(&out[..cut]).await.unwrap();
+            close(hand.stream).await;
+            None
+        }
+        Link::Multiplexed(streams) => {
+            // A stream per call: the second's reply is cut on its own stream.
+            for _ in 0..2 {
+                let stream = bounded(&what, streams.accept()).await.unwrap().unwrap();
+                let mut hand = HandStream::new(stream, codec);
+                let (seq, text) = hand.request(&what).await;
+                let reply = hand.reply(seq, &text);
+                if text == "first" {
+                    hand.stream.write_all(&reply).await.unwrap();
+                    hand.stream.shutdown().await.unwrap();
+                    // Kept until the client has read it.
+                    tokio::spawn(async move {
+                        let mut sink = Vec::new();
+                        let _ = hand.stream.read_to_end(&mut sink).await;
+                    });
+                } else {
+                    let cut = reply.len() / 2;
+                    hand.stream.write_all(&reply[..cut]).await.unwrap();
+                    close(hand.stream).await;
+                }
+            }
+            Some(streams)
+        }
+    };
 
     assert_eq!(
         bounded(&what, first).await.reply.unwrap(),
@@ -105,13 +167,34 @@ async fn server_closing_mid_reply(codec: CodecKind, transport: TransportKind, po
             "{what}: no cause given: {err}"
         );
     }
-    bounded(&what, client.closed()).await;
-    assert_eq!(client.pending(), 0, "{what}");
-    let late = client
-        .call::<_, String>("Test.Echo", "late")
-        .await
-        .unwrap_err();
-    assert!(late.is_shutdown(), "{what}: {late:?}");
+    match multiplexed {
+        None => {
+            bounded(&what, client.closed()).await;
+            assert_eq!(client.pending(), 0, "{what}");
+            let late = client
+                .call::<_, String>("Test.Echo", "late")
+                .await
+                .unwrap_err();
+            assert!(late.is_shutdown(), "{what}: {late:?}");
+        }
+        Some(streams) => {
+            // Only the cut call failed: the next call gets its own stream and its reply.
+            assert!(!client.is_closed(), "{what}");
+            let third = client.go::<_, String>("Test.Echo", "third".to_string());
+            let stream = bounded(&what, streams.accept()).await.unwrap().unwrap();
+            let mut hand = HandStream::new(stream, codec);
+            let (seq, text) = hand.request(&what).await;
+            let reply = hand.reply(seq, &text);
+            hand.stream.write_all(&reply).await.unwrap();
+            hand.stream.shutdown().await.unwrap();
+            assert_eq!(
+                bounded(&what, third).await.reply.unwrap(),
+                "third",
+                "{what}"
+            );
+            streams.close();
+        }
+    }
 }
 
 /// A peer with a call running and a watch waiting sends half a request and closes: the server
@@ -139,14 +222,14 @@ async fn peer_closing_mid_request(codec: CodecKind, transport: TransportKind) {
     let watch = encode_request(&mut encoder, "KVStoreService.Watch", 2, &30i64);
     let echo = encode_request(&mut encoder, "Test.Echo", 3, &"cut short");
     let mut raw = h.raw().await;
-    raw.stream.write_all(&hang).await.unwrap();
-    raw.stream.write_all(&watch).await.unwrap();
-    raw.stream.write_all(&echo[..echo.len() - 3]).await.unwrap();
-    raw.stream.flush().await.unwrap();
+    raw.write_all(&hang).await.unwrap();
+    raw.write_all(&watch).await.unwrap();
+    raw.write_all(&echo[..echo.len() - 3]).await.unwrap();
+    raw.flush().await.unwrap();
     assert_eq!(bounded(&what, probe.entered()).await, 7, "{what}");
     eventually(&what, || kv.store().watcher_count() == 1).await;
 
-    raw.stream.shutdown().await.unwrap();
+    raw.shutdown().await.unwrap();
     assert_eq!(
         bounded(&what, probe.dropped()).await,
         7,
@@ -154,7 +237,7 @@ async fn peer_closing_mid_request(codec: CodecKind, transport: TransportKind) {
     );
     eventually(&what, || kv.store().watcher_count() == 0).await;
     let mut sink = Vec::new();
-    let _ = bounded(&what, raw.stream.read_to_end(&mut sink)).await;
+    let _ = bounded(&what, raw.read_to_end(&mut sink)).await;
     assert!(sink.is_empty(), "{what}: answered {sink:?}");
     let ok: String = bystander.call("Test.Echo", "unaffected").await.unwrap();
     assert_eq!(ok, "unaffected", "{what}");
@@ -168,15 +251,32 @@ async fn peer_closing_mid_request(codec: CodecKind, transport: TransportKind) {
 /// Watch calls over four connections (one per wire format) wait in it; it is killed with
 /// SIGKILL. Every call must resolve with a shutdown error. The time from the kill to the last
 /// call resolving is printed (the issue asks for under a second; the assertion is only a hang
-/// guard, since timings on a shared machine are noisy).
+/// guard, since timings on a shared machine are noisy). The transports run concurrently.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_killed_with_1000_pending_calls_fails_them_all() {
-    for &transport in TransportKind::ALL {
-        if transport == TransportKind::Mem {
+    let runs = TransportKind::ALL
+        .iter()
+        .filter_map(|&transport| match transport {
             // mem:// connects tasks of one process: there is no server process to kill.
-            continue;
-        }
-        server_killed(transport).await;
+            TransportKind::Mem => None,
+            _ => Some(server_killed(transport)),
+        });
+    join_all(runs).await;
+}
+
+/// How long a client may take to notice that the server process is gone.
+fn kill_noticed_within(transport: TransportKind) -> Duration {
+    match transport {
+        // The kernel closes the dead process's sockets: the client reads EOF or a reset at once.
+        TransportKind::Tcp
+        | TransportKind::Unix
+        | TransportKind::Mem
+        | TransportKind::Http
+        | TransportKind::Tls => BOUND,
+        // UDP has no close: a QUIC client learns the server is gone only when its idle timeout
+        // (30 s) passes after its next keep-alive (every 10 s), so up to 40 s; not the issue's
+        // one second (see the report on branch `fault`).
+        TransportKind::Quic => Duration::from_secs(60),
     }
 }
 
@@ -193,7 +293,7 @@ impl Drop for Killed {
 /// How to dial `transport` trusting the certificate (PEM) the server printed, if any.
 fn dial_options(transport: TransportKind, pem: &str) -> DialOptions {
     match transport {
-        TransportKind::Tls => DialOptions::new()
+        TransportKind::Tls | TransportKind::Quic => DialOptions::new()
             .with_tls(TlsClientConfig::from_ca_pem(pem.as_bytes()).expect("server certificate")),
         TransportKind::Tcp | TransportKind::Unix | TransportKind::Mem | TransportKind::Http => {
             DialOptions::new()
@@ -263,7 +363,10 @@ async fn server_killed(transport: TransportKind) {
         let done = call.await;
         (done.reply, killed.elapsed())
     });
-    let outcomes = bounded(&what, join_all(tracked)).await;
+    let within = kill_noticed_within(transport);
+    let outcomes = tokio::time::timeout(within, join_all(tracked))
+        .await
+        .unwrap_or_else(|_| panic!("{what}: calls still pending {within:?} after SIGKILL"));
     let mut slowest = Duration::ZERO;
     for (reply, took) in outcomes {
         let err = reply.unwrap_err();
@@ -356,6 +459,21 @@ async fn reverse_caller_restarts_and_the_service_reconnects() {
     }
 }
 
+/// Whether a dial fails at once while nothing listens at the address.
+fn dial_fails_fast(transport: TransportKind) -> bool {
+    match transport {
+        TransportKind::Tcp
+        | TransportKind::Unix
+        | TransportKind::Mem
+        | TransportKind::Http
+        | TransportKind::Tls => true,
+        // UDP has no refusal: a QUIC dial resends its first packet until the handshake times
+        // out, so the service side's dial is still pending when the caller comes back, and
+        // completes then.
+        TransportKind::Quic => false,
+    }
+}
+
 async fn reverse_caller_restarts(codec: CodecKind, transport: TransportKind) {
     let what = format!("{codec:?} over {transport:?}");
     let (listen, dial) = transport.options();
@@ -410,14 +528,29 @@ async fn reverse_caller_restarts(codec: CodecKind, transport: TransportKind) {
         // The service side notices (its per-connection state is dropped with the link) ...
         assert_eq!(bounded(&what, closed.recv()).await, Some(me.id), "{what}");
         // ... and redials, failing while nothing listens, waiting longer after each failure ...
-        let failed = reverse_log::failed_dials(&addr);
-        bounded(&what, reverse_log::wait_for_failed_dials(&addr, failed + 2)).await;
-        // ... until the caller comes back on the same address.
-        let listener = bounded(&what, bind(addr.clone()))
-            .await
-            .unwrap_or_else(|err| {
-                panic!("{what}: rebinding {addr}: {err}");
-            });
+        if dial_fails_fast(transport) {
+            let failed = reverse_log::failed_dials(&addr);
+            bounded(&what, reverse_log::wait_for_failed_dials(&addr, failed + 2)).await;
+        }
+        // ... until the caller comes back on the same address. (A QUIC listener's UDP socket
+        // also carries its connections, so it is released only once they have drained: a
+        // restart binds again until the address is free, as a restarted process would.)
+        let started = Instant::now();
+        let listener = bounded(&what, async {
+            loop {
+                match bind(addr.clone()).await {
+                    Err(err) if err.kind() == io::ErrorKind::AddrInUse => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    bound => break bound,
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|err| panic!("{what}: rebinding {addr}: {err}"));
+        if round == 0 {
+            eprintln!("{what}: address free again after {:?}", started.elapsed());
+        }
         calling = caller(listener);
     }
     let client = bounded(&what, calling.accept()).await.unwrap();
@@ -513,8 +646,8 @@ async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, lea
                 ));
             }
             let mut raw = h.raw().await;
-            raw.stream.write_all(&bytes).await.unwrap();
-            raw.stream.flush().await.unwrap();
+            raw.write_all(&bytes).await.unwrap();
+            raw.flush().await.unwrap();
             eventually(&what, || kv.store().watcher_count() == 1001).await;
             drop(raw);
         }
@@ -659,10 +792,15 @@ async fn graceful_shutdown_ends_within_its_grace_when_a_peer_does_not_read() {
         .iter()
         .enumerate()
         .map(|(i, &transport)| shutdown_with_a_peer_not_reading(rotating_codec(i), transport));
-    join_all(runs).await;
+    let hung: Vec<String> = join_all(runs).await.into_iter().flatten().collect();
+    assert!(hung.is_empty(), "{}", hung.join("\n"));
 }
 
-async fn shutdown_with_a_peer_not_reading(codec: CodecKind, transport: TransportKind) {
+/// `None` when the shutdown ended in time; otherwise what hung.
+async fn shutdown_with_a_peer_not_reading(
+    codec: CodecKind,
+    transport: TransportKind,
+) -> Option<String> {
     const GUARD: Duration = Duration::from_secs(10);
     let what = format!("{codec:?} over {transport:?}");
     let kv = KvStoreService::default();
@@ -677,23 +815,25 @@ async fn shutdown_with_a_peer_not_reading(codec: CodecKind, transport: Transport
     bytes.extend(encode_request(&mut encoder, "Test.Block", 256, &1u64));
     let mut raw = h.raw().await;
     let writer = tokio::spawn(async move {
-        let _ = raw.stream.write_all(&bytes).await;
+        let _ = raw.write_all(&bytes).await;
         raw
     });
     assert_eq!(bounded(&what, probe.entered()).await, 1, "{what}");
     let server = h.server.clone();
     let started = Instant::now();
     let shutdown = tokio::time::timeout(GUARD, h.shutdown(Duration::from_millis(200))).await;
-    assert!(
-        shutdown.is_ok(),
-        "{what}: shutdown with 200 ms of grace still running after {GUARD:?}"
-    );
+    if shutdown.is_err() {
+        return Some(format!(
+            "{what}: shutdown with 200 ms of grace still running after {GUARD:?}"
+        ));
+    }
     eprintln!(
         "{what}: shutdown(200 ms) with a peer not reading took {:?}",
         started.elapsed()
     );
     assert_eq!(server.connections(), 0, "{what}");
     drop(writer);
+    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,10 +930,10 @@ async fn accept_errors(codec: CodecKind, transport: TransportKind) {
 }
 
 /// Connections that fail before their first message (closed at once, reset, plaintext to a TLS
-/// port, an untrusted TLS client, broken HTTP, a netrpc preface of an unknown version) never
-/// stop the accept loop: a client connected before them keeps working and one connecting after
-/// them is served. Each transport gets the failures that can happen on it; the server detects
-/// the codec, so a bad preface fails in detection.
+/// port, garbage datagrams to a QUIC port, an untrusted TLS or QUIC client, broken HTTP, a
+/// netrpc preface of an unknown version) never stop the accept loop: a client connected before
+/// them keeps working and one connecting after them is served. Each transport gets the failures
+/// that can happen on it; the server detects the codec, so a bad preface fails in detection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_handshakes_never_stop_the_accept_loop() {
     for (i, &transport) in TransportKind::ALL.iter().enumerate() {
@@ -806,38 +946,47 @@ async fn failed_handshakes_never_stop_the_accept_loop() {
     }
 }
 
-/// Opens a byte stream to the socket under `addr` with no transport handshake (no TLS, no
-/// HTTP CONNECT) and writes `bytes`; `reset` closes with a TCP RST instead of a FIN. Returns
-/// once the server has closed its end (or at once with `reset`).
-async fn raw_socket(addr: &str, bytes: &[u8], reset: bool) {
+/// The `host:port` of a TCP- or UDP-based address.
+fn host_port(addr: &str) -> String {
     match addr.parse::<Address>().unwrap() {
-        Address::Tcp(hp) | Address::Http(hp) | Address::Tls(hp) => {
-            let mut stream = tokio::net::TcpStream::connect(hp).await.unwrap();
-            let _ = stream.write_all(bytes).await;
-            if reset {
-                stream.set_zero_linger().unwrap();
-                return;
-            }
-            let _ = stream.shutdown().await;
-            let mut sink = Vec::new();
-            let _ = bounded("server closes", stream.read_to_end(&mut sink)).await;
-        }
-        Address::Unix(path) => {
-            let mut stream = tokio::net::UnixStream::connect(path).await.unwrap();
-            let _ = stream.write_all(bytes).await;
-            let _ = stream.shutdown().await;
-            let mut sink = Vec::new();
-            let _ = bounded("server closes", stream.read_to_end(&mut sink)).await;
-        }
-        other => {
-            let mut conn = netrpc::transport::dial(&other).await.unwrap();
-            let _ = conn.stream.write_all(bytes).await;
-            let _ = conn.stream.shutdown().await;
-            let mut sink = Vec::new();
-            let _ = bounded("server closes", conn.stream.read_to_end(&mut sink)).await;
-        }
+        Address::Tcp(hp) | Address::Http(hp) | Address::Tls(hp) | Address::Quic(hp) => hp,
+        other => panic!("{other} has no host:port"),
     }
 }
+
+/// Connects a bare TCP socket to `addr` (no TLS, no HTTP CONNECT) and writes `bytes`; `reset`
+/// closes with an RST instead of a FIN. Returns once the server has closed its end (at once
+/// with `reset`).
+async fn bare_tcp(addr: &str, bytes: &[u8], reset: bool) {
+    let mut stream = tokio::net::TcpStream::connect(host_port(addr))
+        .await
+        .unwrap();
+    let _ = stream.write_all(bytes).await;
+    if reset {
+        stream.set_zero_linger().unwrap();
+        return;
+    }
+    let _ = stream.shutdown().await;
+    let mut sink = Vec::new();
+    let _ = bounded("server closes", stream.read_to_end(&mut sink)).await;
+}
+
+/// Sends `datagram` to the QUIC listener at `addr` from a fresh UDP socket.
+async fn bare_udp(addr: &str, datagram: &[u8]) {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.send_to(datagram, host_port(addr)).await.unwrap();
+}
+
+/// A TLS (or QUIC) client that trusts another certificate than the server's: its dial fails.
+async fn untrusting_dial(addr: &str) {
+    let (_, other_pem) = TlsServerConfig::self_signed(&["127.0.0.1"]).unwrap();
+    let distrust = TlsClientConfig::from_ca_pem(other_pem.as_bytes()).unwrap();
+    let dial = DialOptions::new().with_tls(distrust);
+    let refused = netrpc::transport::dial_with(&addr.parse().unwrap(), &dial).await;
+    assert!(refused.is_err(), "an untrusted certificate was accepted");
+}
+
+type Failure<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
 async fn failed_handshakes(codec: CodecKind, transport: TransportKind) {
     let what = format!("{codec:?} over {transport:?}");
@@ -847,63 +996,54 @@ async fn failed_handshakes(codec: CodecKind, transport: TransportKind) {
     let ok: String = before.call("Test.Echo", "before").await.unwrap();
     assert_eq!(ok, "before");
 
-    let mut failures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> =
-        Vec::new();
+    let addr = h.addr.clone();
+    let address: Address = addr.parse().unwrap();
+    let mut failures: Vec<Failure<'_>> = Vec::new();
     for _ in 0..10 {
-        // Closed at once, on every transport.
-        failures.push(Box::pin(raw_socket(&h.addr, b"", false)));
+        // Closed at once after the transport's own handshake, on every transport.
+        failures.push(Box::pin(async {
+            let conn = netrpc::transport::dial_with(&address, &h.dial).await;
+            drop(conn.unwrap());
+        }));
         // A netrpc preface of an unknown version, after the transport's own handshake.
         failures.push(Box::pin({
-            let conn = h.raw();
+            let raw = h.raw();
             async move {
-                let mut conn = conn.await;
-                let _ = conn.stream.write_all(b"NETRPC\x09\x09").await;
-                let _ = conn.stream.shutdown().await;
+                let mut raw = raw.await;
+                let _ = raw.write_all(b"NETRPC\x09\x09").await;
+                let _ = raw.shutdown().await;
                 let mut sink = Vec::new();
-                let _ = bounded("server closes", conn.stream.read_to_end(&mut sink)).await;
+                let _ = bounded("server closes", raw.read_to_end(&mut sink)).await;
             }
         }));
         match transport {
-            TransportKind::Tcp | TransportKind::Http | TransportKind::Tls => {
-                failures.push(Box::pin(raw_socket(&h.addr, b"", true)));
-                failures.push(Box::pin(raw_socket(&h.addr, b"\x16\x03\x01\x00", true)));
-            }
-            TransportKind::Unix | TransportKind::Mem => {
-                // No TCP: nothing to reset.
-            }
-        }
-        match transport {
-            TransportKind::Tls => {
-                // Plaintext to a TLS port.
-                failures.push(Box::pin(raw_socket(
-                    &h.addr,
-                    b"GET / HTTP/1.0\r\n\r\n",
-                    false,
-                )));
-                // A TLS client that does not trust the server's certificate.
-                let addr = h.addr.clone();
-                failures.push(Box::pin(async move {
-                    let (_, other_pem) = TlsServerConfig::self_signed(&["127.0.0.1"]).unwrap();
-                    let distrust = TlsClientConfig::from_ca_pem(other_pem.as_bytes()).unwrap();
-                    let dial = DialOptions::new().with_tls(distrust);
-                    let refused = netrpc::transport::dial_with(&addr.parse().unwrap(), &dial).await;
-                    assert!(refused.is_err(), "an untrusted certificate was accepted");
-                }));
+            TransportKind::Tcp => {
+                failures.push(Box::pin(bare_tcp(&addr, b"", true)));
             }
             TransportKind::Http => {
-                failures.push(Box::pin(raw_socket(&h.addr, b"NOT HTTP\r\n\r\n", false)));
-                failures.push(Box::pin(raw_socket(
-                    &h.addr,
+                failures.push(Box::pin(bare_tcp(&addr, b"", false)));
+                failures.push(Box::pin(bare_tcp(&addr, b"", true)));
+                failures.push(Box::pin(bare_tcp(&addr, b"NOT HTTP\r\n\r\n", false)));
+                failures.push(Box::pin(bare_tcp(
+                    &addr,
                     b"GET /nope HTTP/1.0\r\n\r\n",
                     false,
                 )));
-                failures.push(Box::pin(raw_socket(
-                    &h.addr,
-                    b"CONNECT /_goRPC_ HTT",
-                    false,
-                )));
+                failures.push(Box::pin(bare_tcp(&addr, b"CONNECT /_goRPC_ HTT", false)));
             }
-            TransportKind::Tcp | TransportKind::Unix | TransportKind::Mem => {
+            TransportKind::Tls => {
+                failures.push(Box::pin(bare_tcp(&addr, b"", false)));
+                failures.push(Box::pin(bare_tcp(&addr, b"", true)));
+                failures.push(Box::pin(bare_tcp(&addr, b"\x16\x03\x01\x00", true)));
+                failures.push(Box::pin(bare_tcp(&addr, b"GET / HTTP/1.0\r\n\r\n", false)));
+                failures.push(Box::pin(untrusting_dial(&addr)));
+            }
+            TransportKind::Quic => {
+                failures.push(Box::pin(bare_udp(&addr, b"not quic")));
+                failures.push(Box::pin(bare_udp(&addr, &[0xc3; 1200])));
+                failures.push(Box::pin(untrusting_dial(&addr)));
+            }
+            TransportKind::Unix | TransportKind::Mem => {
                 // No transport handshake to fail: the preface above is the first thing read.
             }
         }

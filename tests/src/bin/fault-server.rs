@@ -37,7 +37,7 @@ service! {
 /// How to listen on `transport`, and the certificate (PEM) a client must trust, if any.
 fn listen_options(transport: TransportKind) -> Result<(ListenOptions, Option<String>), String> {
     match transport {
-        TransportKind::Tls => {
+        TransportKind::Tls | TransportKind::Quic => {
             let (config, pem) = TlsServerConfig::self_signed(&["localhost", "127.0.0.1"])
                 .map_err(|err| format!("self-signed certificate: {err}"))?;
             Ok((ListenOptions::new().with_tls(config), Some(pem)))

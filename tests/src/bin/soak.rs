@@ -36,7 +36,7 @@ struct Args {
     /// Connections open at once (each reconnects when it goes away).
     #[arg(long, default_value_t = 32)]
     conns: usize,
-    /// Transport: tcp, unix, mem, http or tls.
+    /// Transport: tcp, unix, mem, http, tls or quic.
     #[arg(long, default_value = "tcp")]
     transport: String,
     /// Stop once this many calls are done, even before the time is up.
