@@ -168,6 +168,10 @@ mod tests {
         let stack = Stack::new(Rename("inner"), "outer");
         assert_eq!(stack.layer(Named("service")).name(), "outer");
         assert_eq!(Identity.layer(Named("same")).name(), "same");
-        assert_eq!((&Rename("by ref")).layer(Named("x")).name(), "by ref");
+        fn apply(layer: impl Layer<Named, Service = Named>) -> Named {
+            layer.layer(Named("x"))
+        }
+        let by_ref = Rename("by ref");
+        assert_eq!(apply(&by_ref).name(), "by ref");
     }
 }

@@ -287,7 +287,7 @@ impl LoginLimiter {
             .map(|(key, entry)| (!entry.is_idle(), entry.last_seen, key.clone()))
             .collect();
         // Idle before busy, oldest first.
-        by_age.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        by_age.sort_by_key(|(busy, last_seen, _)| (*busy, *last_seen));
         let target = max / 2;
         let excess = peers.len() - target;
         for (_, _, key) in by_age.into_iter().take(excess.max(1)) {
