@@ -104,3 +104,69 @@ impl<S: Service> Layer<S> for RequireLoginLayer {
         RequireLogin::new(inner, self.auth.clone()).open(self.open)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use netrpc::service;
+
+    use super::*;
+    use crate::auth::{PlainPassword, zero_body};
+
+    #[derive(Default)]
+    struct Counter {
+        calls: AtomicU32,
+    }
+
+    service! {
+        impl Counter {
+            #[rpc("Get")]
+            async fn get(&self, _request: String) -> Result<u32, String> {
+                Ok(self.calls.fetch_add(1, Ordering::Relaxed) + 1)
+            }
+
+            #[rpc("Ping")]
+            async fn ping(&self, _request: String) -> Result<u32, String> {
+                Ok(self.calls.fetch_add(1, Ordering::Relaxed) + 1)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_all_but_open_methods_without_a_session() {
+        let auth = Auth::new(PlainPassword::new("user:password"));
+        let guarded = Arc::new(
+            RequireLoginLayer::new(auth)
+                .open(&["Ping"])
+                .layer(Counter::default()),
+        );
+        assert_eq!(guarded.name(), "Counter");
+        assert_eq!(guarded.methods(), Counter::default().methods());
+
+        // Outside a server connection there is no session: refused.
+        let refused = guarded.clone().call("Get", zero_body()).unwrap().await;
+        assert_eq!(refused.err().unwrap().message(), PLEASE_LOGIN);
+        assert_eq!(guarded.inner().calls.load(Ordering::Relaxed), 0, "not run");
+
+        assert!(
+            guarded
+                .clone()
+                .call("Ping", zero_body())
+                .unwrap()
+                .await
+                .is_ok()
+        );
+        assert_eq!(guarded.inner().calls.load(Ordering::Relaxed), 1);
+        assert!(guarded.clone().call("Nope", zero_body()).is_none());
+
+        // A shared inner service (as `Arc<dyn Service>`) can be guarded too.
+        let shared: Arc<dyn Service> = Arc::new(Counter::default());
+        let guarded = Arc::new(RequireLogin::from_arc(
+            shared,
+            Auth::new(PlainPassword::new("u:p")),
+        ));
+        let refused = guarded.call("Ping", zero_body()).unwrap().await;
+        assert_eq!(refused.err().unwrap().message(), PLEASE_LOGIN);
+    }
+}

@@ -77,3 +77,25 @@ pub const PLEASE_LOGIN: &str = "please login";
 
 /// What a failed `Login` answers (the seed's text).
 pub const AUTH_FAILED: &str = "auth failed";
+
+/// A request body that decodes as the zero value of any type, for calling services directly.
+#[cfg(test)]
+pub(crate) fn zero_body() -> netrpc::proto::Body {
+    use netrpc::proto::erased_serde;
+    use netrpc::proto::{BodyFormat, BodySource, CodecError};
+
+    #[derive(Debug)]
+    struct Zero;
+
+    impl BodyFormat for Zero {
+        fn decode<'de>(
+            &self,
+            _bytes: &'de [u8],
+            visit: &mut dyn FnMut(BodySource<'_, 'de>) -> Result<(), erased_serde::Error>,
+        ) -> Result<(), CodecError> {
+            visit(BodySource::Zero).map_err(|err| CodecError::Body(err.to_string()))
+        }
+    }
+
+    netrpc::proto::Body::new(bytes::Bytes::new(), std::sync::Arc::new(Zero))
+}

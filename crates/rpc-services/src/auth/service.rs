@@ -147,6 +147,34 @@ mod tests {
         reply: "String",
     };
 
+    struct Greeter;
+
+    service! {
+        impl Greeter {
+            #[rpc("Hello")]
+            async fn hello(&self, _request: String) -> Result<String, String> {
+                Ok("hi".into())
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn login_is_added_under_the_inner_name() {
+        use crate::auth::{PlainPassword, zero_body};
+
+        let auth = Auth::new(PlainPassword::new("user:password"));
+        let service = Arc::new(LoginLayer::new(auth).layer(Greeter));
+        assert_eq!(service.name(), "Greeter");
+        let names: Vec<_> = service.methods().iter().map(|m| m.name).collect();
+        assert_eq!(names, ["Login", "Hello"]);
+        // Outside a server connection there is no session to log in.
+        let failed = service.clone().call("Login", zero_body()).unwrap().await;
+        assert_eq!(failed.err().unwrap().message(), AUTH_FAILED);
+        let refused = service.clone().call("Hello", zero_body()).unwrap().await;
+        assert_eq!(refused.err().unwrap().message(), crate::auth::PLEASE_LOGIN);
+        assert!(service.call("Nope", zero_body()).is_none());
+    }
+
     #[test]
     fn merged_lists_are_made_once() {
         static FIRST: [Method; 1] = [A];
