@@ -22,6 +22,7 @@
 
 mod conn;
 mod context;
+pub mod layer;
 pub mod service;
 mod status;
 
