@@ -48,6 +48,7 @@ mod server;
 
 pub use client::{Call, Client, ClientBuilder, Completed};
 pub use error::{Error, ServiceError};
+pub use server::layer::{self, Layer};
 pub use server::service::{self, Empty, HandlerFuture, Method, Reply, Service};
 pub use server::{
     ConnContext, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_WRITE_TIMEOUT,

@@ -3,12 +3,15 @@
 //!
 //! - [`HelloService`]: `Hello(string) string` returns `"hello:" + request`.
 //! - [`LoginHelloService`]: the per-connection `HelloService` of seed 4.3.4, with `Login`.
+//! - [`auth`]: logins as a layer over any service (sessions per connection, argon2 password
+//!   files, client certificates, limits on failed logins).
 //! - [`KvStoreService`]: `KVStoreService.Get/Set/Watch` of seed 4.3.2, without its leaks, plus a
 //!   revisioned `WatchFrom` that never misses a change.
 //!
 //! The `netrpc` command (`src/bin/netrpc`) serves and calls them.
 #![deny(missing_docs)]
 
+pub mod auth;
 mod hello;
 pub mod kv;
 mod login;

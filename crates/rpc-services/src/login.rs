@@ -1,17 +1,26 @@
 //! The per-connection `HelloService` of seed 4.3.4: `Login` first, then `Hello` knows who called.
 //!
-//! Register it with `ServerBuilder::register_per_connection("HelloService", ...)`: each connection
-//! gets its own instance, so a login lasts exactly as long as its connection.
+//! It is the plain greeting behind the [auth layer](crate::auth): `Hello` guarded by
+//! [`RequireLogin`](crate::auth::RequireLogin), with `Login` added under the same name
+//! ([`LoginLayer`](crate::auth::LoginLayer)). Register it with
+//! `ServerBuilder::register_per_connection("HelloService", ...)`: each connection gets its own
+//! instance and session, so a login lasts exactly as long as its connection.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use netrpc::{ConnContext, service};
+use netrpc::layer::Layer;
+use netrpc::proto::Body;
+use netrpc::{ConnContext, HandlerFuture, Method, Service, service};
 
-/// The expected `"user:password"`, compared in constant time.
+use crate::auth::{Auth, LoginLayer, LoginLimits, PlainPassword, RequireLogin, WithLogin};
+
+/// The one `"user:password"` a demo server accepts (`netrpc serve --login`), compared in
+/// constant time, with its own table of failed logins. Clones share the table, so clone one
+/// value into every connection's service.
 #[derive(Clone)]
 pub struct Credentials {
     expected: Arc<[u8]>,
+    auth: Auth,
 }
 
 impl Credentials {
@@ -19,13 +28,28 @@ impl Credentials {
     pub fn new(user_colon_password: &str) -> Self {
         Self {
             expected: user_colon_password.as_bytes().into(),
+            auth: Auth::new(PlainPassword::new(user_colon_password)),
+        }
+    }
+
+    /// The same with other limits on failed logins.
+    pub fn with_limits(self, limits: LoginLimits) -> Self {
+        Self {
+            auth: self.auth.with_limits(limits),
+            ..self
         }
     }
 
     /// True when `offered` equals the expected credentials. Takes the same time for every
     /// offered string of a given length whatever its content (it only reveals the length).
     pub fn matches(&self, offered: &str) -> bool {
-        constant_time_eq(&self.expected, offered.as_bytes())
+        crate::auth::constant_time_eq(&self.expected, offered.as_bytes())
+    }
+}
+
+impl From<Credentials> for Auth {
+    fn from(credentials: Credentials) -> Auth {
+        credentials.auth
     }
 }
 
@@ -35,62 +59,57 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Compares every byte whatever the first difference, so timing does not reveal where it is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
+/// The seed's `Hello` once logged in: `"hello:" + request + ", from " + <the peer address>`.
+struct HelloFrom {
+    ctx: ConnContext,
+}
+
+service! {
+    impl HelloFrom as "HelloService" {
+        #[rpc("Hello")]
+        /// Greets the caller, naming its address.
+        async fn hello(&self, request: String) -> Result<String, String> {
+            Ok(format!("hello:{request}, from {}", self.ctx.remote_addr()))
+        }
     }
-    std::hint::black_box(diff) == 0
 }
 
 /// `HelloService` with login, built for one connection.
 ///
-/// - `Login("user:password")`: `auth failed` on a mismatch.
-/// - `Hello(request)`: `please login` before a successful login; after it,
-///   `"hello:" + request + ", from " + <the peer address as the server sees it>`.
+/// - `Login("user:password")`: `""`, or `auth failed` on a mismatch (after a delay that grows
+///   with recent failures of the connection and of its peer address).
+/// - `Hello(request)`: `please login` before a successful login (or without a client
+///   certificate that logs in); after it, `"hello:" + request + ", from " + <the peer address
+///   as the server sees it>`.
 pub struct LoginHelloService {
-    ctx: ConnContext,
-    credentials: Credentials,
-    logged_in: AtomicBool,
+    inner: Arc<WithLogin<RequireLogin<HelloFrom>>>,
 }
 
 impl LoginHelloService {
-    /// The service for the connection `ctx`.
-    pub fn new(ctx: &ConnContext, credentials: Credentials) -> Self {
+    /// The service for the connection `ctx`, checking logins with `auth` (a [`Credentials`]
+    /// or any [`Auth`]; build it once per server and clone it here, so that failed logins are
+    /// counted across connections). Makes the connection's session, so a client certificate
+    /// that stands in for a login counts from the first call.
+    pub fn new(ctx: &ConnContext, auth: impl Into<Auth>) -> Self {
+        let auth = auth.into();
+        auth.session(ctx);
         Self {
-            ctx: ctx.clone(),
-            credentials,
-            logged_in: AtomicBool::new(false),
+            inner: Arc::new(LoginLayer::new(auth).layer(HelloFrom { ctx: ctx.clone() })),
         }
     }
 }
 
-service! {
-    impl LoginHelloService as "HelloService" {
-        #[rpc("Login")]
-        /// Logs this connection in. The reply is an empty string, as the seed's
-        /// `Login(request string, reply *string)` gives.
-        pub async fn login(&self, request: String) -> Result<String, String> {
-            if !self.credentials.matches(&request) {
-                tracing::info!(peer = %self.ctx.remote_addr(), "login failed");
-                return Err("auth failed".into());
-            }
-            tracing::info!(peer = %self.ctx.remote_addr(), "login ok");
-            self.logged_in.store(true, Ordering::Release);
-            Ok(String::new())
-        }
+impl Service for LoginHelloService {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
 
-        #[rpc("Hello")]
-        /// Greets a logged-in caller, naming its address.
-        pub async fn hello(&self, request: String) -> Result<String, String> {
-            if !self.logged_in.load(Ordering::Acquire) {
-                return Err("please login".into());
-            }
-            Ok(format!("hello:{request}, from {}", self.ctx.remote_addr()))
-        }
+    fn methods(&self) -> &'static [Method] {
+        self.inner.methods()
+    }
+
+    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
+        self.inner.clone().call(method, body)
     }
 }
 
@@ -99,18 +118,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constant_time_eq_is_equality() {
-        assert!(constant_time_eq(b"user:password", b"user:password"));
-        assert!(!constant_time_eq(b"user:password", b"user:passwore"));
-        assert!(!constant_time_eq(b"user:password", b"user:password "));
-        assert!(!constant_time_eq(b"user:password", b""));
-        assert!(constant_time_eq(b"", b""));
-    }
-
-    #[test]
     fn credentials_do_not_print() {
         let c = Credentials::new("user:secret");
         assert!(!format!("{c:?}").contains("secret"));
         assert!(c.matches("user:secret"));
+        assert!(!c.matches("user:secreT"));
+        assert!(!format!("{:?}", Auth::from(c)).contains("secret"));
     }
 }

@@ -21,7 +21,7 @@ use rpc_proto::{
     Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use rpc_transport::{BoxStream, Connection, Link, Multiplexed};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -54,6 +54,10 @@ async fn sleep_until_some(deadline: Option<Instant>) {
     }
 }
 
+/// How long after the shutdown deadline replies may still be written: for the replies of calls
+/// that finished just in time.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(1);
+
 /// Handlers wait while this many bytes of replies are queued for a peer that is not reading.
 const WRITE_HIGH_WATER: usize = 1024 * 1024;
 
@@ -82,7 +86,7 @@ pub(crate) async fn serve(
                 ctx.clone(),
                 services.clone(),
                 codec,
-                accepted,
+                Stream::Whole { accepted },
             )
             .await
         }
@@ -142,7 +146,7 @@ async fn serve_streams(
                         ctx.clone(),
                         services.clone(),
                         codec.clone(),
-                        accepted,
+                        Stream::OneOfMany { accepted },
                     ));
                 }
                 Ok(None) => break End::Eof,
@@ -166,6 +170,15 @@ async fn serve_streams(
     streams.close();
 }
 
+/// What a byte stream is to its connection.
+#[derive(Clone, Copy)]
+enum Stream {
+    /// The connection's only stream. `accepted`: the handshake timeout applies.
+    Whole { accepted: bool },
+    /// One stream of a multiplexed connection.
+    OneOfMany { accepted: bool },
+}
+
 /// Serves one byte stream: a whole connection, or one stream of a multiplexed connection.
 async fn serve_stream(
     server: Arc<Inner>,
@@ -173,8 +186,9 @@ async fn serve_stream(
     ctx: ConnContext,
     services: Arc<Services>,
     codec: Arc<dyn Codec>,
-    accepted: bool,
+    kind: Stream,
 ) {
+    let (Stream::Whole { accepted } | Stream::OneOfMany { accepted }) = kind;
     let rpc_proto::ServerCodec {
         mut decoder,
         encoder,
@@ -233,6 +247,7 @@ async fn serve_stream(
                 },
             }
         };
+        let shutting_down = matches!(end, End::Shutdown);
         match end {
             End::Shutdown => {
                 let deadline = server.shutdown_deadline();
@@ -262,17 +277,44 @@ async fn serve_stream(
         calls.tasks.abort_all();
         while calls.tasks.join_next().await.is_some() {}
         writer.close();
+        if shutting_down && matches!(kind, Stream::OneOfMany { .. }) {
+            // The connection closes once its streams end, and closing it discards what the
+            // peer has received but not read yet. netrpc's client ends a call's stream once it
+            // has read the reply: wait for that (bounded), reading and discarding.
+            let linger = async {
+                let mut sink = [0u8; 1024];
+                while matches!(rd.read(&mut sink).await, Ok(n) if n > 0) {}
+            };
+            let until = server.shutdown_deadline() + SHUTDOWN_FLUSH;
+            let _ = tokio::time::timeout_at(until.into(), linger).await;
+        }
     };
     let writing = async {
-        match writer.run(&mut wr, server.timeouts.write).await {
-            // Close politely (a TLS close_notify, a TCP FIN), but never wait on a peer that
-            // does not read for longer than a write may take.
-            Ok(()) => match server.timeouts.write {
-                Some(limit) => drop(tokio::time::timeout(limit, wr.shutdown()).await),
-                None => drop(wr.shutdown().await),
-            },
-            Err(err) => {
-                tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
+        let flush = async {
+            match writer.run(&mut wr, server.timeouts.write).await {
+                // Close politely (a TLS close_notify, a TCP FIN, a QUIC stream acknowledged),
+                // but never wait on a peer that does not read for longer than a write may take.
+                Ok(()) => match server.timeouts.write {
+                    Some(limit) => drop(tokio::time::timeout(limit, wr.shutdown()).await),
+                    None => drop(wr.shutdown().await),
+                },
+                Err(err) => {
+                    tracing::debug!(peer = %ctx.remote_addr(), error = %err, "write failed");
+                    write_failed.cancel();
+                }
+            }
+        };
+        // On shutdown, replies get until shortly after the deadline to reach the peer: one
+        // that does not read cannot hold the shutdown for a whole write timeout.
+        let cut_off = async {
+            server.shutdown.cancelled().await;
+            let deadline = server.shutdown_deadline() + SHUTDOWN_FLUSH;
+            tokio::time::sleep_until(deadline.into()).await;
+        };
+        tokio::select! {
+            () = flush => {}
+            () = cut_off => {
+                tracing::debug!(peer = %ctx.remote_addr(), "shutdown: replies left unwritten");
                 write_failed.cancel();
             }
         }

@@ -22,6 +22,7 @@
 
 mod conn;
 mod context;
+pub mod layer;
 pub mod service;
 mod status;
 
@@ -415,7 +416,8 @@ impl Server {
 
     /// Shuts down gracefully: stops accepting and reading new requests, lets running calls
     /// finish for up to `grace`, cancels the rest, flushes replies and closes every connection.
-    /// Resolves when all connections are closed.
+    /// Resolves when all connections are closed: within `grace` plus one second (for writing the
+    /// last replies) even when peers do not read.
     pub async fn shutdown(&self, grace: Duration) {
         let _ = self.inner.deadline.set(Instant::now() + grace);
         self.inner.shutdown.cancel();

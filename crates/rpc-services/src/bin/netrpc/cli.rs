@@ -1,5 +1,6 @@
 //! The command line: subcommands and their options.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -25,6 +26,8 @@ pub(crate) enum Command {
     Call(CallArgs),
     /// Follow changes to the KV store, one JSON line per change.
     Watch(WatchArgs),
+    /// Print a --credentials file line, USER:ARGON2-HASH, for a password read from stdin.
+    HashPassword(HashPasswordArgs),
 }
 
 /// A wire format.
@@ -76,6 +79,15 @@ pub(crate) struct ServeArgs {
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     pub(crate) login: Option<String>,
+    /// Require HelloService.Login checked against a file of argon2 password hashes (lines
+    /// USER:HASH from `netrpc hash-password`; lines cert:NAME let a client certificate naming
+    /// NAME log in).
+    #[arg(long, value_name = "FILE", conflicts_with = "login")]
+    pub(crate) credentials: Option<PathBuf>,
+    /// Let any client certificate verified by --client-ca (mutual TLS) log in, as its common
+    /// name.
+    #[arg(long, requires = "client_ca")]
+    pub(crate) login_by_cert: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
     #[command(flatten)]
@@ -165,6 +177,9 @@ pub(crate) struct ReverseArgs {
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     pub(crate) login: Option<String>,
+    /// Require HelloService.Login checked against a file of argon2 password hashes.
+    #[arg(long, value_name = "FILE", conflicts_with = "login")]
+    pub(crate) credentials: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) tls: crate::tls::ClientTls,
 }
@@ -211,6 +226,22 @@ pub(crate) struct WatchArgs {
     pub(crate) from: Option<u64>,
     #[command(flatten)]
     pub(crate) tls: crate::tls::ClientTls,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct HashPasswordArgs {
+    /// The user name (no `:`, no spaces).
+    #[arg(value_parser = parse_user)]
+    pub(crate) user: String,
+}
+
+fn parse_user(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.starts_with('#') || s.contains(':') || s.contains(char::is_whitespace) {
+        return Err(
+            "a user name needs at least one character, no `:`, no spaces, no leading `#`".into(),
+        );
+    }
+    Ok(s.to_owned())
 }
 
 fn parse_login(s: &str) -> Result<String, String> {

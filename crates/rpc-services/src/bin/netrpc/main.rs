@@ -1,10 +1,11 @@
 //! `netrpc`: serve the seed's services, call them, follow changes.
 //!
 //! ```text
-//! netrpc serve   [--listen ADDR] [--codec C] [--login USER:PASSWORD]
-//! netrpc reverse --dial ADDR [--codec C] [--login USER:PASSWORD]
+//! netrpc serve   [--listen ADDR] [--codec C] [--login USER:PASSWORD | --credentials FILE] [--login-by-cert]
+//! netrpc reverse --dial ADDR [--codec C] [--login USER:PASSWORD | --credentials FILE]
 //! netrpc call    (--connect ADDR | --accept ADDR) [--codec C] METHOD [ARGS_JSON]
 //! netrpc watch   --connect ADDR [--codec C] [--prefix P] [--from REV]
+//! netrpc hash-password USER   < password
 //! ```
 //!
 //! Exit status: 0 on success; 1 when the service answered with an error (printed as
@@ -12,6 +13,7 @@
 
 mod call;
 mod cli;
+mod hash_password;
 mod serve;
 mod tls;
 mod watch;
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
             Command::Reverse(args) => serve::reverse(args).await,
             Command::Call(args) => call::call(args).await,
             Command::Watch(args) => watch::watch(args).await,
+            Command::HashPassword(args) => hash_password::hash_password(args),
         }
     });
     match result {

@@ -1,12 +1,14 @@
 //! `netrpc serve` and `netrpc reverse`: the seed's services on a listener or over outbound links.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use netrpc::Server;
 use netrpc::reverse::Backoff;
 use netrpc::transport::Address;
-use rpc_services::{Credentials, HelloService, KvStoreService, LoginHelloService};
+use rpc_services::auth::{Auth, CertificateLogins, NoPasswords, PasswordFile, PlainPassword};
+use rpc_services::{HelloService, KvStoreService, LoginHelloService};
 
 use crate::Failure;
 use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, parse_addr};
@@ -14,21 +16,59 @@ use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, parse_addr};
 /// How long running calls get to finish on Ctrl-C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// The login options of `serve` and `reverse`.
+#[derive(Default)]
+struct LoginArgs<'a> {
+    /// `--login USER:PASSWORD`.
+    login: Option<&'a str>,
+    /// `--credentials FILE`.
+    credentials: Option<&'a Path>,
+    /// `--login-by-cert`.
+    by_cert: bool,
+    /// Whether clients can present certificates at all (`--client-ca`).
+    client_certificates: bool,
+}
+
+/// How `HelloService` logins are checked; `None` when no option asks for a login.
+fn auth(args: &LoginArgs<'_>) -> Result<Option<Auth>, Failure> {
+    let any_cert = if args.by_cert {
+        CertificateLogins::any()
+    } else {
+        CertificateLogins::none()
+    };
+    let auth = match (args.login, args.credentials) {
+        (Some(login), _) => Auth::new(PlainPassword::new(login)).with_certificate_logins(any_cert),
+        (None, Some(path)) => {
+            let file = PasswordFile::read(path)
+                .map_err(|err| Failure::Usage(format!("--credentials {err}")))?;
+            let certificates = file.certificate_logins().clone();
+            if !certificates.is_none() && !args.client_certificates {
+                tracing::warn!(
+                    "--credentials names client certificates (cert: lines) but without \
+                     --client-ca no client presents one"
+                );
+            }
+            tracing::info!(users = file.users().len(), "credentials file read");
+            Auth::new(file).with_certificate_logins(certificates.or(any_cert))
+        }
+        (None, None) if args.by_cert => Auth::new(NoPasswords).with_certificate_logins(any_cert),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(auth))
+}
+
 /// HelloService (per connection with login, shared without) and KVStoreService.
-fn server(login: Option<&str>, limits: Option<&LimitArgs>) -> Result<Server, Failure> {
+fn server(auth: Option<Auth>, limits: Option<&LimitArgs>) -> Result<Server, Failure> {
     let kv = limits.map_or_else(KvStoreService::default, LimitArgs::kv_service);
     let mut builder = Server::builder().register(kv);
     if let Some(limits) = limits {
         builder = limits.apply(builder)?;
     }
-    Ok(match login {
+    Ok(match auth {
         None => builder.register(HelloService),
-        Some(login) => {
-            let credentials = Credentials::new(login);
-            builder.register_per_connection("HelloService", move |ctx| {
-                LoginHelloService::new(ctx, credentials.clone())
-            })
-        }
+        Some(auth) => builder.register_per_connection("HelloService", move |ctx| {
+            LoginHelloService::new(ctx, auth.clone())
+        }),
     }
     .build())
 }
@@ -61,7 +101,13 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .listen
         .parse::<Address>()
         .map_err(|err| Failure::Usage(err.to_string()))?;
-    let server = server(args.login.as_deref(), Some(&args.limits))?;
+    let auth = auth(&LoginArgs {
+        login: args.login.as_deref(),
+        credentials: args.credentials.as_deref(),
+        by_cert: args.login_by_cert,
+        client_certificates: args.tls.client_ca.is_some(),
+    })?;
+    let server = server(auth, Some(&args.limits))?;
     let options = args.tls.listen_options(&addr)?;
     let mut listener = netrpc::transport::listen_with(&addr, &options)
         .await
@@ -85,7 +131,12 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
 pub(crate) async fn reverse(args: ReverseArgs) -> Result<(), Failure> {
     let addr = parse_addr(&args.dial)?;
     let options = args.tls.dial_options(&addr)?;
-    let server = server(args.login.as_deref(), None)?;
+    let auth = auth(&LoginArgs {
+        login: args.login.as_deref(),
+        credentials: args.credentials.as_deref(),
+        ..LoginArgs::default()
+    })?;
+    let server = server(auth, None)?;
     let codec = args.codec.codec();
     tokio::select! {
         result = server.serve_reverse_with(&args.dial, &options, codec, Backoff::default()) => {
