@@ -2,7 +2,8 @@
 //! run on one machine, closed-loop workloads W1–W6 of issue 6, as a table or JSON.
 //!
 //! ```text
-//! netrpc-bench [--seconds S] [--warmup S] [--repeat N] [--json] [--only TEXT]... [--smoke]
+//! netrpc-bench [--seconds S] [--warmup S] [--repeat N] [--json] [--json-out FILE] [--only TEXT]... [--smoke]
+//! netrpc-bench --from-json FILE
 //! netrpc-bench --list
 //! netrpc-bench serve (netrpc|tarpc|echo) [--codec C] --listen ADDR
 //! ```
@@ -84,6 +85,12 @@ struct RunArgs {
     /// Print the report as JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json_out: Option<std::path::PathBuf>,
+    /// Measure nothing: print the tables of a report saved with --json or --json-out.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json_out", "list"])]
+    from_json: Option<std::path::PathBuf>,
     /// Run only cells whose id contains one of these texts (see --list); repeatable.
     #[arg(long)]
     only: Vec<String>,
@@ -154,6 +161,14 @@ fn transports(names: &[String]) -> Result<Vec<TransportSpec>, String> {
 }
 
 async fn run(args: RunArgs) -> Result<(), String> {
+    if let Some(path) = &args.from_json {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| format!("reading {}: {err}", path.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|err| format!("{}: not a netrpc-bench report: {err}", path.display()))?;
+        print!("{}", report::table(&report));
+        return Ok(());
+    }
     let options = PlanOptions {
         transports: transports(&args.transports)?,
         watches: {
@@ -252,8 +267,12 @@ async fn run(args: RunArgs) -> Result<(), String> {
         rows,
         ratios,
     };
+    let json = serde_json::to_string_pretty(&report).map_err(|err| format!("JSON: {err}"))?;
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, format!("{json}\n"))
+            .map_err(|err| format!("writing {}: {err}", path.display()))?;
+    }
     if args.json {
-        let json = serde_json::to_string_pretty(&report).map_err(|err| format!("JSON: {err}"))?;
         println!("{json}");
     } else {
         print!("{}", report::table(&report));
