@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use netrpc::Client;
 use netrpc::transport::tls::TlsClientConfig;
 use netrpc::transport::{Address, DialOptions};
@@ -91,9 +91,16 @@ fn echo_frame(payload: usize) -> Bytes {
     frame.freeze()
 }
 
+/// In-flight bytes up to which the echo client uses one task per connection (everything in
+/// flight then fits in the socket buffers, and in `mem://`'s 64 KiB pipes, so writing before
+/// reading cannot deadlock).
+const ONE_TASK_BYTES: usize = 32 << 10;
+
 /// The echo ceiling's client: on each of `conns` connections to `addr`, keeps `in_flight`
 /// frames of `payload` bytes outstanding, sending a new one as each echo comes back (the same
-/// closed loop as an RPC client's, with no RPC). A writing and a reading task per connection.
+/// closed loop as an RPC client's, with no RPC). One task per connection writes every frame due
+/// in one call and then reads; when the frames in flight could fill the socket buffers, a
+/// writing and a reading task per connection instead.
 pub async fn echo_loop(
     addr: &str,
     conns: usize,
@@ -123,13 +130,23 @@ pub async fn echo_loop(
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|stream| {
-            tokio::spawn(echo_connection(
-                stream,
-                in_flight,
-                frame.clone(),
-                phase.clone(),
-                limit,
-            ))
+            if in_flight * frame.len() <= ONE_TASK_BYTES {
+                tokio::spawn(echo_one_task(
+                    stream,
+                    in_flight,
+                    frame.clone(),
+                    phase.clone(),
+                    limit,
+                ))
+            } else {
+                tokio::spawn(echo_connection(
+                    stream,
+                    in_flight,
+                    frame.clone(),
+                    phase.clone(),
+                    limit,
+                ))
+            }
         })
         .collect();
     let mut measured = None;
@@ -161,6 +178,77 @@ pub async fn echo_loop(
     })
 }
 
+/// The echo client's connection loop in one task: write what is due, read what came back.
+async fn echo_one_task(
+    mut stream: netrpc::transport::BoxStream,
+    in_flight: usize,
+    frame: Bytes,
+    phase: Phase,
+    limit: Option<u64>,
+) -> Tally {
+    let mut tally = Tally::new();
+    let mut sent: VecDeque<Instant> = VecDeque::with_capacity(in_flight);
+    let mut out = BytesMut::with_capacity(in_flight * frame.len());
+    let mut issued = 0u64;
+    for _ in 0..in_flight {
+        if limit.is_some_and(|limit| issued >= limit) {
+            break;
+        }
+        out.extend_from_slice(&frame);
+        issued += 1;
+    }
+    let mut buf = BytesMut::with_capacity(64 << 10);
+    loop {
+        if !out.is_empty() {
+            let now = Instant::now();
+            sent.extend(std::iter::repeat_n(now, out.len() / frame.len()));
+            if let Err(err) = stream.write_all(&out).await {
+                tally.fail(format!("echo write: {err}"));
+                break;
+            }
+            out.clear();
+        }
+        if sent.is_empty() {
+            break;
+        }
+        match stream.read_buf(&mut buf).await {
+            Ok(0) => {
+                tally.fail("echo server closed the connection".to_owned());
+                break;
+            }
+            Err(err) => {
+                tally.fail(format!("echo read: {err}"));
+                break;
+            }
+            Ok(_) => {}
+        }
+        while buf.len() >= frame.len() {
+            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            if 4 + len != frame.len() {
+                tally.fail(format!("echo frame of {len} bytes"));
+                return tally;
+            }
+            buf.advance(frame.len());
+            let sent_at = sent.pop_front();
+            if phase.get() == MEASURE
+                && let Some(sent_at) = sent_at
+            {
+                tally.calls += 1;
+                record(&mut tally.histogram, sent_at.elapsed());
+            }
+            if phase.get() != STOP && limit.is_none_or(|limit| issued < limit) {
+                out.extend_from_slice(&frame);
+                issued += 1;
+            }
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(64 << 10);
+        }
+    }
+    tally
+}
+
+/// The echo client's connection loop for large frames: a writing and a reading task.
 async fn echo_connection(
     stream: netrpc::transport::BoxStream,
     in_flight: usize,

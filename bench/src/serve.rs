@@ -4,14 +4,13 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use futures_util::StreamExt;
 use netrpc::transport::tls::TlsServerConfig;
 use netrpc::transport::{Address, Connection, ListenOptions, Listener};
 use netrpc::{Codec, Server, service};
 use rpc_services::{HelloService, KvStore, KvStoreService};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 use crate::plan::transport;
 use crate::tarpc_peer;
@@ -141,8 +140,10 @@ fn announce(addr: &dyn std::fmt::Display) {
 }
 
 /// The ceiling: echoes every frame (4-byte big-endian length, then that many bytes) back as it
-/// comes, with no RPC. Each connection has a reading task and a writing task, as an RPC server
-/// has, so that large frames in both directions never deadlock.
+/// comes, with no RPC. One task per connection reads what has arrived, copies the whole frames
+/// into one buffer and writes it with one call: the least work a server with this framing can
+/// do. (It cannot deadlock against the benchmark's echo client, which keeps reading while it
+/// writes whenever its frames in flight could fill the socket buffers.)
 pub async fn serve_echo(mut listener: Box<dyn Listener>) {
     loop {
         match listener.accept().await {
@@ -155,47 +156,36 @@ pub async fn serve_echo(mut listener: Box<dyn Listener>) {
 }
 
 async fn echo_connection(connection: Connection) {
-    let (mut reader, mut writer) = tokio::io::split(connection.stream);
-    let (tx, mut rx) = mpsc::channel::<BytesMut>(256);
-    let writing = tokio::spawn(async move {
-        let mut batch = BytesMut::new();
-        while let Some(frame) = rx.recv().await {
-            batch.extend_from_slice(&frame);
-            while let Ok(frame) = rx.try_recv() {
-                batch.extend_from_slice(&frame);
-            }
-            if writer.write_all(&batch).await.is_err() {
-                return;
-            }
-            batch.clear();
-        }
-    });
+    let mut stream = connection.stream;
     let mut buf = BytesMut::with_capacity(64 << 10);
-    'read: loop {
-        match reader.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => break,
+    let mut out = BytesMut::with_capacity(64 << 10);
+    loop {
+        match stream.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
         while buf.len() >= 4 {
             let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
             if len > MAX_FRAME {
-                break 'read;
+                return;
             }
             if buf.len() < 4 + len {
                 buf.reserve(4 + len - buf.len());
                 break;
             }
-            let frame = buf.split_to(4 + len);
-            if tx.send(frame).await.is_err() {
-                break 'read;
+            out.extend_from_slice(&buf[..4 + len]);
+            buf.advance(4 + len);
+        }
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() {
+                return;
             }
+            out.clear();
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(64 << 10);
         }
     }
-    drop(tx);
-    let _ = writing.await;
 }
 
 /// Serves `system` (netrpc or echo) inside this process on `listener` (for `mem://`).
