@@ -22,10 +22,12 @@ pub(crate) async fn run(
     let reading = async {
         let mut buf = BytesMut::new();
         let mut last_read = tokio::time::Instant::now();
+        let stop = shared.stop.cancelled();
+        tokio::pin!(stop);
         let cause = loop {
             tokio::select! {
                 biased;
-                _ = shared.stop.cancelled() => break None,
+                _ = &mut stop => break None,
                 message = read_message(&mut rd, &mut buf, &mut *decoder, &mut last_read) => match message {
                     Ok(Some(response)) => shared.dispatch(response),
                     Ok(None) => {

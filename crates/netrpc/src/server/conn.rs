@@ -9,6 +9,7 @@
 //! running calls get until the shutdown deadline to finish, and their replies are flushed.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,6 +205,10 @@ async fn serve_stream(
         let mut last_read = opened;
         let mut last_done = opened;
         let mut greeted = false;
+        // Made once, not on every turn of the loop.
+        let shutdown = server.shutdown.cancelled();
+        let write_failed_now = write_failed.cancelled();
+        tokio::pin!(shutdown, write_failed_now);
         let end = loop {
             // The first message must arrive within the handshake timeout; afterwards, a
             // connection with no call running and no byte received for the idle timeout ends.
@@ -223,8 +228,8 @@ async fn serve_stream(
             };
             tokio::select! {
                 biased;
-                _ = server.shutdown.cancelled() => break End::Shutdown,
-                _ = write_failed.cancelled() => break End::WriteFailed,
+                _ = &mut shutdown => break End::Shutdown,
+                _ = &mut write_failed_now => break End::WriteFailed,
                 Some(finished) = calls.tasks.join_next_with_id(), if !calls.tasks.is_empty() => {
                     calls.reap(finished);
                     last_done = Instant::now();
@@ -361,7 +366,7 @@ impl Calls {
         let writer = writer.clone();
         let timeout = header.timeout;
         let handler = ConnContext::scope(ctx.clone(), handler);
-        let task = self.tasks.spawn(
+        let mut call = Box::pin(
             async move {
                 match run(handler, timeout).await {
                     Some(outcome) => {
@@ -376,6 +381,15 @@ impl Calls {
             }
             .instrument(span),
         );
+        // Run the handler here until it first waits: a call that finishes at once (most do) is
+        // answered without a task, and its reply joins the others of this read in one write.
+        // Only a call that waits gets a task of its own (polled again at once, so nothing is
+        // lost to the no-op waker of this first poll).
+        let mut first_poll = std::task::Context::from_waker(std::task::Waker::noop());
+        if call.as_mut().poll(&mut first_poll).is_ready() {
+            return;
+        }
+        let task = self.tasks.spawn(call);
         if let Some(previous) = self.by_seq.insert(seq, task) {
             // A client reusing a sequence number in flight: both calls run and are answered,
             // but only the newer can be cancelled.
