@@ -378,8 +378,8 @@ fn calls_open_per_connection(transport: TransportKind) -> Option<usize> {
         | TransportKind::Mem
         | TransportKind::Http
         | TransportKind::Tls => None,
-        // A stream per call, and each side lets the other open at most 1,024 (DESIGN.md).
-        TransportKind::Quic => Some(1024),
+        // A stream per call, and each side opens at most `MAX_OPEN_STREAMS` (DESIGN.md).
+        TransportKind::Quic => Some(netrpc::transport::quic::MAX_OPEN_STREAMS as usize),
     }
 }
 
@@ -423,16 +423,15 @@ async fn watch_flood(codec: CodecKind, transport: TransportKind) {
 }
 
 /// A client at its transport's limit of open calls per connection queues further calls; they
-/// must start as soon as earlier calls end. 100 `WatchFrom` calls on one prefix and 924 on
-/// another fill the connection (1,024 open) and 100 more queue on the client; a change under the
-/// first prefix ends its 100 calls, and the 100 queued ones must then start (the store holds
-/// 1,024 again). Only transports that limit open calls per connection apply (QUIC: a stream per
-/// call, at most 1,024 open); on the others nothing ever queues.
+/// must start as soon as earlier calls end. 100 `WatchFrom` calls on one prefix and the rest on
+/// another fill the connection and 100 more queue on the client; a change under the first
+/// prefix ends its 100 calls, and the 100 queued ones must then start (the store is full
+/// again). Only transports that limit open calls per connection apply (QUIC: a stream per call);
+/// on the others nothing ever queues.
 ///
-/// Fails today on QUIC: quinn announces new stream credit (MAX_STREAMS) only once more than an
-/// eighth of the window (128 streams) has been freed since its last announcement, so 100 freed
-/// streams are never announced and the queued calls wait until 29 more calls happen to end. See
-/// the report on branch `fault`.
+/// (quinn announces freed streams only in steps of an eighth of the limit; netrpc's QUIC
+/// transport keeps at most 7/8 of the limit open, `MAX_OPEN_STREAMS`, so freed places are
+/// always usable.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_queued_at_the_stream_limit_start_when_streams_free_up() {
     for (i, &transport) in TransportKind::ALL.iter().enumerate() {

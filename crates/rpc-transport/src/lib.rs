@@ -250,7 +250,7 @@ pub async fn dial_with(addr: &Address, options: &DialOptions) -> io::Result<Conn
         },
         #[cfg(feature = "quic")]
         Address::Quic(host_port) => match &options.tls {
-            Some(config) => quic::dial(host_port, config).await,
+            Some(config) => quic::dial(host_port, config, &options.quic).await,
             None => Err(missing_option(
                 "dial",
                 addr,
@@ -304,7 +304,7 @@ pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<
         #[cfg(feature = "quic")]
         Address::Quic(host_port) => match &options.tls {
             Some(config) => Ok(Box::new(
-                quic::QuicListener::bind(host_port, config.clone()).await?,
+                quic::QuicListener::bind(host_port, config.clone(), options.quic).await?,
             )),
             None => Err(missing_option(
                 "listen",

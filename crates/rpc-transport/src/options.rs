@@ -15,6 +15,9 @@ pub struct DialOptions {
     /// present. Required for `tls://` and `quic://` addresses.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::tls::TlsClientConfig>,
+    /// QUIC's timing (idle timeout, keep-alives) for `quic://` addresses.
+    #[cfg(feature = "quic")]
+    pub quic: crate::quic::QuicSettings,
 }
 
 impl DialOptions {
@@ -29,6 +32,13 @@ impl DialOptions {
         self.tls = Some(config);
         self
     }
+
+    /// Uses `settings` for `quic://` addresses.
+    #[cfg(feature = "quic")]
+    pub fn with_quic(mut self, settings: crate::quic::QuicSettings) -> Self {
+        self.quic = settings;
+        self
+    }
 }
 
 /// Settings for listening; see [`listen_with`](crate::listen_with).
@@ -40,6 +50,9 @@ pub struct ListenOptions {
     /// addresses.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::tls::TlsServerConfig>,
+    /// QUIC's timing (idle timeout, keep-alives) for `quic://` addresses.
+    #[cfg(feature = "quic")]
+    pub quic: crate::quic::QuicSettings,
 }
 
 impl ListenOptions {
@@ -52,6 +65,13 @@ impl ListenOptions {
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, config: crate::tls::TlsServerConfig) -> Self {
         self.tls = Some(config);
+        self
+    }
+
+    /// Uses `settings` for `quic://` addresses.
+    #[cfg(feature = "quic")]
+    pub fn with_quic(mut self, settings: crate::quic::QuicSettings) -> Self {
+        self.quic = settings;
         self
     }
 }

@@ -12,15 +12,19 @@
 //!   [`ALPN`]. Mutual TLS and the peer's [`TlsIdentity`](crate::TlsIdentity)
 //!   in [`Peer::tls`] work as over TCP. Peers' transport is `"quic"`.
 //! - Early data (0-RTT) is off on both sides.
-//! - A connection on which nothing arrives for [`IDLE_TIMEOUT`] (30 s) is
-//!   closed by QUIC itself, on both sides; each side sends a keep-alive
-//!   every [`KEEP_ALIVE_INTERVAL`] (10 s), so only a peer that is gone or
-//!   unreachable hits it. A lost connection fails every stream; its error
-//!   ([`Multiplexed::closed`]) says why (`quic: connection timed out ...`,
-//!   `quic: connection closed by peer ...`).
-//! - Each side lets the other open at most [`MAX_STREAMS`] streams at once
-//!   (QUIC's flow control: a peer at the limit waits in
-//!   [`Multiplexed::open`]).
+//! - A connection on which nothing arrives for the idle timeout
+//!   ([`QuicSettings`], default [`IDLE_TIMEOUT`], 15 s) is closed by QUIC
+//!   itself; each side sends a keep-alive every [`KEEP_ALIVE_INTERVAL`]
+//!   (5 s), so only a peer that is gone or unreachable (a killed process,
+//!   a cut network: UDP has no "connection reset") hits it. A lost
+//!   connection fails every stream; its error ([`Multiplexed::closed`])
+//!   says why (`quic: connection timed out ...`, `quic: connection closed
+//!   by peer ...`).
+//! - Each side lets the other open at most [`MAX_STREAMS`] streams at once,
+//!   and opens at most [`MAX_OPEN_STREAMS`] itself (more wait in
+//!   [`Multiplexed::open`] until one ends): quinn announces freed streams
+//!   in steps of an eighth of the limit, so a side that kept the whole
+//!   limit open could wait for credit that is never announced.
 //! - [`QuicListener`] runs each handshake in a task of its own (a slow or
 //!   failing client never delays `accept` for others), with the server
 //!   configuration's handshake timeout; failures are logged and never reach
@@ -39,6 +43,7 @@ use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{ConnectionError, IdleTimeout, TransportConfig, VarInt};
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinError, JoinSet};
 
 use crate::tls::{TlsClientConfig, TlsServerConfig};
@@ -47,32 +52,63 @@ use crate::{Address, BoxFuture, BoxStream, Connection, Link, Listener, Multiplex
 /// The ALPN protocol name both sides require.
 pub const ALPN: &[u8] = b"netrpc";
 
-/// A connection with no packet from the peer for this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A connection with no packet from the peer for this long is closed
+/// (default of [`QuicSettings::idle_timeout`]).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// How often each side proves it is alive when it has nothing else to send.
-pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// How often each side proves it is alive when it has nothing else to send
+/// (default of [`QuicSettings::keep_alive_interval`]).
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The most streams (calls) each side lets the other have open at once.
 pub const MAX_STREAMS: u32 = 1024;
+
+/// The most streams each side keeps open itself: 7/8 of [`MAX_STREAMS`],
+/// less one, so that freed streams are always announced before they are
+/// needed.
+pub const MAX_OPEN_STREAMS: u32 = MAX_STREAMS - MAX_STREAMS / 8 - 1;
+
+/// Timing of a QUIC connection, for [`DialOptions::quic`](crate::DialOptions)
+/// and [`ListenOptions::quic`](crate::ListenOptions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuicSettings {
+    /// A connection with no packet from the peer for this long is closed,
+    /// failing its calls (the lower of the two sides' values applies).
+    pub idle_timeout: Duration,
+    /// How often to send a keep-alive when there is nothing else to send;
+    /// keep it well under `idle_timeout`.
+    pub keep_alive_interval: Duration,
+}
+
+impl Default for QuicSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: IDLE_TIMEOUT,
+            keep_alive_interval: KEEP_ALIVE_INTERVAL,
+        }
+    }
+}
 
 /// The application error code of a stream abandoned by its opener, and of a
 /// connection closed by [`Multiplexed::close`].
 const ABANDONED: u32 = 0;
 
-fn transport_config() -> io::Result<Arc<TransportConfig>> {
+fn transport_config(settings: &QuicSettings) -> io::Result<Arc<TransportConfig>> {
     let mut config = TransportConfig::default();
     config
         .max_concurrent_bidi_streams(VarInt::from_u32(MAX_STREAMS))
         .max_concurrent_uni_streams(VarInt::from_u32(0))
-        .max_idle_timeout(Some(IdleTimeout::try_from(IDLE_TIMEOUT).map_err(
+        .max_idle_timeout(Some(IdleTimeout::try_from(settings.idle_timeout).map_err(
             |err| io::Error::new(io::ErrorKind::InvalidInput, format!("quic: {err}")),
         )?))
-        .keep_alive_interval(Some(KEEP_ALIVE_INTERVAL));
+        .keep_alive_interval(Some(settings.keep_alive_interval));
     Ok(Arc::new(config))
 }
 
-fn server_config(tls: &TlsServerConfig) -> io::Result<quinn::ServerConfig> {
+fn server_config(
+    tls: &TlsServerConfig,
+    settings: &QuicSettings,
+) -> io::Result<quinn::ServerConfig> {
     let mut rustls = rustls::ServerConfig::clone(tls.rustls());
     rustls.alpn_protocols = vec![ALPN.to_vec()];
     rustls.max_early_data_size = 0;
@@ -83,11 +119,14 @@ fn server_config(tls: &TlsServerConfig) -> io::Result<quinn::ServerConfig> {
         )
     })?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    config.transport_config(transport_config()?);
+    config.transport_config(transport_config(settings)?);
     Ok(config)
 }
 
-fn client_config(tls: &TlsClientConfig) -> io::Result<quinn::ClientConfig> {
+fn client_config(
+    tls: &TlsClientConfig,
+    settings: &QuicSettings,
+) -> io::Result<quinn::ClientConfig> {
     let mut rustls = rustls::ClientConfig::clone(tls.rustls());
     rustls.alpn_protocols = vec![ALPN.to_vec()];
     rustls.enable_early_data = false;
@@ -98,7 +137,7 @@ fn client_config(tls: &TlsClientConfig) -> io::Result<quinn::ClientConfig> {
         )
     })?;
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-    config.transport_config(transport_config()?);
+    config.transport_config(transport_config(settings)?);
     Ok(config)
 }
 
@@ -124,15 +163,12 @@ async fn resolve(host_port: &str, empty_host: &str, op: &str) -> io::Result<Sock
 
 /// Why a connection ended, as an [`io::Error`] whose kind a caller can act
 /// on and whose text says what happened.
-fn connection_error(err: &ConnectionError) -> io::Error {
+fn connection_error(err: &ConnectionError, idle: Duration) -> io::Error {
     use io::ErrorKind as K;
     let (kind, what) = match err {
         ConnectionError::TimedOut => (
             K::TimedOut,
-            format!(
-                "quic: connection timed out (nothing from the peer for {}s)",
-                IDLE_TIMEOUT.as_secs()
-            ),
+            format!("quic: connection timed out (nothing from the peer for {idle:?})"),
         ),
         ConnectionError::ApplicationClosed(close) => (
             K::ConnectionAborted,
@@ -168,17 +204,35 @@ fn peer_identity(conn: &quinn::Connection) -> Option<crate::TlsIdentity> {
 /// A QUIC connection as a [`Multiplexed`] link.
 struct QuicConnection {
     conn: quinn::Connection,
+    idle: Duration,
+    /// Places for streams this side opens ([`MAX_OPEN_STREAMS`]).
+    open_slots: Arc<Semaphore>,
     /// The dialing side's own endpoint (its UDP socket), kept as long as the
     /// connection.
     _endpoint: Option<quinn::Endpoint>,
 }
 
 impl QuicConnection {
-    fn stream(&self, (send, recv): (quinn::SendStream, quinn::RecvStream)) -> BoxStream {
+    fn new(conn: quinn::Connection, idle: Duration, endpoint: Option<quinn::Endpoint>) -> Self {
+        Self {
+            conn,
+            idle,
+            open_slots: Arc::new(Semaphore::new(MAX_OPEN_STREAMS as usize)),
+            _endpoint: endpoint,
+        }
+    }
+
+    fn stream(
+        &self,
+        (send, recv): (quinn::SendStream, quinn::RecvStream),
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> BoxStream {
         Box::new(QuicStream {
             send,
             recv,
             conn: self.conn.clone(),
+            idle: self.idle,
+            _slot: slot,
             shut_down: false,
             acknowledged: None,
         })
@@ -187,15 +241,17 @@ impl QuicConnection {
     /// The connection's own error when a stream failed because the
     /// connection did.
     fn explain(&self, err: ConnectionError) -> io::Error {
-        connection_error(&self.conn.close_reason().unwrap_or(err))
+        connection_error(&self.conn.close_reason().unwrap_or(err), self.idle)
     }
 }
 
 impl Multiplexed for QuicConnection {
     fn open(&self) -> BoxFuture<'_, io::Result<BoxStream>> {
         Box::pin(async move {
+            // The semaphore is never closed.
+            let slot = self.open_slots.clone().acquire_owned().await.ok();
             match self.conn.open_bi().await {
-                Ok(pair) => Ok(self.stream(pair)),
+                Ok(pair) => Ok(self.stream(pair, slot)),
                 Err(err) => Err(self.explain(err)),
             }
         })
@@ -204,7 +260,7 @@ impl Multiplexed for QuicConnection {
     fn accept(&self) -> BoxFuture<'_, io::Result<Option<BoxStream>>> {
         Box::pin(async move {
             match self.conn.accept_bi().await {
-                Ok(pair) => Ok(Some(self.stream(pair))),
+                Ok(pair) => Ok(Some(self.stream(pair, None))),
                 Err(ConnectionError::ApplicationClosed(_) | ConnectionError::LocallyClosed) => {
                     Ok(None)
                 }
@@ -214,7 +270,7 @@ impl Multiplexed for QuicConnection {
     }
 
     fn closed(&self) -> BoxFuture<'_, io::Error> {
-        Box::pin(async move { connection_error(&self.conn.closed().await) })
+        Box::pin(async move { connection_error(&self.conn.closed().await, self.idle) })
     }
 
     fn close(&self) {
@@ -228,6 +284,9 @@ struct QuicStream {
     send: quinn::SendStream,
     recv: quinn::RecvStream,
     conn: quinn::Connection,
+    idle: Duration,
+    /// This side's place for a stream it opened, given back when the stream is dropped.
+    _slot: Option<OwnedSemaphorePermit>,
     shut_down: bool,
     /// Once finished: resolves when the peer has acknowledged everything sent.
     acknowledged: Option<Pin<Box<dyn Future<Output = ()> + Send + Sync>>>,
@@ -239,7 +298,7 @@ impl QuicStream {
         match poll {
             Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::NotConnected => {
                 Poll::Ready(Err(match self.conn.close_reason() {
-                    Some(reason) => connection_error(&reason),
+                    Some(reason) => connection_error(&reason, self.idle),
                     None => err,
                 }))
             }
@@ -316,7 +375,11 @@ impl Drop for QuicStream {
 /// Errors name the address and the cause (`dial quic HOST:PORT: quic
 /// handshake failed: ...`); a handshake that outlasts the configuration's
 /// handshake timeout is [`TimedOut`](io::ErrorKind::TimedOut).
-pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Connection> {
+pub async fn dial(
+    host_port: &str,
+    config: &TlsClientConfig,
+    settings: &QuicSettings,
+) -> io::Result<Connection> {
     let context = |err| crate::with_context(err, "dial quic", host_port);
     let addr = resolve(host_port, "127.0.0.1", "dial quic").await?;
     let name = match config.server_name() {
@@ -339,13 +402,13 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
     };
     let endpoint = quinn::Endpoint::client(local).map_err(context)?;
     let connecting = endpoint
-        .connect_with(client_config(config)?, addr, &name)
+        .connect_with(client_config(config, settings)?, addr, &name)
         .map_err(|err| context(io::Error::new(io::ErrorKind::InvalidInput, err)))?;
     let timeout = config.handshake_timeout();
     let conn = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(err)) => {
-            let err = connection_error(&err);
+            let err = connection_error(&err, settings.idle_timeout);
             return Err(context(io::Error::new(
                 err.kind(),
                 format!("quic handshake failed: {err}"),
@@ -368,10 +431,11 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
         ..Peer::socket("quic", conn.remote_address())
     };
     Ok(Connection {
-        link: Link::Multiplexed(Arc::new(QuicConnection {
+        link: Link::Multiplexed(Arc::new(QuicConnection::new(
             conn,
-            _endpoint: Some(endpoint),
-        })),
+            settings.idle_timeout,
+            Some(endpoint),
+        ))),
         peer,
     })
 }
@@ -386,6 +450,7 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
 pub struct QuicListener {
     endpoint: quinn::Endpoint,
     timeout: Duration,
+    idle: Duration,
     pending: JoinSet<Option<Connection>>,
     local: Address,
 }
@@ -394,14 +459,20 @@ impl QuicListener {
     /// Binds the UDP port `host_port` (port 0 picks a free one, reported by
     /// [`Listener::local_addr`] as `quic://IP:PORT`), serving `config`'s
     /// certificate.
-    pub async fn bind(host_port: &str, config: TlsServerConfig) -> io::Result<Self> {
+    pub async fn bind(
+        host_port: &str,
+        config: TlsServerConfig,
+        settings: QuicSettings,
+    ) -> io::Result<Self> {
         let addr = resolve(host_port, "0.0.0.0", "listen quic").await?;
         let context = |err| crate::with_context(err, "listen quic", host_port);
-        let endpoint = quinn::Endpoint::server(server_config(&config)?, addr).map_err(context)?;
+        let endpoint =
+            quinn::Endpoint::server(server_config(&config, &settings)?, addr).map_err(context)?;
         let bound = endpoint.local_addr().map_err(context)?;
         Ok(Self {
             endpoint,
             timeout: config.handshake_timeout(),
+            idle: settings.idle_timeout,
             pending: JoinSet::new(),
             local: Address::Quic(bound.to_string()),
         })
@@ -411,7 +482,8 @@ impl QuicListener {
         loop {
             match self.next_event().await {
                 Event::Incoming(Some(incoming)) => {
-                    self.pending.spawn(handshake(incoming, self.timeout));
+                    self.pending
+                        .spawn(handshake(incoming, self.timeout, self.idle));
                 }
                 Event::Incoming(None) => {
                     return Err(io::Error::new(
@@ -472,7 +544,11 @@ enum Event {
 }
 
 /// One connection attempt's handshake; `Some` if it succeeded.
-async fn handshake(incoming: quinn::Incoming, timeout: Duration) -> Option<Connection> {
+async fn handshake(
+    incoming: quinn::Incoming,
+    timeout: Duration,
+    idle: Duration,
+) -> Option<Connection> {
     let addr = incoming.remote_address();
     let connecting = match incoming.accept() {
         Ok(connecting) => connecting,
@@ -488,10 +564,7 @@ async fn handshake(incoming: quinn::Incoming, timeout: Duration) -> Option<Conne
                 ..Peer::socket("quic", conn.remote_address())
             };
             Some(Connection {
-                link: Link::Multiplexed(Arc::new(QuicConnection {
-                    conn,
-                    _endpoint: None,
-                })),
+                link: Link::Multiplexed(Arc::new(QuicConnection::new(conn, idle, None))),
                 peer,
             })
         }
@@ -499,9 +572,9 @@ async fn handshake(incoming: quinn::Incoming, timeout: Duration) -> Option<Conne
             let about_certificates = matches!(err, ConnectionError::TransportError(_))
                 || matches!(err, ConnectionError::ConnectionClosed(_));
             if about_certificates {
-                tracing::warn!(peer = %addr, error = %connection_error(&err), "quic handshake failed");
+                tracing::warn!(peer = %addr, error = %connection_error(&err, idle), "quic handshake failed");
             } else {
-                tracing::debug!(peer = %addr, error = %connection_error(&err), "quic handshake failed");
+                tracing::debug!(peer = %addr, error = %connection_error(&err, idle), "quic handshake failed");
             }
             None
         }
@@ -519,7 +592,9 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     async fn bind(config: TlsServerConfig) -> QuicListener {
-        QuicListener::bind("127.0.0.1:0", config).await.unwrap()
+        QuicListener::bind("127.0.0.1:0", config, QuicSettings::default())
+            .await
+            .unwrap()
     }
 
     fn host_port(listener: &QuicListener) -> String {
@@ -542,7 +617,8 @@ mod tests {
         client: &TlsClientConfig,
     ) -> (Connection, Connection) {
         let addr = host_port(listener);
-        let (dialed, accepted) = tokio::join!(dial(&addr, client), listener.accept());
+        let settings = QuicSettings::default();
+        let (dialed, accepted) = tokio::join!(dial(&addr, client, &settings), listener.accept());
         (dialed.unwrap(), accepted.unwrap())
     }
 
@@ -635,7 +711,9 @@ mod tests {
         });
 
         // A server certificate from an unknown CA.
-        let err = dial(&addr, &other.trusted_by()).await.unwrap_err();
+        let err = dial(&addr, &other.trusted_by(), &QuicSettings::default())
+            .await
+            .unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("dial quic {addr}: quic handshake failed")),
@@ -645,7 +723,7 @@ mod tests {
 
         // No client certificate: refused by the server (after the client's
         // handshake, as with TLS 1.3 over TCP).
-        let refused = match dial(&addr, &ca.trusted_by()).await {
+        let refused = match dial(&addr, &ca.trusted_by(), &QuicSettings::default()).await {
             Err(err) => err,
             Ok(conn) => streams(&conn).closed().await,
         };
@@ -660,7 +738,7 @@ mod tests {
             .trusted_by()
             .with_client_cert_pem(bob.cert_pem.as_bytes(), bob.key_pem.as_bytes())
             .unwrap();
-        let client = dial(&addr, &good).await.unwrap();
+        let client = dial(&addr, &good, &QuicSettings::default()).await.unwrap();
         let (_listener, accepted) = accepting.await.unwrap();
         let accepted = accepted.unwrap();
         let id = accepted.peer.tls.unwrap();
