@@ -37,7 +37,8 @@ service! {
 
 /// The netrpc server of every workload: `HelloService`, `KVStoreService` and `Bench`.
 pub fn netrpc_server() -> Server {
-    let kv = KvStoreService::default();
+    // W5 parks thousands of watches per connection: no per-connection limit here.
+    let kv = KvStoreService::builder().max_watches_per_conn(None).build();
     let control = BenchControl {
         store: kv.store().clone(),
     };

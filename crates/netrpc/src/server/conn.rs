@@ -232,6 +232,10 @@ async fn serve_stream(
                 _ = &mut write_failed_now => break End::WriteFailed,
                 Some(finished) = calls.tasks.join_next_with_id(), if !calls.tasks.is_empty() => {
                     calls.reap(finished);
+                    // Every call that has finished too (a Set wakes thousands of watches).
+                    while let Some(finished) = calls.tasks.try_join_next_with_id() {
+                        calls.reap(finished);
+                    }
                     last_done = Instant::now();
                 }
                 _ = sleep_until_some(deadline) => {

@@ -62,10 +62,15 @@ struct Registration<'a> {
     store: &'a KvStore,
     list: List,
     id: u64,
+    /// Woken: `set` has already taken it off its list (no lock needed to leave).
+    woken: bool,
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
+        if self.woken {
+            return;
+        }
         let mut state = self.store.lock();
         match self.list {
             List::Watchers => drop(state.watchers.remove(&self.id)),
@@ -147,7 +152,7 @@ impl KvStore {
     /// Waits up to `timeout` for the next change; returns its key, or `None` on timeout.
     pub async fn watch(&self, timeout: Duration) -> Option<String> {
         let (tx, rx) = oneshot::channel();
-        let _registration = {
+        let mut registration = {
             let mut state = self.lock();
             state.next_id += 1;
             let id = state.next_id;
@@ -156,9 +161,13 @@ impl KvStore {
                 store: self,
                 list: List::Watchers,
                 id,
+                woken: false,
             }
         };
-        tokio::time::timeout(timeout, rx).await.ok()?.ok()
+        let key = tokio::time::timeout(timeout, rx).await.ok()?.ok();
+        // A value (or a dropped sender) comes only from `set`, which took the whole list.
+        registration.woken = true;
+        key
     }
 
     /// The changes after `revision` whose key starts with `prefix`, waiting up to `timeout` for
@@ -171,7 +180,7 @@ impl KvStore {
     ) -> Result<WatchFromReply, String> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let (rx, _registration) = {
+            let (rx, mut registration) = {
                 let mut state = self.lock();
                 let reply = state.changes_after(revision, prefix)?;
                 if !reply.changes.is_empty() || timeout.is_zero() {
@@ -185,12 +194,15 @@ impl KvStore {
                     store: self,
                     list: List::Followers,
                     id,
+                    woken: false,
                 };
                 (rx, registration)
             };
             if tokio::time::timeout_at(deadline, rx).await.is_err() {
                 return self.lock().changes_after(revision, prefix);
             }
+            // Woken: `set` took it off the list.
+            registration.woken = true;
         }
     }
 }
