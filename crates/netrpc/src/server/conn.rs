@@ -117,20 +117,10 @@ async fn serve_streams(
     let mut last_done = opened;
     let mut greeted = false;
     let end = loop {
-        let handshake = server
+        let idle_since = running.is_empty().then_some(last_done);
+        let deadline = server
             .timeouts
-            .handshake
-            .filter(|_| accepted && !greeted)
-            .map(|t| opened + t);
-        let idle = server
-            .timeouts
-            .idle
-            .filter(|_| running.is_empty())
-            .map(|t| last_done + t);
-        let deadline = match (handshake, idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+            .deadline(accepted && !greeted, opened, idle_since);
         tokio::select! {
             biased;
             _ = server.shutdown.cancelled() => break End::Shutdown,
@@ -212,20 +202,10 @@ async fn serve_stream(
         let end = loop {
             // The first message must arrive within the handshake timeout; afterwards, a
             // connection with no call running and no byte received for the idle timeout ends.
-            let handshake = server
+            let idle_since = calls.tasks.is_empty().then(|| last_read.max(last_done));
+            let deadline = server
                 .timeouts
-                .handshake
-                .filter(|_| accepted && !greeted)
-                .map(|t| opened + t);
-            let idle = server
-                .timeouts
-                .idle
-                .filter(|_| calls.tasks.is_empty())
-                .map(|t| last_read.max(last_done) + t);
-            let deadline = match (handshake, idle) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+                .deadline(accepted && !greeted, opened, idle_since);
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break End::Shutdown,

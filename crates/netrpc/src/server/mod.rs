@@ -80,6 +80,25 @@ pub(crate) struct Timeouts {
     pub(crate) write: Option<Duration>,
 }
 
+impl Timeouts {
+    /// When a connection (or a stream of one) opened at `opened` times out: the handshake
+    /// timeout while `waiting_first` (no message yet), and the idle timeout from `idle_since`
+    /// while nothing runs; `None` when neither applies.
+    pub(crate) fn deadline(
+        &self,
+        waiting_first: bool,
+        opened: tokio::time::Instant,
+        idle_since: Option<tokio::time::Instant>,
+    ) -> Option<tokio::time::Instant> {
+        let handshake = self.handshake.filter(|_| waiting_first).map(|t| opened + t);
+        let idle = self.idle.zip(idle_since).map(|(t, since)| since + t);
+        match (handshake, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// Open connections, in total and per peer IP address.
 #[derive(Default)]
 struct Open {
