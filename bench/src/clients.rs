@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::driver::{
-    Caller, CpuWindow, LoopOutcome, MEASURE, Phase, STOP, Tally, Window, check_reply,
+    Caller, CpuWindow, LoopOutcome, MEASURE, Phase, STOP, Tally, Window, check_reply, finish,
 };
 use crate::measure::{CpuMark, Percentiles, Pid, record};
 use crate::plan::Load;
@@ -153,33 +153,7 @@ pub async fn echo_loop(
             }
         })
         .collect();
-    let mut measured = None;
-    if let Window::Timed { warmup, measure } = window {
-        tokio::time::sleep(warmup).await;
-        let started = CpuWindow::start(server);
-        phase.set(MEASURE);
-        tokio::time::sleep(measure).await;
-        phase.set(STOP);
-        measured = Some(started.end());
-    }
-    let mut tally = Tally::new();
-    for task in tasks {
-        match task.await {
-            Ok(t) => tally.merge(t),
-            Err(err) => tally.fail(format!("echo task failed: {err}")),
-        }
-    }
-    let (elapsed, client_cpu, server_cpu) = match (measured, count_window) {
-        (Some(measured), _) => measured,
-        (None, Some(window)) => window.end(),
-        (None, None) => (Duration::ZERO, None, None),
-    };
-    Ok(LoopOutcome {
-        tally,
-        elapsed,
-        client_cpu,
-        server_cpu,
-    })
+    Ok(finish(tasks, window, &phase, server, count_window, "echo").await)
 }
 
 /// The echo client's connection loop in one task: write what is due, read what came back.

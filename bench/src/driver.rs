@@ -180,6 +180,19 @@ pub async fn closed_loop<C: Caller>(
         .into_iter()
         .map(|caller| tokio::spawn(call_loop(caller, phase.clone(), limit)))
         .collect();
+    finish(tasks, window, &phase, server, cpu, "calling").await
+}
+
+/// Runs the timed window over the started `tasks` (warm-up, then measure) or, for a counted
+/// window, the CPU window `counted` started before them; then merges their tallies.
+pub async fn finish(
+    tasks: Vec<tokio::task::JoinHandle<Tally>>,
+    window: Window,
+    phase: &Phase,
+    server: Option<u32>,
+    counted: Option<CpuWindow>,
+    what: &str,
+) -> LoopOutcome {
     let mut measured = None;
     if let Window::Timed { warmup, measure } = window {
         tokio::time::sleep(warmup).await;
@@ -193,10 +206,10 @@ pub async fn closed_loop<C: Caller>(
     for task in tasks {
         match task.await {
             Ok(t) => tally.merge(t),
-            Err(err) => tally.fail(format!("calling task failed: {err}")),
+            Err(err) => tally.fail(format!("{what} task failed: {err}")),
         }
     }
-    let (elapsed, client_cpu, server_cpu) = match (measured, cpu) {
+    let (elapsed, client_cpu, server_cpu) = match (measured, counted) {
         (Some(measured), _) => measured,
         (None, Some(cpu)) => cpu.end(),
         (None, None) => (Duration::ZERO, None, None),

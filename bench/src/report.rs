@@ -368,11 +368,7 @@ pub fn table(report: &Report) -> String {
                 row.shape,
                 target_name(row),
                 row.calls,
-                if row.errors > 0 {
-                    format!(" ({} errors)", row.errors)
-                } else {
-                    String::new()
-                },
+                errors_note(row),
                 w.wake_ms,
                 row.latency.p50_us / 1000.0,
                 row.latency.p99_us / 1000.0,
@@ -399,11 +395,7 @@ pub fn table(report: &Report) -> String {
                 row.shape,
                 target_name(row),
                 row.calls,
-                if row.errors > 0 {
-                    format!(" ({} errors)", row.errors)
-                } else {
-                    String::new()
-                },
+                errors_note(row),
                 opt(i.server_bytes_per_conn, 0),
                 opt(i.client_bytes_per_conn, 0),
                 mib(row.server_peak_rss_kib),
@@ -431,4 +423,13 @@ pub fn table(report: &Report) -> String {
         }
     }
     out
+}
+
+/// `" (N errors)"` after a row's call count, when it had any.
+fn errors_note(row: &Row) -> String {
+    if row.errors > 0 {
+        format!(" ({} errors)", row.errors)
+    } else {
+        String::new()
+    }
 }

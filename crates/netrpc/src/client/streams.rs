@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::shared::Shared;
-use crate::io::read_message;
+use crate::io::{read_message, write_within};
 
 /// What a caller asks of the connection task.
 pub(crate) enum Job {
@@ -101,19 +101,7 @@ async fn call(
 ) -> u64 {
     let exchange = async {
         let mut stream = streams.open().await?;
-        let send = async {
-            stream.write_all(&request).await?;
-            stream.flush().await
-        };
-        match write_timeout {
-            Some(limit) => tokio::time::timeout(limit, send).await.map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("writing a request took longer than {limit:?}"),
-                )
-            })??,
-            None => send.await?,
-        }
+        write_within(&mut stream, &request, write_timeout).await?;
         drop(request);
         let mut buf = BytesMut::new();
         let mut last_read = tokio::time::Instant::now();

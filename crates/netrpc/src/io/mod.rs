@@ -6,4 +6,4 @@ mod reader;
 mod writer;
 
 pub(crate) use reader::read_message;
-pub(crate) use writer::{PushError, WriteQueue};
+pub(crate) use writer::{PushError, WriteQueue, write_within};

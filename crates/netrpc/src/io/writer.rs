@@ -164,23 +164,7 @@ impl<E: ?Sized> WriteQueue<E> {
                 }
                 continue;
             };
-            let write = async {
-                io.write_all(&out).await?;
-                io.flush().await
-            };
-            let written = match timeout {
-                None => write.await,
-                Some(limit) => tokio::time::timeout(limit, write)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!(
-                                "write did not finish within {limit:?}; the peer is not reading"
-                            ),
-                        ))
-                    }),
-            };
+            let written = write_within(io, &out, timeout).await;
             if let Err(err) = written {
                 let mut state = self.lock();
                 state.closed = true;
@@ -196,6 +180,30 @@ impl<E: ?Sized> WriteQueue<E> {
                 spare = out;
             }
         }
+    }
+}
+
+/// Writes and flushes `bytes`, failing with [`TimedOut`](io::ErrorKind::TimedOut) when that
+/// takes longer than `timeout` (a peer that does not read).
+pub(crate) async fn write_within<W: AsyncWrite + Unpin + ?Sized>(
+    io: &mut W,
+    bytes: &[u8],
+    timeout: Option<Duration>,
+) -> io::Result<()> {
+    let write = async {
+        io.write_all(bytes).await?;
+        io.flush().await
+    };
+    match timeout {
+        None => write.await,
+        Some(limit) => tokio::time::timeout(limit, write)
+            .await
+            .unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("write did not finish within {limit:?}; the peer is not reading"),
+                ))
+            }),
     }
 }
 

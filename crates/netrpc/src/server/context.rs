@@ -124,6 +124,20 @@ impl Extensions {
             .and_then(|value| value.downcast_ref::<T>().cloned())
     }
 
+    /// A copy of the stored value of type `T`, storing `make()` first if there is none: two
+    /// tasks racing on a fresh connection get the same value. `make` runs under these
+    /// extensions' lock, so it must not use them.
+    pub fn get_or_insert_with<T: Any + Send + Sync + Clone>(&self, make: impl FnOnce() -> T) -> T {
+        let mut map = self.lock();
+        let key = TypeId::of::<T>();
+        if let Some(value) = map.get(&key).and_then(|value| value.downcast_ref::<T>()) {
+            return value.clone();
+        }
+        let value = make();
+        map.insert(key, Box::new(value.clone()));
+        value
+    }
+
     /// Removes and returns the stored value of type `T`.
     pub fn remove<T: Any + Send + Sync>(&self) -> Option<T> {
         self.lock()
@@ -153,5 +167,7 @@ mod tests {
         assert_eq!(ext.get::<u32>(), Some(8));
         assert_eq!(ext.remove::<String>().as_deref(), Some("user"));
         assert_eq!(ext.get::<String>(), None);
+        assert_eq!(ext.get_or_insert_with(|| 1u64), 1);
+        assert_eq!(ext.get_or_insert_with(|| 2u64), 1);
     }
 }

@@ -41,10 +41,6 @@ struct SessionInner {
     attempts: tokio::sync::Mutex<u32>,
 }
 
-/// Makes creating a session atomic: [`netrpc::Extensions`] has no get-or-insert, and two calls
-/// of a new connection may race to make its session. Held only for a lookup and an insert.
-static CREATING: Mutex<()> = Mutex::new(());
-
 impl Session {
     fn new(user: Option<LoggedIn>) -> Self {
         Self {
@@ -71,18 +67,7 @@ impl Session {
         ctx: &ConnContext,
         initial: impl FnOnce() -> Option<LoggedIn>,
     ) -> Session {
-        if let Some(session) = Session::of(ctx) {
-            return session;
-        }
-        let _creating = CREATING
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(session) = Session::of(ctx) {
-            return session;
-        }
-        let session = Session::new(initial());
-        ctx.state().insert(session.clone());
-        session
+        ctx.state().get_or_insert_with(|| Session::new(initial()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<LoggedIn>> {

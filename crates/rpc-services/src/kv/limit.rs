@@ -32,22 +32,10 @@ impl ConnWatches {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The counts of the connection `ctx`, created on first use. Creation is serialized by one
-    /// process-wide lock, so two calls racing on a fresh connection share one count.
+    /// The counts of the connection `ctx`, created on first use (two calls racing on a fresh
+    /// connection share one).
     fn of(ctx: &ConnContext) -> ConnWatches {
-        static CREATE: Mutex<()> = Mutex::new(());
-        if let Some(found) = ctx.state().get::<ConnWatches>() {
-            return found;
-        }
-        let _creating = CREATE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(found) = ctx.state().get::<ConnWatches>() {
-            return found;
-        }
-        let fresh = ConnWatches::default();
-        ctx.state().insert(fresh.clone());
-        fresh
+        ctx.state().get_or_insert_with(ConnWatches::default)
     }
 }
 
