@@ -57,6 +57,9 @@ pub use server::{
 
 /// The codecs (`rpc-codec`).
 pub use rpc_codec as codec;
+/// Go's standard library values that cross `net/rpc`: `time.Time`, `*big.Int`, marshalers
+/// (`rpc-gotypes`).
+pub use rpc_gotypes as go;
 /// Headers, bodies, limits and the codec traits (`rpc-proto`).
 pub use rpc_proto as proto;
 /// Dialing and listening by address (`rpc-transport`).
