@@ -11,10 +11,16 @@
 use std::fmt;
 
 use rpc_proto::zero::Zero;
-use serde::de::value::{StrDeserializer, U8Deserializer};
-use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{
+    BorrowedBytesDeserializer, BorrowedStrDeserializer, StrDeserializer, U8Deserializer,
+};
+use serde::de::{
+    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
+    Visitor,
+};
 
 use super::error::{Error, bail};
+use super::marker::{self, MarshaledDe};
 use super::types::{Ty, TypeId, TypeTable, WireField};
 use super::wire::Reader;
 
@@ -24,6 +30,8 @@ pub(crate) struct De<'a, 'de> {
     types: &'a TypeTable,
     depth: usize,
     max_depth: usize,
+    /// The struct and field being decoded, for Go's error texts (empty at the top level).
+    field: (&'a str, &'a str),
 }
 
 impl<'a, 'de> De<'a, 'de> {
@@ -47,10 +55,17 @@ impl<'a, 'de> De<'a, 'de> {
     ///
     /// The stream's decoder has taken the type definitions an interface value may carry off the
     /// stream (see `frame.rs`), so the concrete type's id comes right after the name.
-    fn open_interface(&mut self) -> Result<Option<(TypeId, Reader<'de>)>, Error> {
+    fn open_interface(&mut self) -> Result<Option<(&'de [u8], TypeId, Reader<'de>)>, Error> {
         let name = self.r.bytes()?;
         if name.is_empty() {
             return Ok(None);
+        }
+        if name.len() > 1024 {
+            bail!(
+                "gob: name too long ({} bytes): {:.20?}...",
+                name.len(),
+                String::from_utf8_lossy(name)
+            );
         }
         let id = self.r.int()?;
         if id < 0 {
@@ -61,13 +76,10 @@ impl<'a, 'de> De<'a, 'de> {
         self.enter()?;
         self.r = Reader::new(value);
         let ty = self.types.get(id)?;
-        if let Some(err) = ty.unsupported() {
-            return Err(err);
-        }
         if !matches!(ty, Ty::Struct { .. }) && self.r.uint()? != 0 {
             bail!("gob: corrupted data: non-zero delta for singleton");
         }
-        Ok(Some((id, rest)))
+        Ok(Some((name, id, rest)))
     }
 
     /// Goes on after the concrete value of an interface value (see [`De::open_interface`]);
@@ -131,7 +143,7 @@ impl<'a, 'de> De<'a, 'de> {
                 }
                 self.leave();
             }
-            Ty::Struct { fields } => {
+            Ty::Struct { fields, .. } => {
                 self.enter()?;
                 let mut num = -1;
                 while let Some(field) = next_field(&mut self.r, fields, &mut num)? {
@@ -186,6 +198,7 @@ pub(crate) fn with_message<'de, R>(
         types,
         depth: 0,
         max_depth,
+        field: ("", ""),
     };
     f(Deserializer { de: &mut de, id })
 }
@@ -198,11 +211,7 @@ pub(crate) struct Deserializer<'x, 'a, 'de> {
 
 impl<'a, 'de> Deserializer<'_, 'a, 'de> {
     fn ty(&self) -> Result<Ty<'a>, Error> {
-        let ty = self.de.types.get(self.id)?;
-        match ty.unsupported() {
-            Some(err) => Err(err),
-            None => Ok(ty),
-        }
+        self.de.types.get(self.id)
     }
 
     /// Decodes an interface value: its concrete value with `concrete`, or a nil one with `nil`.
@@ -214,7 +223,7 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
     ) -> Result<V::Value, Error> {
         match self.de.open_interface()? {
             None => nil(visitor),
-            Some((id, rest)) => {
+            Some((_, id, rest)) => {
                 let value = concrete(
                     Deserializer {
                         de: &mut *self.de,
@@ -228,11 +237,43 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
         }
     }
 
+    /// Go's error for a value of the wrong type: `expected` is the local (Rust) type in Go's
+    /// terms.
     fn mismatch(&self, expected: &str) -> Error {
-        Error::new(format!(
-            "gob: type mismatch: received {}, expected {expected}",
-            self.de.types.describe(self.id)
-        ))
+        let remote = self.de.types.describe(self.id);
+        match self.de.field {
+            ("", "") => Error::new(format!(
+                "gob: decoding into local type {expected}, received remote type {remote}"
+            )),
+            (strukt, field) => Error::new(format!(
+                "gob: wrong type ({expected}) for received field {strukt}.{field} (remote type {remote})"
+            )),
+        }
+    }
+
+    /// Go's error for a number that does not fit: `value for "FIELD" out of range`, the
+    /// field's name or, at the top level, the local type's.
+    fn overflow(&self, local: &str) -> Error {
+        let name = match self.de.field {
+            (_, "") => local,
+            (_, field) => field,
+        };
+        Error::new(format!("value for \"{name}\" out of range"))
+    }
+
+    /// A Go string's bytes as a Rust string: Go's strings may hold any bytes, Rust's may not.
+    fn utf8(&self, bytes: &'de [u8]) -> Result<&'de str, Error> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(s),
+            Err(_) => match self.de.field {
+                (_, "") => bail!(
+                    "gob: string is not valid UTF-8 (decode it into rpc_gotypes::ByteString to keep its bytes)"
+                ),
+                (strukt, field) => bail!(
+                    "gob: string in field {strukt}.{field} is not valid UTF-8 (decode it into rpc_gotypes::ByteString to keep its bytes)"
+                ),
+            },
+        }
     }
 
     /// Reads an integer of either sign.
@@ -246,10 +287,10 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
 
     fn string(&mut self, expected: &str) -> Result<&'de str, Error> {
         match self.ty()? {
-            Ty::String | Ty::Bytes => match std::str::from_utf8(self.de.r.bytes()?) {
-                Ok(s) => Ok(s),
-                Err(_) => bail!("gob: string is not valid UTF-8"),
-            },
+            Ty::String | Ty::Bytes => {
+                let bytes = self.de.r.bytes()?;
+                self.utf8(bytes)
+            }
             _ => Err(self.mismatch(expected)),
         }
     }
@@ -343,12 +384,24 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
     fn structure<V: Visitor<'de>>(
         self,
         visitor: V,
+        wire_name: &'a str,
         fields: &'a [WireField],
+        local_name: &'static str,
         expected: &'static [&'static str],
     ) -> Result<V::Value, Error> {
+        // Go's rule: a struct that shares no field with the local struct is not this type.
+        if !expected.is_empty()
+            && !fields.is_empty()
+            && !fields
+                .iter()
+                .any(|field| expected.contains(&field.name.as_str()))
+        {
+            bail!("gob: type mismatch: no fields matched compiling decoder for {local_name}");
+        }
         self.de.enter()?;
         let mut access = Struct {
             de: &mut *self.de,
+            wire_name,
             fields,
             num: -1,
             wire_done: false,
@@ -377,15 +430,27 @@ enum Integer {
 }
 
 impl Integer {
-    fn to<T: TryFrom<i64> + TryFrom<u64>>(&self, name: &str) -> Result<T, Error> {
-        let converted = match *self {
+    fn to<T: TryFrom<i64> + TryFrom<u64>>(&self) -> Option<T> {
+        match *self {
             Integer::Signed(i) => T::try_from(i).ok(),
             Integer::Unsigned(u) => T::try_from(u).ok(),
-        };
-        match converted {
-            Some(value) => Ok(value),
-            None => bail!("gob: value {self} out of range for {name}"),
         }
+    }
+}
+
+/// Go's name for the Rust integer type named `rust`.
+fn go_int_name(rust: &str) -> &str {
+    match rust {
+        "i8" => "int8",
+        "i16" => "int16",
+        "i32" => "int32",
+        "i64" => "int64",
+        "u8" => "uint8",
+        "u16" => "uint16",
+        "u32" => "uint32",
+        "u64" => "uint64",
+        "char" => "rune",
+        other => other,
     }
 }
 
@@ -417,7 +482,10 @@ macro_rules! integer {
     ($($method:ident => $visit:ident($ty:ty),)*) => {
         $(fn $method<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
             via_interface!(self, visitor, $method());
-            let value: $ty = self.integer(stringify!($ty))?.to(stringify!($ty))?;
+            let name = go_int_name(stringify!($ty));
+            let Some(value) = self.integer(name)?.to::<$ty>() else {
+                return Err(self.overflow(name));
+            };
             visitor.$visit(value)
         })*
     };
@@ -432,21 +500,30 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
             Ty::Int => visitor.visit_i64(self.de.r.int()?),
             Ty::Uint => visitor.visit_u64(self.de.r.uint()?),
             Ty::Float => visitor.visit_f64(self.de.r.float()?),
-            Ty::String => match std::str::from_utf8(self.de.r.bytes()?) {
-                Ok(s) => visitor.visit_borrowed_str(s),
-                Err(_) => bail!("gob: string is not valid UTF-8"),
-            },
+            Ty::String => {
+                let bytes = self.de.r.bytes()?;
+                visitor.visit_borrowed_str(self.utf8(bytes)?)
+            }
             Ty::Interface => self.interface(
                 visitor,
                 |de, visitor| de.deserialize_any(visitor),
                 |visitor| visitor.visit_unit(),
             ),
             Ty::Bytes | Ty::Complex | Ty::Array { .. } | Ty::Slice { .. } => {
-                self.seq(visitor, None, "a sequence")
+                self.seq(visitor, None, "slice")
             }
             Ty::Map { key, elem } => self.map(visitor, key, elem),
-            Ty::Struct { fields } => self.structure(visitor, fields, &[]),
-            Ty::Marshaler { .. } => Err(self.mismatch("a value")),
+            Ty::Struct { name, fields } => self.structure(visitor, name, fields, "", &[]),
+            Ty::Marshaler { name, kind } => {
+                let data = self.de.r.bytes()?;
+                MarshaledDe {
+                    kind,
+                    name,
+                    data,
+                    data_as_seq: true,
+                }
+                .deserialize_any(visitor)
+            }
         }
     }
 
@@ -478,11 +555,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
                 let f = self.de.r.float()?;
                 // Go's float32FromBits: finite values beyond float32's range are an error.
                 if f.is_finite() && f.abs() > f64::from(f32::MAX) {
-                    bail!("gob: value {f} out of range for f32");
+                    return Err(self.overflow("float32"));
                 }
                 visitor.visit_f32(f as f32)
             }
-            _ => Err(self.mismatch("f32")),
+            _ => Err(self.mismatch("float32")),
         }
     }
 
@@ -490,7 +567,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
         via_interface!(self, visitor, deserialize_f64());
         match self.ty()? {
             Ty::Float => visitor.visit_f64(self.de.r.float()?),
-            _ => Err(self.mismatch("f64")),
+            _ => Err(self.mismatch("float64")),
         }
     }
 
@@ -504,7 +581,9 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
                 _ => bail!("gob: string {s:?} is not one character"),
             };
         }
-        let code: u32 = self.integer("char")?.to("char")?;
+        let Some(code) = self.integer("rune")?.to::<u32>() else {
+            return Err(self.overflow("rune"));
+        };
         match char::from_u32(code) {
             Some(c) => visitor.visit_char(c),
             None => bail!("gob: {code:#x} is not a Unicode scalar value"),
@@ -513,7 +592,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
 
     fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_str());
-        visitor.visit_borrowed_str(self.string("a string")?)
+        visitor.visit_borrowed_str(self.string("string")?)
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -524,8 +603,8 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
         via_interface!(self, visitor, deserialize_bytes());
         match self.ty()? {
             Ty::Bytes | Ty::String => visitor.visit_borrowed_bytes(self.de.r.bytes()?),
-            Ty::Array { .. } | Ty::Slice { .. } => self.seq(visitor, None, "bytes"),
-            _ => Err(self.mismatch("bytes")),
+            Ty::Array { .. } | Ty::Slice { .. } => self.seq(visitor, None, "[]byte"),
+            _ => Err(self.mismatch("[]byte")),
         }
     }
 
@@ -560,20 +639,45 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if name == marker::MARSHALER {
+            via_interface!(self, visitor, deserialize_newtype_struct(name));
+            return match self.ty()? {
+                Ty::Marshaler { name, kind } => {
+                    let data = self.de.r.bytes()?;
+                    visitor.visit_newtype_struct(MarshaledDe {
+                        kind,
+                        name,
+                        data,
+                        data_as_seq: false,
+                    })
+                }
+                _ => Err(self.mismatch("a type encoded by a marshaler")),
+            };
+        }
+        if name == marker::STRING {
+            via_interface!(self, visitor, deserialize_newtype_struct(name));
+            return match self.ty()? {
+                Ty::String | Ty::Bytes => {
+                    let bytes = self.de.r.bytes()?;
+                    visitor.visit_newtype_struct(BorrowedBytesDeserializer::<Error>::new(bytes))
+                }
+                _ => Err(self.mismatch("string")),
+            };
+        }
         visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_seq());
-        self.seq(visitor, None, "a sequence")
+        self.seq(visitor, None, "slice")
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_tuple(len));
-        self.seq(visitor, Some(len), "an array")
+        self.seq(visitor, Some(len), "array")
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -583,15 +687,15 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_tuple_struct(name, len));
-        self.seq(visitor, Some(len), "an array")
+        self.seq(visitor, Some(len), "array")
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_map());
         match self.ty()? {
             Ty::Map { key, elem } => self.map(visitor, key, elem),
-            Ty::Struct { fields } => self.structure(visitor, fields, &[]),
-            _ => Err(self.mismatch("a map")),
+            Ty::Struct { name, fields } => self.structure(visitor, name, fields, "", &[]),
+            _ => Err(self.mismatch("map")),
         }
     }
 
@@ -603,19 +707,48 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
     ) -> Result<V::Value, Error> {
         via_interface!(self, visitor, deserialize_struct(name, fields));
         match self.ty()? {
-            Ty::Struct { fields: wire } => self.structure(visitor, wire, fields),
+            Ty::Struct {
+                name: wire_name,
+                fields: wire,
+            } => self.structure(visitor, wire_name, wire, name, fields),
             Ty::Map { key, elem } => self.map(visitor, key, elem),
-            _ => Err(self.mismatch(&format!("struct {name}"))),
+            _ => Err(self.mismatch(name)),
         }
     }
 
+    /// An enum is a Go interface type: its newtype variants are the concrete types, each
+    /// registered (Go's `gob.Register`) under the variant's name.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
+        variants: &'static [&'static str],
+        visitor: V,
     ) -> Result<V::Value, Error> {
-        bail!("gob: enums are not supported (enum {name})")
+        if !matches!(self.ty()?, Ty::Interface) {
+            bail!(
+                "gob: local interface type {name} can only be decoded from remote interface type; received concrete type {}",
+                self.de.types.describe(self.id)
+            );
+        }
+        let Some((concrete, id, rest)) = self.de.open_interface()? else {
+            bail!("gob: nil interface value for {name} (decode it into an Option)");
+        };
+        let concrete = match std::str::from_utf8(concrete) {
+            Ok(concrete) if variants.contains(&concrete) => concrete,
+            _ => bail!(
+                "gob: name not registered for interface: {:?}",
+                String::from_utf8_lossy(concrete)
+            ),
+        };
+        let value = visitor.visit_enum(Concrete {
+            de: Deserializer {
+                de: &mut *self.de,
+                id,
+            },
+            name: concrete,
+        })?;
+        self.de.close_interface(rest);
+        Ok(value)
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -629,6 +762,51 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
 
     fn is_human_readable(&self) -> bool {
         false
+    }
+}
+
+/// An interface value's concrete value as the variant of an enum named as its type.
+struct Concrete<'x, 'a, 'de> {
+    de: Deserializer<'x, 'a, 'de>,
+    name: &'de str,
+}
+
+impl<'x, 'a, 'de> EnumAccess<'de> for Concrete<'x, 'a, 'de> {
+    type Error = Error;
+    type Variant = Deserializer<'x, 'a, 'de>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), Error> {
+        let variant = seed.deserialize(BorrowedStrDeserializer::<Error>::new(self.name))?;
+        Ok((variant, self.de))
+    }
+}
+
+impl<'de> VariantAccess<'de> for Deserializer<'_, '_, 'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        bail!(
+            "gob: an interface value's concrete type must be a newtype variant, not a unit variant"
+        )
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_tuple(self, len, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        de::Deserializer::deserialize_struct(self, "", fields, visitor)
     }
 }
 
@@ -759,9 +937,9 @@ impl Seen {
     }
 }
 
-enum Pending {
+enum Pending<'a> {
     None,
-    Wire(TypeId),
+    Wire(TypeId, &'a str),
     Zero,
 }
 
@@ -769,10 +947,11 @@ enum Pending {
 /// expects that the wire did not carry.
 struct Struct<'x, 'a, 'de> {
     de: &'x mut De<'a, 'de>,
+    wire_name: &'a str,
     fields: &'a [WireField],
     num: i64,
     wire_done: bool,
-    value: Pending,
+    value: Pending<'a>,
     expected: &'static [&'static str],
     seen: Seen,
     /// Where to look first for the next wire field among the expected ones.
@@ -801,7 +980,7 @@ impl<'de> MapAccess<'de> for Struct<'_, '_, 'de> {
                         self.seen.set(i);
                         self.hint = i + 1;
                     }
-                    self.value = Pending::Wire(field.id);
+                    self.value = Pending::Wire(field.id, &field.name);
                     let key: StrDeserializer<'_, Error> = field.name.as_str().into_deserializer();
                     return seed.deserialize(key).map(Some);
                 }
@@ -822,10 +1001,15 @@ impl<'de> MapAccess<'de> for Struct<'_, '_, 'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         match std::mem::replace(&mut self.value, Pending::None) {
-            Pending::Wire(id) => seed.deserialize(Deserializer {
-                de: &mut *self.de,
-                id,
-            }),
+            Pending::Wire(id, field) => {
+                let outer = std::mem::replace(&mut self.de.field, (self.wire_name, field));
+                let value = seed.deserialize(Deserializer {
+                    de: &mut *self.de,
+                    id,
+                });
+                self.de.field = outer;
+                value
+            }
             Pending::Zero => seed
                 .deserialize(Zero)
                 .map_err(|e| Error::new(e.to_string())),

@@ -11,8 +11,8 @@ use super::error::{Error, bail};
 use super::ser::{Out, ValueSerializer, Written};
 use super::shape::{Class, ClassId, Shape, Shapes};
 use super::types::{
-    BOOL, BYTES, FIRST_ASSIGNED_ID, FLOAT, INT, STRING, TypeId, UINT, WireField, WireType,
-    write_wire_type,
+    BOOL, BYTES, FIRST_ASSIGNED_ID, FLOAT, INT, INTERFACE, STRING, TypeId, UINT, WireField,
+    WireType, write_wire_type,
 };
 use super::wire::{put_int, put_uint};
 
@@ -80,6 +80,11 @@ fn describe(shape: &Shape, classes: &[Class], out: &mut Vec<u8>, seen: &mut Vec<
                 describe(field, classes, out, seen);
             }
         }
+        Shape::Marshaler(kind, name) => {
+            out.push(b'G');
+            out.push(kind.code());
+            text(out, name);
+        }
         builtin => {
             out.push(b'B');
             out.push(builtin_id(builtin).unwrap_or(STRING) as u8);
@@ -96,6 +101,7 @@ fn builtin_id(shape: &Shape) -> Option<TypeId> {
         Shape::Float => FLOAT,
         Shape::Bytes => BYTES,
         Shape::String | Shape::Unknown => STRING,
+        Shape::Interface => INTERFACE,
         _ => return None,
     })
 }
@@ -185,6 +191,10 @@ impl Registry {
                     fields,
                 }
             }
+            Shape::Marshaler(kind, name) => WireType::Marshaler {
+                name: name.to_string(),
+                kind: *kind,
+            },
             _ => bail!("gob: internal error: {shape:?} is not a defined type"),
         };
         defs[slot] = Some((id, wire));
@@ -207,13 +217,15 @@ impl Registry {
         }
         shapes.finish();
         let mut defs = Vec::new();
-        let id = self.resolve(
-            &root,
-            &shapes.classes,
-            &mut HashMap::new(),
-            &mut defs,
-            journal,
-        )?;
+        let mut memo = HashMap::new();
+        let id = self.resolve(&root, &shapes.classes, &mut memo, &mut defs, journal)?;
+        // The concrete types of interface values are defined before the value, as Go's encoder
+        // defines those of a top-level value's interface values.
+        let mut concrete = Vec::with_capacity(shapes.concrete.len());
+        for shape in std::mem::take(&mut shapes.concrete) {
+            let id = self.resolve(&shape, &shapes.classes, &mut memo, &mut defs, journal)?;
+            concrete.push((shape, id));
+        }
         let mut message = Vec::new();
         for (def_id, wire) in defs.into_iter().flatten() {
             message.clear();
@@ -227,7 +239,7 @@ impl Registry {
         if !matches!(root, Shape::Struct(_)) {
             put_uint(&mut message, 0); // the singleton's field delta
         }
-        let mut out = Out::new(message, &shapes.classes, limits.max_message);
+        let mut out = Out::new(message, &shapes.classes, &concrete, limits.max_message);
         let written = value.serialize(ValueSerializer {
             out: &mut out,
             shape: &root,

@@ -195,7 +195,9 @@ impl<'s, 't> Scan<'s, 't> {
             Ty::Array { elem, len } => Kind::Array(elem, len),
             Ty::Slice { elem } => Kind::Slice(elem),
             Ty::Map { key, elem } => Kind::Map(key, elem),
-            Ty::Struct { fields } => Kind::Struct(fields.iter().map(|field| field.id).collect()),
+            Ty::Struct { fields, .. } => {
+                Kind::Struct(fields.iter().map(|field| field.id).collect())
+            }
         })
     }
 

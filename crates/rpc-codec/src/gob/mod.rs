@@ -207,6 +207,7 @@ mod encode;
 mod error;
 mod frame;
 mod hint;
+mod marker;
 mod rpc;
 mod ser;
 mod server;

@@ -9,8 +9,10 @@
 use serde::ser::{self, Serialize};
 
 use super::error::{Error, bail};
+use super::marker::{self, Marshaled};
 use super::shape::FieldName;
 use super::shape::{Class, STRUCT_MARKER, Shape};
+use super::types::TypeId;
 use super::wire::{put_bytes, put_float, put_int, put_uint};
 
 /// What a value turned out to be, for the struct that holds it.
@@ -28,16 +30,27 @@ pub(crate) enum Written {
 pub(crate) struct Out<'p> {
     pub(crate) buf: Vec<u8>,
     classes: &'p [Class],
+    /// The concrete type of each interface value and its id, in serialization order.
+    concrete: &'p [(Shape, TypeId)],
+    /// The next entry of `concrete`.
+    next_concrete: usize,
     limit: usize,
     /// The fields written by the structs being serialized: (field number, value start, end).
     fields: Vec<(usize, usize, usize)>,
 }
 
 impl<'p> Out<'p> {
-    pub(crate) fn new(buf: Vec<u8>, classes: &'p [Class], limit: usize) -> Self {
+    pub(crate) fn new(
+        buf: Vec<u8>,
+        classes: &'p [Class],
+        concrete: &'p [(Shape, TypeId)],
+        limit: usize,
+    ) -> Self {
         Self {
             buf,
             classes,
+            concrete,
+            next_concrete: 0,
             limit,
             fields: Vec::new(),
         }
@@ -119,6 +132,49 @@ impl<'c, 'p> ValueSerializer<'c, 'p> {
             n: 0,
             array: matches!(self.shape, Shape::Array(..)),
         })
+    }
+
+    /// An interface value: the concrete type's name (empty for nil), its id, then the concrete
+    /// value as a singleton (a struct as itself) preceded by its byte count, as Go's
+    /// `encodeInterface` writes it. The type definitions went before the message.
+    fn interface(
+        self,
+        name: &str,
+        value: Option<&dyn erased_serde::Serialize>,
+    ) -> Result<Written, Error> {
+        if *self.shape != Shape::Interface {
+            return Err(changed(self.shape, "interface"));
+        }
+        let Some(value) = value else {
+            put_uint(&mut self.out.buf, 0);
+            return Ok(Written::Zero);
+        };
+        let Some((shape, id)) = self.out.concrete.get(self.out.next_concrete) else {
+            return Err(changed(self.shape, "an interface value"));
+        };
+        self.out.next_concrete += 1;
+        put_bytes(&mut self.out.buf, name.as_bytes());
+        put_int(&mut self.out.buf, *id);
+        let start = self.out.buf.len();
+        if !matches!(shape, Shape::Struct(_)) {
+            put_uint(&mut self.out.buf, 0); // the singleton's field delta
+        }
+        let written = erased_serde::serialize(
+            value,
+            ValueSerializer {
+                out: &mut *self.out,
+                shape,
+                as_struct: false,
+            },
+        )?;
+        if written == Written::Nil {
+            bail!("gob: cannot encode nil pointer of type {name} inside interface");
+        }
+        let mut count = Vec::with_capacity(9);
+        put_uint(&mut count, (self.out.buf.len() - start) as u64);
+        self.out.buf.splice(start..start, count);
+        self.out.check()?;
+        Ok(Written::Value)
     }
 
     fn structure(self) -> Result<StructValue<'c, 'p>, Error> {
@@ -267,17 +323,44 @@ impl<'c, 'p> ser::Serializer for ValueSerializer<'c, 'p> {
         name: &'static str,
         value: &T,
     ) -> Result<Written, Error> {
+        if name == marker::MARSHALER {
+            let marshaled = Marshaled::capture(value)?;
+            match self.shape {
+                Shape::Marshaler(kind, name)
+                    if *kind == marshaled.kind() && *name == marshaled.name => {}
+                other => return Err(changed(other, "marshaler")),
+            }
+            put_bytes(&mut self.out.buf, &marshaled.data);
+            self.out.check()?;
+            return Ok(Written::Value);
+        }
+        if name == marker::STRING {
+            if *self.shape != Shape::String {
+                return Err(changed(self.shape, "string"));
+            }
+            let bytes = marker::capture_string(value)?;
+            put_bytes(&mut self.out.buf, &bytes);
+            self.out.check()?;
+            return Ok(if bytes.is_empty() {
+                Written::Zero
+            } else {
+                Written::Value
+            });
+        }
+        if name == marker::INTERFACE {
+            return marker::split_interface(value, |name, value| self.interface(name, value));
+        }
         let as_struct = name == STRUCT_MARKER;
         value.serialize(ValueSerializer { as_struct, ..self })
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        name: &'static str,
+        _: &'static str,
         _: u32,
-        v: &'static str,
-        _: &T,
+        variant: &'static str,
+        value: &T,
     ) -> Result<Written, Error> {
-        Err(enum_error(name, v))
+        self.interface(variant, Some(&marker::Ref(value)))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqValue<'c, 'p>, Error> {
         self.sequence(len, "sequence")

@@ -29,7 +29,9 @@ use serde::ser::{self, Serialize};
 use super::dynamic::GoType;
 use super::error::{Error, bail};
 use super::hint::{HINT_MARKER, take_trace};
+use super::marker::{self, Marshaled};
 use super::trace::Trace;
+use super::types::Marshaler;
 
 /// The serde name of a newtype struct wrapping a map that is to be encoded as a Go struct whose
 /// field names are the map's (string) keys. Other formats see an ordinary map.
@@ -74,6 +76,10 @@ pub(crate) enum Shape {
     Array(usize, Box<Shape>),
     Map(Box<Shape>, Box<Shape>),
     Struct(ClassId),
+    /// A type encoded by one of Go's marshaler interfaces, by its name.
+    Marshaler(Marshaler, Name),
+    /// Go's `interface{}`: the concrete types of its values are in [`Shapes::concrete`].
+    Interface,
 }
 
 impl Shape {
@@ -108,6 +114,8 @@ impl Shape {
             Shape::Array(..) => "array",
             Shape::Map(..) => "map",
             Shape::Struct(_) => "struct",
+            Shape::Marshaler(..) => "marshaler",
+            Shape::Interface => "interface",
         }
     }
 }
@@ -183,6 +191,9 @@ pub(crate) struct Class {
 #[derive(Debug)]
 pub(crate) struct Shapes {
     pub(crate) classes: Vec<Class>,
+    /// The concrete type of each non-nil interface value, in the order the value serializes
+    /// them (an interface value's before those inside it).
+    pub(crate) concrete: Vec<Shape>,
     by_key: HashMap<Name, Vec<ClassId>>,
     max_depth: usize,
 }
@@ -191,6 +202,7 @@ impl Shapes {
     pub(crate) fn new(max_depth: usize) -> Self {
         Self {
             classes: Vec::new(),
+            concrete: Vec::new(),
             by_key: HashMap::new(),
             max_depth,
         }
@@ -472,6 +484,33 @@ impl<'c> ShapeSerializer<'c> {
         })
     }
 
+    /// An interface value (Go's `interface{}`) holding `value` registered as `name`, or nil.
+    fn interface(
+        self,
+        name: &str,
+        value: Option<&dyn erased_serde::Serialize>,
+    ) -> Result<Shape, Error> {
+        if let Some(value) = value {
+            self.check_depth()?;
+            let slot = self.cx.concrete.len();
+            self.cx.concrete.push(Shape::Unknown);
+            let shape = erased_serde::serialize(
+                value,
+                ShapeSerializer {
+                    cx: &mut *self.cx,
+                    depth: self.depth + 1,
+                    as_struct: false,
+                },
+            )?
+            .normalized();
+            if shape == Shape::Unknown {
+                bail!("gob: cannot encode nil pointer of type {name} inside interface");
+            }
+            self.cx.concrete[slot] = shape;
+        }
+        Ok(Shape::Interface)
+    }
+
     fn check_depth(&self) -> Result<(), Error> {
         if self.depth >= self.cx.max_depth {
             bail!("gob: nesting deeper than {} levels", self.cx.max_depth);
@@ -570,6 +609,20 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
         name: &'static str,
         value: &T,
     ) -> Result<Shape, Error> {
+        if name == marker::MARSHALER {
+            let marshaled = Marshaled::capture(value)?;
+            return Ok(Shape::Marshaler(
+                marshaled.kind(),
+                Cow::Owned(marshaled.name),
+            ));
+        }
+        if name == marker::STRING {
+            marker::capture_string(value)?;
+            return Ok(Shape::String);
+        }
+        if name == marker::INTERFACE {
+            return marker::split_interface(value, |name, value| self.interface(name, value));
+        }
         if name == STRUCT_MARKER {
             return value.serialize(ShapeSerializer {
                 as_struct: true,
@@ -601,14 +654,16 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
             ..self
         })
     }
+    /// A newtype variant is an interface value whose concrete type is registered under the
+    /// variant's name.
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        name: &'static str,
+        _: &'static str,
         _: u32,
-        v: &'static str,
-        _: &T,
+        variant: &'static str,
+        value: &T,
     ) -> Result<Shape, Error> {
-        Err(enum_error(name, v))
+        self.interface(variant, Some(&marker::Ref(value)))
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<SeqShape<'c>, Error> {
         self.check_depth()?;

@@ -229,6 +229,17 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        // A marshaler's name shows only in its values; a Go string of any bytes is a string.
+        if name == super::marker::MARSHALER || name == super::marker::STRING {
+            *self.out = if name == super::marker::STRING {
+                Shape::String
+            } else {
+                Shape::Unknown
+            };
+            return Zero
+                .deserialize_newtype_struct(name, visitor)
+                .map_err(zero_error);
+        }
         if self.depth >= MAX_DEPTH || self.cx.open.contains(&name) {
             *self.out = Shape::Unknown;
             return Zero
@@ -279,6 +290,17 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        // A marshaler's name shows only in its values; a Go string of any bytes is a string.
+        if name == super::marker::MARSHALER || name == super::marker::STRING {
+            *self.out = if name == super::marker::STRING {
+                Shape::String
+            } else {
+                Shape::Unknown
+            };
+            return Zero
+                .deserialize_newtype_struct(name, visitor)
+                .map_err(zero_error);
+        }
         if self.depth >= MAX_DEPTH || self.cx.open.contains(&name) {
             *self.out = Shape::Unknown;
             return Zero

@@ -49,7 +49,7 @@ pub(crate) enum Marshaler {
 }
 
 impl Marshaler {
-    fn interface(self) -> &'static str {
+    pub(crate) fn interface(self) -> &'static str {
         match self {
             Marshaler::Gob => "GobEncoder",
             Marshaler::Binary => "BinaryMarshaler",
@@ -103,28 +103,25 @@ pub(crate) enum Ty<'t> {
     String,
     Complex,
     Interface,
-    Array { elem: TypeId, len: usize },
-    Slice { elem: TypeId },
-    Struct { fields: &'t [WireField] },
-    Map { key: TypeId, elem: TypeId },
-    Marshaler { name: &'t str, kind: Marshaler },
-}
-
-impl Ty<'_> {
-    /// The error for a value of this type that cannot be decoded at all.
-    pub(crate) fn unsupported(&self) -> Option<Error> {
-        match self {
-            Ty::Marshaler { name: "", kind } => Some(Error::new(format!(
-                "gob: values encoded by Go's {} are not supported",
-                kind.interface()
-            ))),
-            Ty::Marshaler { name, kind } => Some(Error::new(format!(
-                "gob: values of type {name} are encoded by Go's {} and are not supported",
-                kind.interface()
-            ))),
-            _ => None,
-        }
-    }
+    Array {
+        elem: TypeId,
+        len: usize,
+    },
+    Slice {
+        elem: TypeId,
+    },
+    Struct {
+        name: &'t str,
+        fields: &'t [WireField],
+    },
+    Map {
+        key: TypeId,
+        elem: TypeId,
+    },
+    Marshaler {
+        name: &'t str,
+        kind: Marshaler,
+    },
 }
 
 /// The types a stream has defined so far.
@@ -151,7 +148,7 @@ impl TypeTable {
                     len: *len,
                 },
                 Some(WireType::Slice { elem, .. }) => Ty::Slice { elem: *elem },
-                Some(WireType::Struct { fields, .. }) => Ty::Struct { fields },
+                Some(WireType::Struct { name, fields }) => Ty::Struct { name, fields },
                 Some(WireType::Map { key, elem, .. }) => Ty::Map {
                     key: *key,
                     elem: *elem,
@@ -244,6 +241,9 @@ impl TypeTable {
                 Some(WireType::Slice { elem, .. }) => format!("[]{}", inner(*elem)),
                 Some(WireType::Map { key, elem, .. }) => {
                     format!("map[{}]{}", inner(*key), inner(*elem))
+                }
+                Some(WireType::Marshaler { name, kind }) if name.is_empty() => {
+                    format!("a {} type", kind.interface())
                 }
                 Some(WireType::Marshaler { name, .. }) => name.clone(),
                 None => format!("type {id}"),

@@ -27,6 +27,8 @@ fn render(trace: &Trace) -> String {
             Shape::Float => "float".into(),
             Shape::Bytes => "[]byte".into(),
             Shape::String => "string".into(),
+            Shape::Interface => "interface{}".into(),
+            Shape::Marshaler(_, name) => name.to_string(),
             Shape::Slice(elem) => format!("[]{}", go(elem, trace, seen)),
             Shape::Array(len, elem) => format!("[{len}]{}", go(elem, trace, seen)),
             Shape::Map(key, elem) => {

@@ -489,7 +489,7 @@ fn bad_body_under_good_header_is_not_fatal() {
     assert!(!err.is_fatal());
     assert_eq!(
         err.to_string(),
-        "gob: type mismatch: received string, expected u32"
+        "gob: decoding into local type uint32, received remote type string"
     );
     let ServerInbound::Request { body, .. } = &items[1] else {
         panic!()
@@ -508,7 +508,7 @@ fn malformed_headers_are_fatal() {
     assert!(err.is_fatal());
     assert_eq!(
         err.to_string(),
-        "malformed message: gob request header: gob: type mismatch: received string, expected struct Request"
+        "malformed message: gob request header: gob: decoding into local type Request, received remote type string"
     );
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
