@@ -24,6 +24,9 @@ use super::marker::{self, MarshaledDe};
 use super::types::{Ty, TypeId, TypeTable, WireField};
 use super::wire::Reader;
 
+/// An interface value opened: the concrete type's name and id, and the reader after it.
+type Opened<'de> = (&'de [u8], TypeId, Reader<'de>);
+
 /// The state shared by all values of one message.
 pub(crate) struct De<'a, 'de> {
     r: Reader<'de>,
@@ -55,7 +58,7 @@ impl<'a, 'de> De<'a, 'de> {
     ///
     /// The stream's decoder has taken the type definitions an interface value may carry off the
     /// stream (see `frame.rs`), so the concrete type's id comes right after the name.
-    fn open_interface(&mut self) -> Result<Option<(&'de [u8], TypeId, Reader<'de>)>, Error> {
+    fn open_interface(&mut self) -> Result<Option<Opened<'de>>, Error> {
         let name = self.r.bytes()?;
         if name.is_empty() {
             return Ok(None);
@@ -500,10 +503,12 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
             Ty::Int => visitor.visit_i64(self.de.r.int()?),
             Ty::Uint => visitor.visit_u64(self.de.r.uint()?),
             Ty::Float => visitor.visit_f64(self.de.r.float()?),
-            Ty::String => {
-                let bytes = self.de.r.bytes()?;
-                visitor.visit_borrowed_str(self.utf8(bytes)?)
-            }
+            // Self-describing consumers see Go's bytes as Go's encoding/json prints them: each
+            // invalid sequence as U+FFFD.
+            Ty::String => match String::from_utf8_lossy(self.de.r.bytes()?) {
+                std::borrow::Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+                std::borrow::Cow::Owned(s) => visitor.visit_string(s),
+            },
             Ty::Interface => self.interface(
                 visitor,
                 |de, visitor| de.deserialize_any(visitor),
@@ -614,11 +619,13 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if let Ty::Interface = self.ty()? {
-            return self.interface(
-                visitor,
-                |de, visitor| visitor.visit_some(de),
-                |visitor| visitor.visit_none(),
-            );
+            // A nil interface value is None; any other is Some of the interface value, which
+            // the inner type decodes as its concrete value or, an enum, as the variant.
+            let mut peek = self.de.r;
+            if peek.bytes()?.is_empty() {
+                self.de.r = peek;
+                return visitor.visit_none();
+            }
         }
         visitor.visit_some(self)
     }

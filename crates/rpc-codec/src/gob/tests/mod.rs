@@ -5,4 +5,5 @@ mod corpus;
 mod format;
 mod go;
 mod hint;
+mod marker;
 mod rpc;
