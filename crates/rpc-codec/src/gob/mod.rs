@@ -82,7 +82,10 @@
 //! | `Option<T>` | `*T`: `None` is nil (a struct field left out); `Some` is the value |
 //! | `()`, unit structs, empty structs | `struct {}` |
 //! | newtype structs | the inner value |
-//! | enums, tuples of mixed types | an error |
+//! | enums with newtype variants | `interface{}`: each variant is a concrete type, registered (Go's `gob.Register`) under the variant's serde name (`#[serde(rename = "main.Point")]`; Go's builtin names are `int`, `string`, `[]interface {}`, ...) |
+//! | `rpc_gotypes` marshaler values (`Time`, `BigInt`, `Marshaled`, ...) | Go's `GobEncoder`/`BinaryMarshaler` types (`time.Time`, `*big.Int`, `*url.URL`, ...): the named marshaler wire type and its bytes |
+//! | `rpc_gotypes::ByteString` | `string` holding any bytes |
+//! | unit, tuple and struct enum variants, tuples of mixed types | an error |
 //!
 //! Decoding follows Go's rules: struct fields are matched **by name** (see [Field
 //! names](#field-names)), fields the Rust type does not know are skipped, fields the wire left out (Go leaves out
@@ -96,14 +99,34 @@
 //!
 //! Interface values (Go's `interface{}` / `any`, type id 8) are skipped as unknown fields as Go
 //! skips them (`ignoreInterface`: the concrete type's name, its id, then a byte count and that
-//! many bytes), and otherwise decode as their concrete value, whatever Go type that has: into
-//! `serde_json::Value` or another self-describing type (`deserialize_any`), an `Option` (a nil
-//! interface is `None`), or a Rust type that fits the concrete value (a nil interface is its
-//! zero value). The definitions of concrete types that Go sends inside an interface value, the
-//! first time a stream carries them, go into the stream's types as Go's decoder adds them; such
-//! a value may span several messages (see `frame.rs`), all of which count toward the size
-//! limit of its request or response.
+//! many bytes). Into a Rust enum, the concrete type's registered name selects the newtype
+//! variant of that serde name (a name the enum does not have is Go's `gob: name not registered
+//! for interface: "main.Square"`; a concrete value where an interface is expected is Go's `gob:
+//! local interface type ... can only be decoded from remote interface type`), and an
+//! `Option<Enum>` is `None` for a nil interface. Into anything else they decode as their
+//! concrete value, whatever Go type that has: into `serde_json::Value` or another
+//! self-describing type (`deserialize_any`), an `Option` (a nil interface is `None`), or a Rust
+//! type that fits the concrete value (a nil interface is its zero value). The definitions of
+//! concrete types that Go sends inside an interface value, the first time a stream carries
+//! them, go into the stream's types as Go's decoder adds them; such a value may span several
+//! messages (see `frame.rs`), all of which count toward the size limit of its request or
+//! response. The encoder sends the definitions of every concrete type before the value's
+//! message, as Go does for a top-level value's interface values.
 //!
+//! Marshaler values (`GobEncoder`, `BinaryMarshaler`) decode into the `rpc_gotypes` types, which
+//! ask for them by the marker name `rpc_gotypes::marker::MARSHALER`; self-describing consumers
+//! see `{"Kind": 0, "Name": "Time", "Data": [...]}`. A Go `string` is any bytes: a Rust `String`
+//! refuses bytes that are not UTF-8 with an error naming the field
+//! (`gob: string in field Event.Note is not valid UTF-8 ...`), `Vec<u8>` and
+//! `rpc_gotypes::ByteString` take them exactly, and self-describing consumers see each invalid
+//! sequence as U+FFFD, as Go's `encoding/json` prints it.
+//!
+//! Where Go's decoder refuses a value, so does this one, with Go's text: `gob: decoding into
+//! local type int64, received remote type Point` (top level), `gob: wrong type (string) for
+//! received field Point.X ...` (a field), `value for "X" out of range` (a number that does not
+//! fit, a negative number into an unsigned field), `gob: type mismatch: no fields matched
+//! compiling decoder for T` (a struct sharing no field with the Rust struct).
+
 //! Encoding follows Go's too: fields that are zero (`false`, `0`, `""`, empty slices and maps,
 //! `None`) are left out; nested structs and arrays are always sent; `None` cannot be a top-level
 //! value nor an element of a slice, array or map (Go's nil pointers cannot be either).
@@ -142,16 +165,13 @@
 //!
 //! # Not supported
 //!
-//! - Encoding interface values (Go's `interface{}` / `any`): Rust values are always sent as
-//!   their concrete types, which a Go receiver's interface field does not accept.
-//! - Types with Go's `GobEncoder` or `BinaryMarshaler` encodings (such as `time.Time`,
-//!   `big.Int`, `*url.URL`): their values fail to decode with a message naming the interface
-//!   (and the type, when Go names it); skipping them as unknown fields works. (Go's gob does
-//!   not use `TextMarshaler`: a `net.IP` arrives as a plain `[]byte`.)
+//! - Interface values with run-time concrete type names (other than through a Rust enum), and
+//!   nil interface values as elements of a slice or map: Rust's `None` cannot be an element.
+//! - `complex64`/`complex128` values are decoded (as two floats) but not encoded.
 //! - serde's `#[serde(flatten)]`, untagged enums and field aliases do not combine with the
 //!   zero values given to fields the wire left out (`missing field` or `duplicate field`
 //!   errors).
-//!
+
 //! # Limits
 //!
 //! - The messages of one request or response (its header, its body and any type definitions
