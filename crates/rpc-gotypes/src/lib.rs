@@ -44,3 +44,16 @@ pub mod marker {
     /// The newtype struct wrapping the bytes of a Go `string` that may not be UTF-8.
     pub const STRING: &str = "\0go::string";
 }
+
+mod civil;
+mod duration;
+mod error;
+mod kind;
+mod marshal;
+mod rfc3339;
+mod time;
+
+pub use duration::Duration;
+pub use error::Error;
+pub use kind::MarshalerKind;
+pub use time::Time;
