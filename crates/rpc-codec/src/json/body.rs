@@ -82,14 +82,35 @@ impl BodyFormat for ResultFormat {
     }
 }
 
+/// A missing or `null` body: `null` read through [`GoNull`], which is the zero value of the
+/// requested type, `None` for an `Option`, and `null` itself for a `RawValue`.
 fn zero<'de>(
     visit: &mut dyn FnMut(BodySource<'_, 'de>) -> Result<(), erased_serde::Error>,
 ) -> Result<(), CodecError> {
-    visit(BodySource::Zero).map_err(body_error)
+    let mut de = serde_json::Deserializer::from_slice(b"null");
+    let mut erased = <dyn erased_serde::Deserializer>::erase(GoNull(&mut de));
+    visit(BodySource::Value(&mut erased)).map_err(body_error)
 }
 
+/// A body that did not decode, in Go's words where netrpc has them: Go's decoding errors carry
+/// no position, so serde_json's ` at line L column C` is dropped (`illegal base64 data at input
+/// byte 3` reaches a Go client exactly as Go's own server would word it).
 fn body_error(err: erased_serde::Error) -> CodecError {
-    CodecError::Body(err.to_string())
+    let mut text = err.to_string();
+    text.truncate(without_position(&text).len());
+    CodecError::Body(text)
+}
+
+/// `text` without serde_json's trailing ` at line L column C`.
+fn without_position(text: &str) -> &str {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let Some((rest, column)) = text.rsplit_once(" column ") else {
+        return text;
+    };
+    match rest.rsplit_once(" at line ") {
+        Some((message, line)) if digits(line) && digits(column) => message,
+        _ => text,
+    }
 }
 
 fn trim(mut bytes: &[u8]) -> &[u8] {
@@ -195,6 +216,51 @@ mod tests {
         assert!(matches!(err, CodecError::Body(_)), "{err:?}");
         let err = params("[1").decode::<i64>().unwrap_err();
         assert!(matches!(err, CodecError::Body(_)), "{err:?}");
+    }
+
+    #[test]
+    fn bad_base64_fails_with_gos_text() {
+        for body in [params(r#"["not base64!"]"#), result(r#""not base64!""#)] {
+            let err = body.decode::<Vec<u8>>().unwrap_err();
+            assert_eq!(err.to_string(), "illegal base64 data at input byte 3");
+        }
+        assert_eq!(
+            params(r#"["AQID/w=="]"#).decode::<Vec<u8>>().unwrap(),
+            [1, 2, 3, 255]
+        );
+        assert_eq!(
+            result(r#""AQID/w==""#).decode::<Vec<u8>>().unwrap(),
+            [1, 2, 3, 255]
+        );
+    }
+
+    #[test]
+    fn errors_carry_no_position() {
+        let err = result(r#"{"a":"x"}"#)
+            .decode::<std::collections::HashMap<String, i64>>()
+            .unwrap_err();
+        assert_eq!(err.to_string(), r#"invalid type: string "x", expected i64"#);
+        assert_eq!(without_position("m at line 1 column 7"), "m");
+        for text in [
+            "m",
+            "m at line x column 7",
+            "m column 7",
+            "m at line 1 column ",
+        ] {
+            assert_eq!(without_position(text), text);
+        }
+    }
+
+    #[test]
+    fn raw_values_are_exact() {
+        let raw: Box<RawValue> = result("1267650600228229401496703205376").decode().unwrap();
+        assert_eq!(raw.get(), "1267650600228229401496703205376");
+        let raw: Box<RawValue> = params(r#"[ {"x": 1.50} , 2]"#).decode().unwrap();
+        assert_eq!(raw.get(), r#"{"x": 1.50}"#);
+        for body in [result(""), result("null"), params("[]"), params("[null]")] {
+            let raw: Box<RawValue> = body.decode().unwrap();
+            assert_eq!(raw.get(), "null");
+        }
     }
 
     #[test]

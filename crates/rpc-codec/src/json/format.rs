@@ -7,6 +7,8 @@ use rpc_proto::CodecError;
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
+use super::bytes_ser::GoBytes;
+
 /// A serde_json formatter that writes what Go's `json.Encoder` writes for the same data:
 ///
 /// - in strings, `<`, `>` and `&` become `\u003c`, `\u003e`, `\u0026` (Go's default HTML
@@ -131,15 +133,15 @@ impl<'a> LimitedWriter<'a> {
         }
     }
 
-    /// Serializes `value` as JSON the way Go does.
+    /// Serializes `value` as JSON the way Go does (byte vectors in base64, see [`GoBytes`]).
     pub(crate) fn json<T: ?Sized + Serialize>(
         &mut self,
         value: &T,
     ) -> Result<(), serde_json::Error> {
-        value.serialize(&mut serde_json::Serializer::with_formatter(
+        value.serialize(GoBytes(&mut serde_json::Serializer::with_formatter(
             self,
             GoFormatter,
-        ))
+        )))
     }
 
     /// Appends bytes written by hand.

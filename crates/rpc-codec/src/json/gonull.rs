@@ -9,6 +9,10 @@
 //!
 //! It works by asking the inner deserializer for an option before every other type: a JSON
 //! deserializer answers `None` for `null` and `Some` otherwise, without consuming anything else.
+//!
+//! The same pass reads Go's other JSON habit: a `[]byte` written as a base64 string. Where a
+//! sequence or bytes are requested, the value goes to [`Base64Or`] (see
+//! [`bytes_de`](super::bytes_de)), which takes a base64 string as well as an array.
 
 use std::fmt;
 
@@ -16,6 +20,8 @@ use rpc_proto::zero::Zero;
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
+
+use super::bytes_de::Base64Or;
 
 /// serde_json's marker for `RawValue`, which must reach the JSON deserializer untouched.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
@@ -94,35 +100,34 @@ impl Hint {
         d: D,
         v: V,
     ) -> Result<V::Value, D::Error> {
-        let v = Wrap(v);
         match self {
-            Hint::Bool => d.deserialize_bool(v),
-            Hint::I8 => d.deserialize_i8(v),
-            Hint::I16 => d.deserialize_i16(v),
-            Hint::I32 => d.deserialize_i32(v),
-            Hint::I64 => d.deserialize_i64(v),
-            Hint::I128 => d.deserialize_i128(v),
-            Hint::U8 => d.deserialize_u8(v),
-            Hint::U16 => d.deserialize_u16(v),
-            Hint::U32 => d.deserialize_u32(v),
-            Hint::U64 => d.deserialize_u64(v),
-            Hint::U128 => d.deserialize_u128(v),
-            Hint::F32 => d.deserialize_f32(v),
-            Hint::F64 => d.deserialize_f64(v),
-            Hint::Char => d.deserialize_char(v),
-            Hint::Str => d.deserialize_str(v),
-            Hint::String => d.deserialize_string(v),
-            Hint::Bytes => d.deserialize_bytes(v),
-            Hint::ByteBuf => d.deserialize_byte_buf(v),
-            Hint::UnitStruct(name) => d.deserialize_unit_struct(name, v),
-            Hint::NewtypeStruct(name) => d.deserialize_newtype_struct(name, v),
-            Hint::Seq => d.deserialize_seq(v),
-            Hint::Tuple(len) => d.deserialize_tuple(len, v),
-            Hint::TupleStruct(name, len) => d.deserialize_tuple_struct(name, len, v),
-            Hint::Map => d.deserialize_map(v),
-            Hint::Struct(name, fields) => d.deserialize_struct(name, fields, v),
-            Hint::Enum(name, variants) => d.deserialize_enum(name, variants, v),
-            Hint::Identifier => d.deserialize_identifier(v),
+            Hint::Bool => d.deserialize_bool(Wrap(v)),
+            Hint::I8 => d.deserialize_i8(Wrap(v)),
+            Hint::I16 => d.deserialize_i16(Wrap(v)),
+            Hint::I32 => d.deserialize_i32(Wrap(v)),
+            Hint::I64 => d.deserialize_i64(Wrap(v)),
+            Hint::I128 => d.deserialize_i128(Wrap(v)),
+            Hint::U8 => d.deserialize_u8(Wrap(v)),
+            Hint::U16 => d.deserialize_u16(Wrap(v)),
+            Hint::U32 => d.deserialize_u32(Wrap(v)),
+            Hint::U64 => d.deserialize_u64(Wrap(v)),
+            Hint::U128 => d.deserialize_u128(Wrap(v)),
+            Hint::F32 => d.deserialize_f32(Wrap(v)),
+            Hint::F64 => d.deserialize_f64(Wrap(v)),
+            Hint::Char => d.deserialize_char(Wrap(v)),
+            Hint::Str => d.deserialize_str(Wrap(v)),
+            Hint::String => d.deserialize_string(Wrap(v)),
+            // Go's `[]byte` is a base64 string: sequences and bytes take one too.
+            Hint::Seq => d.deserialize_any(Base64Or::seq(v)),
+            Hint::Bytes | Hint::ByteBuf => d.deserialize_any(Base64Or::bytes(v)),
+            Hint::UnitStruct(name) => d.deserialize_unit_struct(name, Wrap(v)),
+            Hint::NewtypeStruct(name) => d.deserialize_newtype_struct(name, Wrap(v)),
+            Hint::Tuple(len) => d.deserialize_tuple(len, Wrap(v)),
+            Hint::TupleStruct(name, len) => d.deserialize_tuple_struct(name, len, Wrap(v)),
+            Hint::Map => d.deserialize_map(Wrap(v)),
+            Hint::Struct(name, fields) => d.deserialize_struct(name, fields, Wrap(v)),
+            Hint::Enum(name, variants) => d.deserialize_enum(name, variants, Wrap(v)),
+            Hint::Identifier => d.deserialize_identifier(Wrap(v)),
         }
     }
 }
@@ -266,7 +271,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for GoNull<D> {
 }
 
 /// Passes every value through, wrapping nested deserializers so their `null`s are Go's too.
-struct Wrap<V>(V);
+pub(super) struct Wrap<V>(pub(super) V);
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty),)*) => {

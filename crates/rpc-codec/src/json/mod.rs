@@ -47,11 +47,26 @@
 //! - **Response `result`**: the reply; missing or `null` gives the reply type's zero value.
 //! - **`null` inside a body** decodes as Go does: into the zero value of the requested type (a
 //!   nil slice that Go wrote as `"Changes":null` becomes an empty `Vec`); `Option` still reads it
-//!   as `None`.
+//!   as `None`. A missing or `null` body read as a `serde_json::value::RawValue` is `null`.
+//! - **`[]byte`** is a base64 string (standard alphabet, padded), as Go's `encoding/json` has
+//!   it. Decoding, a type that asks for a sequence (`Vec<u8>`) or for bytes
+//!   (`serde_bytes::ByteBuf`, `bytes::Bytes`) takes a base64 string as well as an array of
+//!   numbers; a string that is not base64 fails the call with Go's text (`illegal base64 data at
+//!   input byte N`); only `u8` elements take a string (a `Vec<u16>` refuses one, as Go's
+//!   `[]uint16` does). Encoding, bytes (`serialize_bytes`) and a sequence whose elements are all
+//!   `u8` (`Vec<u8>`, `&[u8]`) are written as a base64 string, except an empty one, written `[]`
+//!   (Go writes `""`, and reads either). Rust arrays (`[u8; N]`, Go's `[N]byte`) stay arrays of
+//!   numbers, as does any sequence with an element that is not a `u8`. `serde_json::Value` and
+//!   `RawValue` are not affected. Both ways this reaches a `Vec<u8>` at any depth of a value,
+//!   except, when decoding, inside what serde buffers before deciding the type
+//!   (`#[serde(flatten)]` fields, untagged and internally tagged enums): there only an array
+//!   reads into a `Vec<u8>`.
 //! - The encoders write JSON as Go's `encoding/json` does: `<`, `>`, `&`, U+2028 and U+2029
 //!   escaped in strings (`\u003c`...), floats in Go's notation (`1`, `0.000001`, `1e+21`,
-//!   `1.5e-7`). Struct field order, map key order and byte strings follow the value's `Serialize`
-//!   implementation, which is not Go's (Go sorts map keys and writes `[]byte` as base64).
+//!   `1.5e-7`). Struct field order and map key order follow the value's `Serialize`
+//!   implementation, which is not Go's for maps (Go sorts map keys).
+//! - Errors decoding a body are serde's texts without serde_json's position (Go's carry none),
+//!   or Go's own where netrpc has them.
 //! - [`RequestHeader::timeout`](rpc_proto::RequestHeader) is not sent and cancellations are not
 //!   written: the format has no place for them.
 //!
@@ -109,7 +124,10 @@
 //! # Ok::<(), rpc_proto::CodecError>(())
 //! ```
 
+mod base64;
 mod body;
+mod bytes_de;
+mod bytes_ser;
 mod client;
 mod fields;
 mod format;

@@ -114,6 +114,79 @@ fn round_trips() {
     round_trip(&Some(3u8), &None::<u8>);
 }
 
+/// Go's `[]byte` is a base64 string; `[N]byte` (a Rust array) is an array of numbers.
+#[test]
+fn byte_vectors_cross_as_gos_base64() {
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    #[serde(rename_all = "PascalCase")]
+    struct Blob {
+        data: Vec<u8>,
+        array: [u8; 4],
+        more: Vec<Vec<u8>>,
+    }
+    let blob = Blob {
+        data: vec![0, 1, 2, 127, 128, 255],
+        array: [0xde, 0xad, 0xbe, 0xef],
+        more: vec![vec![], vec![7; 1000]],
+    };
+    round_trip(&vec![1u8, 2, 3, 255], &blob);
+    round_trip(&Vec::<u8>::new(), &vec![0u8; 1 << 20]);
+    // What Go's client writes for client.Call("S.M", []byte{1, 2, 3, 255}, &reply).
+    assert_eq!(
+        request_bytes("S.M", 1, &vec![1u8, 2, 3, 255]),
+        b"{\"method\":\"S.M\",\"params\":[\"AQID/w==\"],\"id\":1}\n"
+    );
+    // What Go's server writes for a reply of Blob{Data: []byte{1}, Array: [4]byte{9}, More: nil}.
+    let response =
+        one_response(b"{\"id\":1,\"result\":{\"Data\":\"AQ==\",\"Array\":[9,0,0,0],\"More\":null},\"error\":null}\n")
+            .unwrap();
+    assert_eq!(
+        response.body.decode::<Blob>().unwrap(),
+        Blob {
+            data: vec![1],
+            array: [9, 0, 0, 0],
+            more: vec![]
+        }
+    );
+    // A string that is not base64 fails the call with Go's text.
+    let mut dec = Json.server_parts(&Limits::default()).0;
+    let (_, body) = one_request(
+        &mut dec,
+        b"{\"method\":\"S.M\",\"params\":[{\"Data\":\"not base64!\"}],\"id\":1}",
+    )
+    .unwrap();
+    let err = body.decode::<Blob>().unwrap_err();
+    assert_eq!(err.to_string(), "illegal base64 data at input byte 3");
+    assert!(!err.is_fatal());
+}
+
+/// A `RawValue` body crosses untouched both ways: its text is sent as is and read as it came.
+#[test]
+fn raw_values_cross_exactly() {
+    use serde_json::value::RawValue;
+
+    let text = r#"{"big": 123456789012345678901234567890, "f": 1.50, "s": "<"}"#;
+    let arg = RawValue::from_string(text.into()).unwrap();
+    let wire = request_bytes("S.M", 1, &arg);
+    assert_eq!(
+        String::from_utf8(wire.clone()).unwrap(),
+        format!("{{\"method\":\"S.M\",\"params\":[{text}],\"id\":1}}\n")
+    );
+    let mut dec = Json.server_parts(&Limits::default()).0;
+    let (_, body) = one_request(&mut dec, &wire).unwrap();
+    assert_eq!(body.decode::<Box<RawValue>>().unwrap().get(), text);
+
+    let big = "1267650600228229401496703205376";
+    let response =
+        one_response(format!("{{\"id\":1,\"result\":{big},\"error\":null}}").as_bytes()).unwrap();
+    assert_eq!(response.body.decode::<Box<RawValue>>().unwrap().get(), big);
+    let response = one_response(b"{\"id\":1,\"result\":null,\"error\":null}").unwrap();
+    assert_eq!(
+        response.body.decode::<Box<RawValue>>().unwrap().get(),
+        "null"
+    );
+}
+
 #[test]
 fn round_trip_of_one_mebibyte() {
     let big = big_string(1 << 20);
