@@ -275,6 +275,34 @@ async fn interface_values_and_wrong_types_against_go() {
     client.close();
 }
 
+/// Go's `time.Time` as `netrpc::go::Time`, both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_time_values_both_ways() {
+    use netrpc::go::Time;
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "PascalCase")]
+    struct WhenOnly {
+        when: Time,
+    }
+    let (_server, addr) = go_realgo_server();
+    let client = Client::dial(&format!("tcp://{addr}"), Gob).await.unwrap();
+    let client = client.with_timeout(CALL_TIMEOUT);
+    let sample: WhenOnly = client.call("Ledger.Sample", &1i64).await.unwrap();
+    assert_eq!(
+        sample.when.to_string(),
+        "2024-02-29T13:14:15.123456789+05:30"
+    );
+    assert_eq!(sample.when.offset_seconds(), Some(5 * 3600 + 30 * 60));
+    // Go adds 90 minutes in the time's own zone: UTC stays UTC, before 1970 included.
+    let at: Time = "1969-12-31T23:59:59.000000005Z".parse().unwrap();
+    let later: Time = client.call("Ledger.Later", &at).await.unwrap();
+    assert_eq!(later.to_string(), "1970-01-01T01:29:59.000000005Z");
+    assert_eq!(later.offset_seconds(), None);
+    let later: Time = client.call("Ledger.Later", &sample.when).await.unwrap();
+    assert_eq!(later.to_string(), "2024-02-29T14:44:15.123456789+05:30");
+    client.close();
+}
+
 #[test]
 fn netrpc_call_prints_go_values() {
     let (_server, addr) = go_realgo_server();
