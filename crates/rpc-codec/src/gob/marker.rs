@@ -18,6 +18,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, V
 use serde::ser::{self, Impossible, Serialize};
 
 use super::error::{Error, bail};
+use super::refuse::refuse;
 use super::types::Marshaler;
 
 pub(crate) use rpc_gotypes::marker::{MARSHALER, STRING};
@@ -57,8 +58,17 @@ pub(crate) struct Marshaled {
 impl Marshaled {
     /// Serializes `value` (the inside of a [`MARSHALER`] newtype) to learn what it holds.
     pub(crate) fn capture<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+        Self::capture_with(value, true)
+    }
+
+    /// [`Marshaled::capture`] without copying the data: what the type pass needs.
+    pub(crate) fn capture_type<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+        Self::capture_with(value, false)
+    }
+
+    fn capture_with<T: Serialize + ?Sized>(value: &T, with_data: bool) -> Result<Self, Error> {
         let mut out = Marshaled::default();
-        value.serialize(CaptureStructSerializer(&mut out))?;
+        value.serialize(CaptureStructSerializer(&mut out, with_data))?;
         if out.kind.is_none() {
             bail!("gob: a marshaler value without its kind");
         }
@@ -77,7 +87,7 @@ fn not_marker(what: &str) -> Error {
 }
 
 /// Takes the fields of the struct inside a [`MARSHALER`] newtype.
-struct CaptureStruct<'a>(&'a mut Marshaled);
+struct CaptureStruct<'a>(&'a mut Marshaled, bool);
 
 impl<'a> ser::SerializeStruct for CaptureStruct<'a> {
     type Ok = ();
@@ -104,6 +114,7 @@ impl<'a> ser::SerializeStruct for CaptureStruct<'a> {
                 }
                 _ => return Err(not_marker("a non-string name")),
             },
+            "Data" if !self.1 => {}
             "Data" => match value.serialize(Capture)? {
                 Captured::Bytes(data) => self.0.data = data,
                 _ => return Err(not_marker("non-byte data")),
@@ -192,39 +203,9 @@ impl ser::Serializer for Capture {
     ) -> Result<Captured, Error> {
         Ok(Captured::Other)
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_marker("a tuple"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_marker("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_marker("an enum"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_marker("a map"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(not_marker("a struct"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_marker("an enum"))
+    refuse! { not_marker("a compound value");
+        serialize_tuple serialize_tuple_struct serialize_tuple_variant serialize_map
+        serialize_struct serialize_struct_variant
     }
 }
 
@@ -249,15 +230,8 @@ impl ser::SerializeSeq for CaptureSeq {
 }
 
 /// Serializes the struct inside a [`MARSHALER`] newtype into a [`Marshaled`].
-struct CaptureStructSerializer<'a>(&'a mut Marshaled);
-
-macro_rules! struct_only {
-    ($($method:ident($($arg:ty),*),)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<(), Error> {
-            Err(not_marker(stringify!($method)))
-        })*
-    };
-}
+/// The marshaler value being captured, and whether to keep its data.
+struct CaptureStructSerializer<'a>(&'a mut Marshaled, bool);
 
 impl<'a> ser::Serializer for CaptureStructSerializer<'a> {
     type Ok = ();
@@ -271,15 +245,7 @@ impl<'a> ser::Serializer for CaptureStructSerializer<'a> {
     type SerializeStructVariant = Impossible<(), Error>;
 
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<CaptureStruct<'a>, Error> {
-        Ok(CaptureStruct(self.0))
-    }
-    struct_only! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
-        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
-        serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
+        Ok(CaptureStruct(self.0, self.1))
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
         value.serialize(self)
@@ -291,48 +257,13 @@ impl<'a> ser::Serializer for CaptureStructSerializer<'a> {
     ) -> Result<(), Error> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(not_marker("an enum"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(not_marker("a sequence"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_marker("a tuple"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_marker("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_marker("an enum"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_marker("a map"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_marker("an enum"))
+    refuse! { not_marker("anything but a struct");
+        serialize_seq serialize_tuple serialize_tuple_struct serialize_map serialize_bool
+        serialize_i8 serialize_i16 serialize_i32 serialize_i64 serialize_u8 serialize_u16
+        serialize_u32 serialize_u64 serialize_f32 serialize_f64 serialize_char serialize_str
+        serialize_bytes serialize_none serialize_unit serialize_unit_struct
+        serialize_unit_variant serialize_newtype_variant serialize_tuple_variant
+        serialize_struct_variant
     }
 }
 
@@ -553,14 +484,6 @@ where
     }
 }
 
-macro_rules! not_interface_methods {
-    ($($method:ident($($arg:ty),*),)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<(), Error> {
-            Err(not_interface(stringify!($method)))
-        })*
-    };
-}
-
 impl<'a, F, R> ser::Serializer for SplitSerializer<'a, F, R>
 where
     F: FnOnce(&str, Option<&dyn erased_serde::Serialize>) -> Result<R, Error>,
@@ -578,14 +501,6 @@ where
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Error> {
         Ok(self)
     }
-    not_interface_methods! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
-        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
-        serialize_str(&str), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
         value.serialize(self)
     }
@@ -596,47 +511,12 @@ where
     ) -> Result<(), Error> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(not_interface("an enum"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(not_interface("a sequence"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_interface("a tuple"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_interface("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_interface("an enum"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_interface("a map"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_interface("an enum"))
+    refuse! { not_interface("anything but a struct");
+        serialize_seq serialize_tuple serialize_tuple_struct serialize_map serialize_bool
+        serialize_i8 serialize_i16 serialize_i32 serialize_i64 serialize_u8 serialize_u16
+        serialize_u32 serialize_u64 serialize_f32 serialize_f64 serialize_char serialize_str
+        serialize_bytes serialize_none serialize_unit serialize_unit_struct
+        serialize_unit_variant serialize_newtype_variant serialize_tuple_variant
+        serialize_struct_variant
     }
 }

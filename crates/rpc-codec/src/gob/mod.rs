@@ -228,6 +228,7 @@ mod error;
 mod frame;
 mod hint;
 mod marker;
+mod refuse;
 mod rpc;
 mod ser;
 mod server;

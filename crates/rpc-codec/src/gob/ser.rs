@@ -10,6 +10,7 @@ use serde::ser::{self, Serialize};
 
 use super::error::{Error, bail};
 use super::marker::{self, Marshaled};
+use super::refuse::refuse;
 use super::shape::FieldName;
 use super::shape::{Class, STRUCT_MARKER, Shape};
 use super::types::TypeId;
@@ -719,59 +720,8 @@ impl ser::Serializer for RawByte {
     fn serialize_u8(self, v: u8) -> Result<u8, Error> {
         Ok(v)
     }
-    fn serialize_bool(self, _: bool) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_i8(self, _: i8) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_i16(self, _: i16) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_i32(self, _: i32) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_i64(self, _: i64) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_u16(self, _: u16) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_u32(self, _: u32) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_u64(self, _: u64) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_f32(self, _: f32) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_f64(self, _: f64) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_char(self, _: char) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_str(self, _: &str) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_none(self) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<u8, Error> {
         value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<u8, Error> {
-        Err(not_a_byte())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -780,50 +730,12 @@ impl ser::Serializer for RawByte {
     ) -> Result<u8, Error> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<u8, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(not_a_byte())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_a_byte())
+    refuse! { not_a_byte();
+        serialize_bool serialize_i8 serialize_i16 serialize_i32 serialize_i64 serialize_u16
+        serialize_u32 serialize_u64 serialize_f32 serialize_f64 serialize_char serialize_str
+        serialize_bytes serialize_none serialize_unit serialize_unit_struct
+        serialize_unit_variant serialize_newtype_variant serialize_seq serialize_tuple
+        serialize_tuple_struct serialize_tuple_variant serialize_map serialize_struct
+        serialize_struct_variant
     }
 }

@@ -30,6 +30,7 @@ use super::dynamic::GoType;
 use super::error::{Error, bail};
 use super::hint::{HINT_MARKER, take_trace};
 use super::marker::{self, Marshaled};
+use super::refuse::refuse;
 use super::trace::Trace;
 use super::types::Marshaler;
 
@@ -610,14 +611,14 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
         value: &T,
     ) -> Result<Shape, Error> {
         if name == marker::MARSHALER {
-            let marshaled = Marshaled::capture(value)?;
+            let marshaled = Marshaled::capture_type(value)?;
             return Ok(Shape::Marshaler(
                 marshaled.kind(),
                 Cow::Owned(marshaled.name),
             ));
         }
         if name == marker::STRING {
-            marker::capture_string(value)?;
+            // The bytes are taken (and checked) when the value is written.
             return Ok(Shape::String);
         }
         if name == marker::INTERFACE {
@@ -879,64 +880,8 @@ impl ser::Serializer for FieldName {
     fn serialize_str(self, v: &str) -> Result<String, Error> {
         Ok(v.to_owned())
     }
-    fn serialize_bool(self, _: bool) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_i8(self, _: i8) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_i16(self, _: i16) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_i32(self, _: i32) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_i64(self, _: i64) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_u8(self, _: u8) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_u16(self, _: u16) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_u32(self, _: u32) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_u64(self, _: u64) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, Error> {
-        Err(not_a_name())
-    }
     fn serialize_char(self, v: char) -> Result<String, Error> {
         Ok(v.to_string())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_none(self) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_unit(self) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<String, Error> {
-        Err(not_a_name())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -945,50 +890,12 @@ impl ser::Serializer for FieldName {
     ) -> Result<String, Error> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(not_a_name())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(not_a_name())
+    refuse! { not_a_name();
+        serialize_bool serialize_i8 serialize_i16 serialize_i32 serialize_i64 serialize_u8
+        serialize_u16 serialize_u32 serialize_u64 serialize_f32 serialize_f64
+        serialize_bytes serialize_none serialize_some serialize_unit serialize_unit_struct
+        serialize_unit_variant serialize_newtype_variant serialize_seq serialize_tuple
+        serialize_tuple_struct serialize_tuple_variant serialize_map serialize_struct
+        serialize_struct_variant
     }
 }
