@@ -10,11 +10,6 @@
 //! | --- | --- | --- | --- |
 //! | `time.Time` | [`Time`] | `GobEncoder` `Time`, `MarshalBinary` format 1 or 2 | RFC 3339 with nanoseconds |
 //! | `time.Duration` | [`Duration`] | `int` (nanoseconds) | a number (nanoseconds) |
-//! | `*big.Int` | [`BigInt`] | `GobEncoder` `Int` | a bare number |
-//! | `*big.Float` | [`BigFloat`] | `GobEncoder` `Float` | a string |
-//! | `*big.Rat` | [`BigRat`] | `GobEncoder` `Rat` | a string (`"1/3"`) |
-//! | any other marshaler (`*url.URL`, `uuid.UUID`, ...) | [`Marshaled`] | kept as it came | `{"Type": ..., "Data": ...}` |
-//! | `string` holding any bytes | [`ByteString`] | `string`, bytes kept | a string (invalid UTF-8 as U+FFFD) |
 //!
 //! # How a codec sees them (the marker protocol)
 //!
@@ -27,10 +22,13 @@
 //! codec stores the struct as it is. Deserializers are asked for the same newtype, so the gob
 //! codec can hand over a marshaler value's name, kind and bytes.
 //!
-//! A [`ByteString`] is a newtype struct named [`marker::STRING`] wrapping its bytes
+//! A Go string of any bytes is a newtype struct named [`marker::STRING`] wrapping its bytes
 //! (`serialize_bytes`): gob writes a Go `string` with exactly those bytes.
 //!
 //! Human-readable serializers (JSON) see each type's JSON form instead.
+//!
+//! Other marshaler types (`*big.Int`, `*url.URL`, a third party's `uuid.UUID`) and Go strings
+//! of any bytes are carried by types that speak the marker protocol directly.
 
 pub mod marker {
     //! The serde names by which codecs recognize these types (see the [crate docs](crate)).

@@ -83,8 +83,8 @@
 //! | `()`, unit structs, empty structs | `struct {}` |
 //! | newtype structs | the inner value |
 //! | enums with newtype variants | `interface{}`: each variant is a concrete type, registered (Go's `gob.Register`) under the variant's serde name (`#[serde(rename = "main.Point")]`; Go's builtin names are `int`, `string`, `[]interface {}`, ...) |
-//! | `rpc_gotypes` marshaler values (`Time`, `BigInt`, `Marshaled`, ...) | Go's `GobEncoder`/`BinaryMarshaler` types (`time.Time`, `*big.Int`, `*url.URL`, ...): the named marshaler wire type and its bytes |
-//! | `rpc_gotypes::ByteString` | `string` holding any bytes |
+//! | `rpc_gotypes::Time` and any type speaking the `rpc_gotypes` marshaler marker | Go's `GobEncoder`/`BinaryMarshaler` types (`time.Time`, `*big.Int`, `*url.URL`, ...): the named marshaler wire type and its bytes |
+//! | a type speaking the `rpc_gotypes::marker::STRING` marker | `string` holding any bytes |
 //! | unit, tuple and struct enum variants, tuples of mixed types | an error |
 //!
 //! Decoding follows Go's rules: struct fields are matched **by name** (see [Field
@@ -113,12 +113,12 @@
 //! response. The encoder sends the definitions of every concrete type before the value's
 //! message, as Go does for a top-level value's interface values.
 //!
-//! Marshaler values (`GobEncoder`, `BinaryMarshaler`) decode into the `rpc_gotypes` types, which
-//! ask for them by the marker name `rpc_gotypes::marker::MARSHALER`; self-describing consumers
+//! Marshaler values (`GobEncoder`, `BinaryMarshaler`) decode into `rpc_gotypes::Time` and other
+//! types that ask for them by the marker name `rpc_gotypes::marker::MARSHALER`; self-describing consumers
 //! see `{"Kind": 0, "Name": "Time", "Data": [...]}`. A Go `string` is any bytes: a Rust `String`
 //! refuses bytes that are not UTF-8 with an error naming the field
 //! (`gob: string in field Event.Note is not valid UTF-8 ...`), `Vec<u8>` and
-//! `rpc_gotypes::ByteString` take them exactly, and self-describing consumers see each invalid
+//! types speaking the `rpc_gotypes::marker::STRING` marker take them exactly, and self-describing consumers see each invalid
 //! sequence as U+FFFD, as Go's `encoding/json` prints it.
 //!
 //! Where Go's decoder refuses a value, so does this one, with Go's text: `gob: decoding into
