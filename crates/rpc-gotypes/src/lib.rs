@@ -45,14 +45,21 @@ pub mod marker {
     pub const STRING: &str = "\0go::string";
 }
 
+mod big_float;
+mod big_int;
 mod civil;
 mod duration;
 mod error;
+mod float_text;
+mod go_scan;
 mod kind;
 mod marshal;
+mod raw_json;
 mod rfc3339;
 mod time;
 
+pub use big_float::{Accuracy, BigFloat, FloatForm, RoundingMode};
+pub use big_int::BigInt;
 pub use duration::Duration;
 pub use error::Error;
 pub use kind::MarshalerKind;
