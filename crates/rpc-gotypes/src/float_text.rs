@@ -210,8 +210,11 @@ pub(crate) fn format_g(x: &BigFloat) -> String {
         FloatForm::Finite => {
             let bits = x.mant.bits();
             let shift = i64::from(x.exp) - bits as i64;
-            let widest = bits.max(u64::from(x.prec) + 2);
-            if decimal_cost(widest, shift) > DECIMAL_BUDGET_BITS {
+            // The value itself, and the bounds of round_shortest (prec + 2 bits).
+            let bound_shift = i64::from(x.exp) - i64::from(x.prec) - 1;
+            if decimal_cost(bits, shift) > DECIMAL_BUDGET_BITS
+                || decimal_cost(u64::from(x.prec) + 2, bound_shift) > DECIMAL_BUDGET_BITS
+            {
                 out.push_str(&format_p_magnitude(x));
                 return out;
             }
@@ -223,10 +226,10 @@ pub(crate) fn format_g(x: &BigFloat) -> String {
     // %g with the shortest precision: %e when the exponent is below -4 or from 6 up.
     let prec = d.mant.len();
     let exp = d.exp - 1;
-    if exp < -4 || exp >= 6 {
-        fmt_e(&mut out, prec.saturating_sub(1), &d);
-    } else {
+    if (-4..6).contains(&exp) {
         fmt_f(&mut out, (prec as i64 - d.exp).max(0), &d);
+    } else {
+        fmt_e(&mut out, prec.saturating_sub(1), &d);
     }
     out
 }
@@ -510,6 +513,9 @@ mod tests {
         assert_eq!(format_p(&x), "-0x.8p-999999");
         assert_eq!(format_p(&parse("0").unwrap()), "0");
         assert_eq!(format_p(&parse("-inf").unwrap()), "-Inf");
+        // A huge precision with a short mantissa (hand-made bytes) would need huge bounds.
+        let wide = BigFloat::gob_decode(&hex("010affffffff00000001c000000000000000")).unwrap();
+        assert_eq!(format_g(&wide), "0x.cp+1");
         // A large precision alone stays decimal.
         let third = BigFloat::gob_decode(&hex(
             "0112000000c8ffffffffaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab00000000000000",
