@@ -15,7 +15,10 @@
 //!   only if every check passed (`shared` is the seed scenario for a store other clients change
 //!   at the same time, on keys starting with `-prefix`);
 //! - `zoo` serves (`-listen`) or calls and checks (`-connect`) a `ZooService` over gob whose
-//!   methods echo a zoo of Go types; [`zoo`] is its Rust twin.
+//!   methods echo a zoo of Go types; [`zoo`] is its Rust twin;
+//! - `tlspeer` serves net/rpc over Go's `tls.Listen` (`-cert`/`-key`, `-client-ca` for mutual
+//!   TLS) or makes one call over `tls.Dial` and `rpc.NewClient` (`-ca`, `-cert`/`-key`,
+//!   `-no-close` to exit without TLS close_notify).
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so

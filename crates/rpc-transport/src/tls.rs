@@ -28,6 +28,28 @@
 //!
 //! Early data (0-RTT) is off on both sides; session resumption is on.
 //!
+//! # Trust
+//!
+//! A peer's certificate is verified by webpki: it must chain to one of the
+//! trusted certificates (a client's CA file or the system's roots, a
+//! server's client CA), be valid now, allow its use (server or client
+//! authentication) and, for a server, name the server. One rule is added, as
+//! Go's `crypto/x509` has it: a **self-signed certificate given as trusted
+//! is trusted as itself**, even when it calls itself a CA (`basicConstraints
+//! CA:TRUE`, which `openssl req -x509` sets and webpki refuses in an
+//! end-entity certificate). So the certificate of a Go server made with
+//! `openssl req -x509 ... -addext subjectAltName=...` works with
+//! `--ca cert.pem`, as with Go's `RootCAs`, and so does such a client
+//! certificate given as the client CA. It is still checked for its validity
+//! period, its usage and (for a server) its names, and the handshake proves
+//! the peer holds its key; nothing else is relaxed (`trust.rs` has the
+//! details). A CA certificate that is not itself trusted is refused with a
+//! hint saying so.
+//!
+//! A peer that closes the connection without TLS `close_notify` (a Go
+//! program that exits with a connection open) ends the stream as a TCP
+//! close would; a message cut short still fails in the codec.
+//!
 //! # Handshakes and errors
 //!
 //! [`dial`] connects, then runs the handshake within the client's
@@ -86,18 +108,19 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
 use crate::{Address, BoxFuture, Connection, Listener, Peer, TlsIdentity, tcp, with_context};
+
+mod trust;
+
+use trust::TrustedCerts;
 
 /// How long a handshake may take, on either side, unless set otherwise.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -172,7 +195,7 @@ impl CertKey {
 pub struct TlsServerConfig {
     rustls: Arc<rustls::ServerConfig>,
     cert_key: Arc<CertKey>,
-    client_ca: Option<Arc<RootCertStore>>,
+    client_ca: Option<TrustedCerts>,
     handshake_timeout: Duration,
 }
 
@@ -244,14 +267,14 @@ impl TlsServerConfig {
     pub fn with_client_ca_file(self, path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref();
         let pem = read_file(path, "client CA")?;
-        let roots = root_store(&pem, &path.display().to_string())?;
+        let roots = trusted_certs(&pem, &path.display().to_string())?;
         Self::new_with_timeout(self.cert_key, Some(roots), self.handshake_timeout)
     }
 
     /// Like [`with_client_ca_file`](Self::with_client_ca_file), from PEM
     /// text in memory.
     pub fn with_client_ca_pem(self, pem: &[u8]) -> io::Result<Self> {
-        let roots = root_store(pem, "the client CA PEM")?;
+        let roots = trusted_certs(pem, "the client CA PEM")?;
         Self::new_with_timeout(self.cert_key, Some(roots), self.handshake_timeout)
     }
 
@@ -279,13 +302,13 @@ impl TlsServerConfig {
         self.client_ca.is_some()
     }
 
-    fn new(cert_key: CertKey, client_ca: Option<Arc<RootCertStore>>) -> io::Result<Self> {
+    fn new(cert_key: CertKey, client_ca: Option<TrustedCerts>) -> io::Result<Self> {
         Self::new_with_timeout(Arc::new(cert_key), client_ca, DEFAULT_HANDSHAKE_TIMEOUT)
     }
 
     fn new_with_timeout(
         cert_key: Arc<CertKey>,
-        client_ca: Option<Arc<RootCertStore>>,
+        client_ca: Option<TrustedCerts>,
         handshake_timeout: Duration,
     ) -> io::Result<Self> {
         let builder = rustls::ServerConfig::builder_with_provider(provider())
@@ -293,12 +316,9 @@ impl TlsServerConfig {
             .map_err(|err| tls_error("tls: server configuration", err))?;
         let builder = match &client_ca {
             Some(roots) => {
-                let verifier =
-                    WebPkiClientVerifier::builder_with_provider(roots.clone(), provider())
-                        .build()
-                        .map_err(|err| {
-                            invalid_data(format!("tls: client CA unusable for verification: {err}"))
-                        })?;
+                let verifier = roots.client_verifier(provider()).map_err(|err| {
+                    invalid_data(format!("tls: client CA unusable for verification: {err}"))
+                })?;
                 builder.with_client_cert_verifier(verifier)
             }
             None => builder.with_no_client_auth(),
@@ -333,7 +353,7 @@ impl fmt::Debug for TlsServerConfig {
 /// How a client verifies servers.
 #[derive(Clone)]
 enum Trust {
-    Roots(Arc<RootCertStore>),
+    Roots(TrustedCerts),
     Insecure,
 }
 
@@ -355,16 +375,21 @@ pub struct TlsClientConfig {
 impl TlsClientConfig {
     /// Trusts servers whose certificates chain to a CA certificate in this
     /// PEM file (which may hold several). A self-signed server certificate
-    /// serves as its own CA.
+    /// serves as its own CA, even one marked as a CA (`basicConstraints
+    /// CA:TRUE`, as `openssl req -x509` makes them), as in Go: see
+    /// [Trust](self#trust).
     pub fn from_ca_file(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref();
         let pem = read_file(path, "CA certificates")?;
-        Self::new(Trust::Roots(root_store(&pem, &path.display().to_string())?))
+        Self::new(Trust::Roots(trusted_certs(
+            &pem,
+            &path.display().to_string(),
+        )?))
     }
 
     /// Like [`from_ca_file`](Self::from_ca_file), from PEM text in memory.
     pub fn from_ca_pem(pem: &[u8]) -> io::Result<Self> {
-        Self::new(Trust::Roots(root_store(pem, "the CA PEM")?))
+        Self::new(Trust::Roots(trusted_certs(pem, "the CA PEM")?))
     }
 
     /// Trusts the operating system's root certificates (as found by
@@ -375,9 +400,8 @@ impl TlsClientConfig {
         for err in &found.errors {
             tracing::debug!(error = %err, "loading a system root certificate failed");
         }
-        let mut roots = RootCertStore::empty();
-        let (added, ignored) = roots.add_parsable_certificates(found.certs);
-        if added == 0 {
+        let (roots, ignored) = TrustedCerts::parsable(found.certs);
+        if roots.len() == 0 {
             let errors: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -391,7 +415,7 @@ impl TlsClientConfig {
                 ),
             ));
         }
-        Self::new(Trust::Roots(Arc::new(roots)))
+        Self::new(Trust::Roots(roots))
     }
 
     /// **For tests only**: accepts any server certificate, whoever it names
@@ -517,10 +541,17 @@ fn build_client(
         .with_safe_default_protocol_versions()
         .map_err(|err| tls_error("tls: client configuration", err))?;
     let builder = match trust {
-        Trust::Roots(roots) => builder.with_root_certificates(roots.clone()),
+        Trust::Roots(roots) => {
+            let verifier = roots
+                .server_verifier(provider())
+                .map_err(|err| invalid_data(format!("tls: CA unusable for verification: {err}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+        }
         Trust::Insecure => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyServerCert(provider()))),
+            .with_custom_certificate_verifier(trust::any_server_cert(provider())),
     };
     let mut config = match cert_key {
         Some(ck) => builder
@@ -556,15 +587,10 @@ fn parse_certs(pem: &[u8], source: &str) -> io::Result<Vec<CertificateDer<'stati
     Ok(certs)
 }
 
-/// A root store holding every certificate in `pem`.
-fn root_store(pem: &[u8], source: &str) -> io::Result<Arc<RootCertStore>> {
-    let mut roots = RootCertStore::empty();
-    for cert in parse_certs(pem, source)? {
-        roots.add(cert).map_err(|err| {
-            invalid_data(format!("tls: unusable CA certificate in {source}: {err}"))
-        })?;
-    }
-    Ok(Arc::new(roots))
+/// Trusts every certificate in `pem`.
+fn trusted_certs(pem: &[u8], source: &str) -> io::Result<TrustedCerts> {
+    TrustedCerts::new(parse_certs(pem, source)?)
+        .map_err(|err| invalid_data(format!("tls: unusable CA certificate in {source}: {err}")))
 }
 
 /// `name` as a server name to verify.
@@ -631,7 +657,7 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
     let stream = match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(err)) => {
-            let msg = explain(&err, sent_cert).unwrap_or_else(|| err.to_string());
+            let msg = explain(&err, sent_cert).unwrap_or_else(|| with_hint(&err));
             return Err(context(io::Error::new(
                 err.kind(),
                 format!("tls handshake failed: {msg}"),
@@ -656,7 +682,7 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
     };
     Ok(Connection::new(
         ClientStream {
-            inner: stream,
+            inner: CleanEnd::new(stream, host_port),
             host_port: host_port.to_owned(),
             sent_cert,
         },
@@ -669,7 +695,7 @@ pub async fn dial(host_port: &str, config: &TlsClientConfig) -> io::Result<Conne
 
 /// A dialed TLS stream whose errors explain the server's alerts.
 struct ClientStream {
-    inner: tokio_rustls::client::TlsStream<TcpStream>,
+    inner: CleanEnd<tokio_rustls::client::TlsStream<TcpStream>>,
     host_port: String,
     sent_cert: bool,
 }
@@ -767,6 +793,98 @@ fn explain(err: &io::Error, sent_cert: bool) -> Option<String> {
 fn rustls_error(err: &io::Error) -> Option<&rustls::Error> {
     err.get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+/// `err` as text, with what it means when rustls' words alone would
+/// mislead (see [`trust::hint`]).
+fn with_hint(err: &io::Error) -> String {
+    match rustls_error(err).and_then(trust::hint) {
+        Some(hint) => format!("{err} ({hint})"),
+        None => err.to_string(),
+    }
+}
+
+// ---- the end of a stream ----
+
+/// A TLS stream that reads the peer's closing the connection without a
+/// TLS `close_notify` as the end of the stream, logged at `debug`.
+///
+/// rustls reports such an end as an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
+/// error, because it could be a truncation for a protocol that ends its
+/// last message by closing. Every netrpc codec frames its messages, so a
+/// message cut short still fails (as the codec's own unexpected end of
+/// message), and between messages such an end is an ordinary disconnect:
+/// it is how a Go program that exits with a connection open (without
+/// `Close`, which sends `close_notify`) leaves.
+struct CleanEnd<S> {
+    inner: S,
+    /// The peer, for the log.
+    peer: String,
+    /// Whether the unclean end has been logged.
+    logged: bool,
+}
+
+impl<S> CleanEnd<S> {
+    fn new(inner: S, peer: &str) -> Self {
+        Self {
+            inner,
+            peer: peer.to_owned(),
+            logged: false,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for CleanEnd<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::UnexpectedEof => {
+                if !self.logged {
+                    self.logged = true;
+                    tracing::debug!(
+                        peer = %self.peer,
+                        "tls: the peer closed the connection without close_notify; \
+                         reading it as the end of the stream"
+                    );
+                }
+                Poll::Ready(Ok(()))
+            }
+            poll => poll,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for CleanEnd<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 // ---- listening ----
@@ -909,7 +1027,7 @@ async fn handshake(
                 .and_then(|certs| certs.first())
                 .map(identity);
             Some(Connection::new(
-                stream,
+                CleanEnd::new(stream, &addr.to_string()),
                 Peer {
                     tls,
                     ..Peer::socket("tls", addr)
@@ -941,7 +1059,7 @@ fn log_failure(addr: SocketAddr, err: &io::Error) {
         )
     );
     if about_certificates {
-        tracing::warn!(peer = %addr, error = %err, "tls handshake failed");
+        tracing::warn!(peer = %addr, error = %with_hint(err), "tls handshake failed");
     } else {
         tracing::debug!(peer = %addr, error = %err, "tls handshake failed");
     }
@@ -1024,57 +1142,6 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
         Some(IpAddr::from(v6))
     } else {
         None
-    }
-}
-
-/// The verifier behind [`TlsClientConfig::insecure`]: any certificate
-/// passes, but handshake signatures are still checked (so the session is
-/// at least bound to the certificate's key).
-#[derive(Debug)]
-struct AnyServerCert(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyServerCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -1595,6 +1662,171 @@ pub(crate) mod tests {
         assert_eq!(id.certificate_der, server_cert.der);
     }
 
+    /// A self-signed certificate that calls itself a CA, as `openssl req
+    /// -x509 -subj /CN=CN -addext subjectAltName=...` makes them, with its
+    /// key.
+    fn openssl_like(cn: &str, names: &[&str]) -> Issued {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Issued {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            der: cert.der().to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_self_signed_ca_certificate_is_trusted_as_itself() {
+        let server = openssl_like("localhost", &["localhost", "127.0.0.1"]);
+        let config =
+            TlsServerConfig::from_pem(server.cert_pem.as_bytes(), server.key_pem.as_bytes())
+                .unwrap();
+        let (mut listener, host_port) = bind(config).await;
+        let trusting = TlsClientConfig::from_ca_pem(server.cert_pem.as_bytes()).unwrap();
+        let (mut client, mut server_side) = connect(&mut listener, &host_port, &trusting).await;
+        ping_pong(&mut client, &mut server_side).await;
+        let id = client.peer.tls.as_ref().expect("server identity");
+        assert_eq!(id.certificate_der, server.der);
+
+        // An impostor: the same names, another key.
+        let impostor = openssl_like("localhost", &["localhost", "127.0.0.1"]);
+        let trusting_impostor = TlsClientConfig::from_ca_pem(impostor.cert_pem.as_bytes()).unwrap();
+        let err = refused(&mut listener, &host_port, &trusting_impostor).await;
+        let msg = err.to_string();
+        assert!(msg.contains("CaUsedAsEndEntity"), "{msg}");
+        assert!(
+            msg.contains("not itself among the trusted certificates"),
+            "{msg}"
+        );
+        // And its names are checked.
+        let other_name = trusting.with_server_name("other.example").unwrap();
+        let err = refused(&mut listener, &host_port, &other_name).await;
+        assert!(err.to_string().contains("not valid for name"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_with_a_self_signed_ca_client_certificate() {
+        let (logs, _guard) = Logs::capture();
+        let alice = openssl_like("alice", &["alice.example"]);
+        let (config, pem) = TlsServerConfig::self_signed(&["127.0.0.1"]).unwrap();
+        let config = config
+            .with_client_ca_pem(alice.cert_pem.as_bytes())
+            .unwrap();
+        let (mut listener, host_port) = bind(config).await;
+        let trusting = TlsClientConfig::from_ca_pem(pem.as_bytes()).unwrap();
+
+        let as_alice = trusting
+            .clone()
+            .with_client_cert_pem(alice.cert_pem.as_bytes(), alice.key_pem.as_bytes())
+            .unwrap();
+        let (mut client, mut server) = connect(&mut listener, &host_port, &as_alice).await;
+        ping_pong(&mut client, &mut server).await;
+        let id = server.peer.tls.as_ref().expect("client identity");
+        assert_eq!(id.common_name.as_deref(), Some("alice"));
+        assert_eq!(id.certificate_der, alice.der);
+
+        // Another "alice", not trusted.
+        let mallory = openssl_like("alice", &["alice.example"]);
+        let as_mallory = trusting
+            .with_client_cert_pem(mallory.cert_pem.as_bytes(), mallory.key_pem.as_bytes())
+            .unwrap();
+        let err = refused(&mut listener, &host_port, &as_mallory).await;
+        assert!(
+            err.to_string()
+                .contains("did not accept our client certificate"),
+            "{err}"
+        );
+        logs.wait_for(&[
+            "WARN",
+            "tls handshake failed",
+            "not itself among the trusted certificates",
+        ])
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_end_without_close_notify_reads_as_the_end() {
+        let (logs, _guard) = Logs::capture();
+        let (config, pem) = TlsServerConfig::self_signed(&["127.0.0.1"]).unwrap();
+        let (mut listener, host_port) = bind(config).await;
+        let trusting = TlsClientConfig::from_ca_pem(pem.as_bytes()).unwrap();
+
+        // The client goes without close_notify (dropping a stream sends none),
+        // having read all the server sent (or its kernel would reset the
+        // connection): the session tickets, then the pong.
+        let (mut client, mut server) = connect(&mut listener, &host_port, &trusting).await;
+        ping_pong(&mut client, &mut server).await;
+        let client_addr = server.peer.addr.clone();
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"last words")
+            .await
+            .unwrap();
+        client.stream_mut().unwrap().flush().await.unwrap();
+        drop(client);
+        let mut read = Vec::new();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_to_end(&mut read)
+            .await
+            .unwrap();
+        assert_eq!(read, b"last words");
+        logs.wait_for(&[
+            "DEBUG",
+            "without close_notify",
+            &format!("peer={client_addr}"),
+        ])
+        .await;
+
+        // The server goes the same way: the client reads the end.
+        let (mut client, mut server) = connect(&mut listener, &host_port, &trusting).await;
+        ping_pong(&mut client, &mut server).await;
+        drop(server);
+        let mut read = Vec::new();
+        client
+            .stream_mut()
+            .unwrap()
+            .read_to_end(&mut read)
+            .await
+            .unwrap();
+        assert!(read.is_empty());
+        logs.wait_for(&[
+            "DEBUG",
+            "without close_notify",
+            &format!("peer={host_port}"),
+        ])
+        .await;
+
+        // A polite end (close_notify) is the end too, and nothing is logged about it.
+        let (mut client, mut server) = connect(&mut listener, &host_port, &trusting).await;
+        let polite_addr = server.peer.addr.clone();
+        client.stream_mut().unwrap().shutdown().await.unwrap();
+        let mut read = Vec::new();
+        server
+            .stream_mut()
+            .unwrap()
+            .read_to_end(&mut read)
+            .await
+            .unwrap();
+        assert!(read.is_empty());
+        assert!(
+            !logs
+                .text
+                .lock()
+                .unwrap()
+                .contains(&format!("peer={polite_addr}")),
+            "{}",
+            logs.text.lock().unwrap()
+        );
+    }
+
     #[tokio::test]
     async fn insecure_client_connects() {
         let (config, _pem) = TlsServerConfig::self_signed(&["somewhere.example"]).unwrap();
@@ -1704,7 +1936,13 @@ pub(crate) mod tests {
         let client = rustls::ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS12])
             .unwrap()
-            .with_root_certificates(root_store(pem.as_bytes(), "test").unwrap())
+            .dangerous()
+            .with_custom_certificate_verifier(
+                trusted_certs(pem.as_bytes(), "test")
+                    .unwrap()
+                    .server_verifier(provider())
+                    .unwrap(),
+            )
             .with_no_client_auth();
         let tcp = TcpStream::connect(&host_port).await.unwrap();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
