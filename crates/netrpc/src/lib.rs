@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod debug_page;
 mod error;
 mod io;
 pub mod reverse;
