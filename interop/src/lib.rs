@@ -16,6 +16,10 @@
 //!   at the same time, on keys starting with `-prefix`);
 //! - `zoo` serves (`-listen`) or calls and checks (`-connect`) a `ZooService` over gob whose
 //!   methods echo a zoo of Go types; [`zoo`] is its Rust twin.
+//! - `httppaths` serves two `rpc.Server`s on one HTTP mux at paths of their own (`-listen`:
+//!   `Server.HandleHTTP("/alpha", "/alpha/debug")` and `("/beta", "/beta/debug")`, each
+//!   answering `Hello` with its name), or calls one with `rpc.DialHTTPPath` (`-connect ADDR
+//!   -path PATH`).
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so

@@ -31,7 +31,11 @@ fn go_two_servers() -> (Process, String) {
 fn go_dial_http_path(host_port: &str, path: &str, arg: &str) -> Finished {
     let mut command = go_program("httppaths");
     command.args(["-connect", host_port, "-path", path, "-arg", arg]);
-    Process::spawn(&format!("httppaths -connect {host_port} -path {path}"), command).wait()
+    Process::spawn(
+        &format!("httppaths -connect {host_port} -path {path}"),
+        command,
+    )
+    .wait()
 }
 
 /// Runs `netrpc list ARGS...` to the end.
@@ -208,7 +212,11 @@ async fn netrpc_list_reads_go_s_default_debug_page() {
 
     let listed = blocking(move || netrpc_list(&[&url])).await;
     assert_eq!(
-        (listed.code(), listed.stdout.as_str(), listed.stderr.as_str()),
+        (
+            listed.code(),
+            listed.stdout.as_str(),
+            listed.stderr.as_str()
+        ),
         (Some(0), GO_SEED_LIST, ""),
         "{listed:?}"
     );
