@@ -122,7 +122,7 @@ pub enum AddressError {
         reason: &'static str,
     },
     /// An `http://` address whose path cannot be sent in a `CONNECT` line
-    /// (see [`check_http_path`]).
+    /// (see [`Address::Http`]'s `path`).
     #[error("invalid path {path:?} in http address {input:?}: {reason}")]
     InvalidHttpPath {
         /// The path as written, from its `/`.
