@@ -18,7 +18,11 @@
 //!   methods echo a zoo of Go types; [`zoo`] is its Rust twin;
 //! - `tlspeer` serves net/rpc over Go's `tls.Listen` (`-cert`/`-key`, `-client-ca` for mutual
 //!   TLS) or makes one call over `tls.Dial` and `rpc.NewClient` (`-ca`, `-cert`/`-key`,
-//!   `-no-close` to exit without TLS close_notify).
+//!   `-no-close` to exit without TLS close_notify);
+//! - `httppaths` serves two `rpc.Server`s on one HTTP mux at paths of their own (`-listen`:
+//!   `Server.HandleHTTP("/alpha", "/alpha/debug")` and `("/beta", "/beta/debug")`, each
+//!   answering `Hello` with its name), or calls one with `rpc.DialHTTPPath` (`-connect ADDR
+//!   -path PATH`).
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
@@ -313,35 +317,27 @@ pub fn http_get(host_port: &str, path: &str) -> (String, String) {
 }
 
 /// The services, methods and call counts of a `/debug/rpc` page in the layout of Go's
-/// `net/rpc/debug.go` (which netrpc's page follows): `Service NAME` after an `<hr>`, then per
-/// method a row `<td align=left font=fixed>METHOD(...) ...</td>` and `<td align=center>CALLS</td>`.
-/// Fails the test on a row it cannot read.
+/// `net/rpc/debug.go` (which netrpc's page follows), read with [`netrpc::debug_page::parse`].
+/// Fails the test if it is not such a page, or a count is not a number.
 pub fn debug_page_calls(page: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut services: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut service = None;
-    let mut method = None;
-    for line in page.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix("Service ") {
-            services.entry(name.to_owned()).or_default();
-            service = Some(name.to_owned());
-        } else if let Some(row) = line.strip_prefix("<td align=left font=fixed>") {
-            let name = row.split('(').next().unwrap_or_default();
-            method = Some(name.to_owned());
-        } else if let Some(calls) = line.strip_prefix("<td align=center>") {
-            let calls = calls.trim_end_matches("</td>");
-            let (Some(service), Some(method)) = (&service, method.take()) else {
-                panic!("a call count outside a method row: {line:?} in\n{page}");
-            };
-            let calls = calls
-                .parse()
-                .unwrap_or_else(|err| panic!("call count {calls:?}: {err} in\n{page}"));
-            services
-                .entry(service.clone())
-                .or_default()
-                .insert(method, calls);
-        }
-    }
+    let services = netrpc::debug_page::parse(page)
+        .unwrap_or_else(|| panic!("not a net/rpc debug page:\n{page}"));
     services
+        .into_iter()
+        .map(|service| {
+            let methods = service
+                .methods
+                .into_iter()
+                .map(|method| {
+                    let calls = method
+                        .calls
+                        .unwrap_or_else(|| panic!("{}: no call count in\n{page}", method.name));
+                    (method.name, calls)
+                })
+                .collect();
+            (service.name, methods)
+        })
+        .collect()
 }
 
 /// One of a child's output streams.

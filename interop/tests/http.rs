@@ -2,7 +2,7 @@
 //! gob) against netrpc's `http://` transport, both directions: Go's client against `netrpc serve
 //! --listen http://...` and against the default `auto` TCP port (which also takes raw gob and
 //! jsonrpc clients, all at once), netrpc's client against Go's `rpc.HandleHTTP`, and both sides'
-//! `GET /debug/rpc` pages.
+//! `GET /debug/rpc` pages. Paths other than Go's defaults are in `httppaths.rs`.
 //!
 //! Every test binds loopback port 0, learns addresses from `listening on ADDR` lines, and bounds
 //! every wait; Go must be installed (`scripts/test` installs it).

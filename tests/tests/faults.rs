@@ -959,9 +959,10 @@ async fn failed_handshakes_never_stop_the_accept_loop() {
 
 /// The `host:port` of a TCP- or UDP-based address.
 fn host_port(addr: &str) -> String {
-    match addr.parse::<Address>().unwrap() {
-        Address::Tcp(hp) | Address::Http(hp) | Address::Tls(hp) | Address::Quic(hp) => hp,
-        other => panic!("{other} has no host:port"),
+    let addr = addr.parse::<Address>().unwrap();
+    match addr.host_port() {
+        Some(host_port) => host_port.to_owned(),
+        None => panic!("{addr} has no host:port"),
     }
 }
 

@@ -37,10 +37,13 @@
 //! ```
 //!
 //! Crate features pick codecs (`gob`, `json`, `postcard`, `protobuf`, `auto`) and transports (`tcp`,
-//! `unix`, `mem`, `http` for Go's `rpc.DialHTTP`/`HandleHTTP`, `tls`); all are on by default.
+//! `unix`, `mem`, `http` for Go's `rpc.DialHTTPPath`/`HandleHTTP`, `tls`); all are on by default.
+//! [`debug_page`] reads a server's `/debug/rpc` page (Go's, or a netrpc [`Server`]'s, which has
+//! Go's layout).
 #![deny(missing_docs)]
 
 mod client;
+pub mod debug_page;
 mod error;
 mod io;
 pub mod reverse;

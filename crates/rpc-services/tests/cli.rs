@@ -398,6 +398,15 @@ fn serve_on_unix_socket_removes_it_after_sigterm() {
         &call(&addr, "json", &["HelloService.Hello", r#""hi""#]),
         r#""hello:hi""#,
     );
+    // The auto codec answers HTTP on the socket too: its status page.
+    let listed = run(&["list", &addr]);
+    assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+    assert!(
+        listed
+            .stdout
+            .starts_with("HelloService.Hello(string, *string) calls=1\n"),
+        "{listed:?}"
+    );
     server.terminate();
     assert_eq!(server.wait().status.code(), Some(0));
     assert!(
@@ -666,5 +675,245 @@ fn mutual_tls_from_the_command_line() {
         );
         server.terminate();
         assert_eq!(server.wait().status.code(), Some(0));
+    }
+}
+
+impl Process {
+    /// The address of the `listening on ADDR` line on stderr, skipping other lines before it.
+    fn stderr_listening_on(&self) -> String {
+        loop {
+            let line = self.stderr_line();
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                return addr.to_owned();
+            }
+        }
+    }
+}
+
+/// `serve --rpc-path --debug-path` on an `http://` address: the printed address (with its path)
+/// is what `call` dials; Go's default path is not served there; `list` reads the page at its
+/// path, and says where to look when it is not at Go's.
+#[test]
+fn serve_http_on_chosen_paths_for_call_and_list() {
+    let (_server, addr) = serve(
+        "http://127.0.0.1:0",
+        &["--rpc-path", "/foo", "--debug-path", "/foo/debug"],
+    );
+    let host_port = addr
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/foo"))
+        .unwrap_or_else(|| panic!("listening on {addr:?}"));
+    assert_reply(
+        &call(&addr, "gob", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+    // The same, with the path in --listen instead.
+    let (_other, other_addr) = serve("http://127.0.0.1:0/foo", &["--debug-path", "/foo/debug"]);
+    assert!(other_addr.ends_with("/foo"), "{other_addr}");
+    assert_reply(
+        &call(&other_addr, "gob", &["HelloService.Hello", r#""hi""#]),
+        r#""hello:hi""#,
+    );
+
+    let default_path = call(
+        &format!("http://{host_port}"),
+        "gob",
+        &["HelloService.Hello", r#""hi""#],
+    );
+    assert_usage_error(&default_path);
+    assert!(
+        default_path
+            .stderr
+            .contains("404 Not Found (to CONNECT /_goRPC_)"),
+        "{default_path:?}"
+    );
+
+    let listed = run(&["list", &addr, "--debug-path", "/foo/debug"]);
+    assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+    assert_eq!(
+        listed.stdout,
+        "HelloService.Hello(string, *string) calls=1\n\
+         KVStoreService.Get(string, *string) calls=0\n\
+         KVStoreService.Revision(struct {}, *uint64) calls=0\n\
+         KVStoreService.Set([2]string, *struct {}) calls=0\n\
+         KVStoreService.Watch(int64, *string) calls=0\n\
+         KVStoreService.WatchFrom(WatchFromArgs, *WatchFromReply) calls=0\n"
+    );
+    let missing = run(&["list", &addr]);
+    assert_usage_error(&missing);
+    assert!(
+        missing.stderr.contains("404 Not Found") && missing.stderr.contains("--debug-path"),
+        "{missing:?}"
+    );
+}
+
+/// `list` on the default `serve` (auto codec on TCP, which answers HTTP too) and `--json`; with
+/// a login the per-connection HelloService lists its methods once a connection has built it.
+#[test]
+fn list_reads_serve_s_page_on_the_auto_port() {
+    let (_server, addr) = serve("tcp://127.0.0.1:0", &["--login", "user:password"]);
+    let before = run(&["list", &addr]);
+    assert_eq!(before.status.code(), Some(0), "{before:?}");
+    let mut lines = before.stdout.lines();
+    assert_eq!(lines.next(), Some("HelloService (no methods listed)"));
+    assert_eq!(
+        lines.next(),
+        Some("KVStoreService.Get(string, *string) calls=0")
+    );
+
+    assert_service_error(
+        &call(&addr, "json", &["HelloService.Hello", r#""hi""#]),
+        "please login",
+    );
+    let after = run(&["list", &addr, "--json"]);
+    assert_eq!(after.status.code(), Some(0), "{after:?}");
+    let services: Value = serde_json::from_str(&after.stdout).expect("one JSON value");
+    assert_eq!(
+        services[0],
+        json!({
+            "name": "HelloService",
+            "methods": [
+                {"name": "Hello", "arg": "string", "reply": "*string", "calls": 1},
+                {"name": "Login", "arg": "string", "reply": "*string", "calls": 0},
+            ]
+        })
+    );
+    assert_eq!(services[1]["name"], "KVStoreService");
+}
+
+/// `--rpc-path` on the auto port: `http://` with that path reaches it, raw clients too.
+#[test]
+fn serve_auto_port_on_a_chosen_rpc_path() {
+    let (_server, addr) = serve("tcp://127.0.0.1:0", &["--rpc-path", "/shared"]);
+    let host_port = addr.strip_prefix("tcp://").unwrap();
+    assert_reply(
+        &call(
+            &format!("http://{host_port}/shared"),
+            "gob",
+            &["HelloService.Hello", r#""hi""#],
+        ),
+        r#""hello:hi""#,
+    );
+    assert_reply(
+        &call(&addr, "json", &["HelloService.Hello", r#""raw""#]),
+        r#""hello:raw""#,
+    );
+    let wrong = call(
+        &format!("http://{host_port}"),
+        "gob",
+        &["HelloService.Hello", r#""hi""#],
+    );
+    assert_usage_error(&wrong);
+}
+
+#[test]
+fn bad_http_paths_are_usage_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "serve",
+                "--listen",
+                "http://127.0.0.1:0/a",
+                "--rpc-path",
+                "/b",
+            ],
+            "differ",
+        ),
+        (
+            &[
+                "serve",
+                "--listen",
+                "http://127.0.0.1:0",
+                "--rpc-path",
+                "/x",
+                "--debug-path",
+                "/x",
+            ],
+            "both",
+        ),
+        (
+            &[
+                "serve",
+                "--listen",
+                "http://127.0.0.1:0",
+                "--debug-path",
+                "x",
+            ],
+            "must start with /",
+        ),
+        (&["serve", "--listen", "http://127.0.0.1:0/a?b"], "query"),
+        (
+            &[
+                "serve",
+                "--listen",
+                "tcp://127.0.0.1:0",
+                "--codec",
+                "gob",
+                "--rpc-path",
+                "/x",
+            ],
+            "--codec auto",
+        ),
+        (&["list", "quic://127.0.0.1:1"], "http://"),
+        (
+            &["list", "tcp://127.0.0.1:1", "--timeout", "0"],
+            "--timeout",
+        ),
+    ];
+    for (args, word) in cases {
+        let done = run(args);
+        assert_usage_error(&done);
+        assert!(
+            done.stderr.contains(word),
+            "netrpc {}: {:?} does not name {word:?}",
+            args.join(" "),
+            done.stderr
+        );
+    }
+}
+
+/// `call --accept`: the `listening on` line (and a self-signed certificate's notice) go to
+/// stderr; stdout carries only the reply, whatever the transport. The serving side is `netrpc
+/// reverse --dial`.
+#[test]
+fn call_accept_prints_only_the_reply_on_stdout() {
+    for listen in [
+        "tcp://127.0.0.1:0",
+        "http://127.0.0.1:0/reverse",
+        "tls://127.0.0.1:0",
+    ] {
+        let calling =
+            Process::spawn(&["call", "--accept", listen, "HelloService.Hello", r#""hi""#]);
+        // Over TLS, call first says where it wrote its self-signed certificate.
+        let ca = listen.starts_with("tls").then(|| {
+            let said = calling.stderr_line();
+            said.split("--ca ")
+                .nth(1)
+                .and_then(|rest| rest.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("call said {said:?}"))
+                .to_owned()
+        });
+        let addr = calling.stderr_listening_on();
+        let scheme = listen.split("://").next().unwrap();
+        assert!(
+            addr.starts_with(&format!("{scheme}://127.0.0.1:")),
+            "{addr}"
+        );
+        assert_eq!(listen.ends_with("/reverse"), addr.ends_with("/reverse"));
+        let mut reverse = vec!["reverse", "--dial", &addr];
+        if let Some(ca) = &ca {
+            reverse.extend_from_slice(&["--ca", ca]);
+        }
+        let _serving = Process::spawn(&reverse);
+        let done = calling.wait();
+        assert_eq!(done.status.code(), Some(0), "{listen}: {done:?}");
+        assert_eq!(done.stdout, "\"hello:hi\"\n", "{listen}: {done:?}");
+        assert!(
+            done.stderr.contains(&format!("listening on {addr}\n")),
+            "{listen}: {done:?}"
+        );
+        if let Some(ca) = ca {
+            let _ = std::fs::remove_file(ca);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Transport addresses: parsing and printing the URL-like strings that name
 //! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
-//! `http://host:port`, `tls://host:port`, `quic://host:port`, or a bare `host:port` meaning
-//! TCP).
+//! `http://host:port[/path]`, `tls://host:port`, `quic://host:port`, or a bare `host:port`
+//! meaning TCP).
 //!
 //! Parsing is purely syntactic: it does not resolve host names, touch the
 //! file system, or check which transports were compiled in (that is
@@ -26,11 +26,20 @@ pub enum Address {
     /// An in-process listener with this name; empty means "assign one" when
     /// listening.
     Mem(String),
-    /// Go's HTTP RPC (`rpc.DialHTTP` / `rpc.HandleHTTP`) at a TCP
-    /// endpoint, `"host:port"` as for [`Tcp`](Address::Tcp). Written
-    /// `http://host:port`, without a path: the path is always Go's
-    /// `/_goRPC_`.
-    Http(String),
+    /// Go's HTTP RPC (`rpc.DialHTTPPath` / `Server.HandleHTTP`) at a TCP
+    /// endpoint. Written `http://host:port/path`; without a path (or with
+    /// just `/`) the path is Go's default, `/_goRPC_` (`rpc.DialHTTP` /
+    /// `rpc.HandleHTTP`), and that default is left out when printed.
+    Http {
+        /// `"host:port"` as for [`Tcp`](Address::Tcp).
+        host_port: String,
+        /// The path a client's `CONNECT` names and a listener serves RPC
+        /// at: Go's `/_goRPC_` unless the address gave another. It starts
+        /// with `/` and is printable ASCII without spaces, `?` or `#`
+        /// (percent escapes are kept as written). [`dial`](crate::dial)
+        /// and [`listen`](crate::listen) refuse any other.
+        path: String,
+    },
     /// TLS over TCP, `"host:port"` as for [`Tcp`](Address::Tcp). Written
     /// `tls://host:port`. Dialing and listening need certificates, given
     /// with [`dial_with`](crate::dial_with) and
@@ -43,7 +52,31 @@ pub enum Address {
     Quic(String),
 }
 
+/// Go's `rpc.DefaultRPCPath`: where an `http://` address without a path
+/// connects.
+pub(crate) const DEFAULT_HTTP_RPC_PATH: &str = "/_goRPC_";
+
 impl Address {
+    /// An `http://` address with Go's default RPC path.
+    pub fn http(host_port: impl Into<String>) -> Self {
+        Address::Http {
+            host_port: host_port.into(),
+            path: DEFAULT_HTTP_RPC_PATH.to_owned(),
+        }
+    }
+
+    /// The `"host:port"` of an address over TCP or UDP (`tcp`, `http`,
+    /// `tls`, `quic`); `None` for the others.
+    pub fn host_port(&self) -> Option<&str> {
+        match self {
+            Address::Tcp(host_port)
+            | Address::Http { host_port, .. }
+            | Address::Tls(host_port)
+            | Address::Quic(host_port) => Some(host_port),
+            Address::Unix(_) | Address::Mem(_) => None,
+        }
+    }
+
     /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"`, `"tls"`
     /// or `"quic"`
     /// (the URL scheme, and [`Peer::transport`](crate::Peer::transport) of
@@ -53,7 +86,7 @@ impl Address {
             Address::Tcp(_) => "tcp",
             Address::Unix(_) => "unix",
             Address::Mem(_) => "mem",
-            Address::Http(_) => "http",
+            Address::Http { .. } => "http",
             Address::Tls(_) => "tls",
             Address::Quic(_) => "quic",
         }
@@ -88,16 +121,16 @@ pub enum AddressError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// An `http://` address with a path (even just `/`): netrpc, like Go's
-    /// `rpc.DialHTTP`, always uses `/_goRPC_`.
-    #[error(
-        "unexpected path {path:?} in http address {input:?} (expected http://host:port; the path is always Go's /_goRPC_)"
-    )]
-    HttpPath {
+    /// An `http://` address whose path cannot be sent in a `CONNECT` line
+    /// (see [`Address::Http`]'s `path`).
+    #[error("invalid path {path:?} in http address {input:?}: {reason}")]
+    InvalidHttpPath {
         /// The path as written, from its `/`.
         path: String,
         /// The whole address as written.
         input: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// `unix://` with nothing after it.
     #[error("empty socket path in unix address {input:?} (expected unix:///path/to.sock)")]
@@ -135,14 +168,24 @@ impl FromStr for Address {
             "unix" => Ok(Address::Unix(PathBuf::from(rest))),
             "mem" => Ok(Address::Mem(rest.to_owned())),
             "http" => {
-                if let Some(slash) = rest.find('/') {
-                    return Err(AddressError::HttpPath {
-                        path: rest[slash..].to_owned(),
-                        input: input.to_owned(),
-                    });
-                }
-                check_host_port(rest, input)?;
-                Ok(Address::Http(rest.to_owned()))
+                let (host_port, path) = match rest.find('/') {
+                    Some(slash) => rest.split_at(slash),
+                    None => (rest, ""),
+                };
+                check_host_port(host_port, input)?;
+                let path = match path {
+                    "" | "/" => DEFAULT_HTTP_RPC_PATH,
+                    path => path,
+                };
+                check_http_path(path).map_err(|reason| AddressError::InvalidHttpPath {
+                    path: path.to_owned(),
+                    input: input.to_owned(),
+                    reason,
+                })?;
+                Ok(Address::Http {
+                    host_port: host_port.to_owned(),
+                    path: path.to_owned(),
+                })
             }
             "tls" => {
                 check_host_port(rest, input)?;
@@ -166,11 +209,32 @@ impl fmt::Display for Address {
             Address::Tcp(host_port) => write!(f, "tcp://{host_port}"),
             Address::Unix(path) => write!(f, "unix://{}", path.display()),
             Address::Mem(name) => write!(f, "mem://{name}"),
-            Address::Http(host_port) => write!(f, "http://{host_port}"),
+            Address::Http { host_port, path } if path == DEFAULT_HTTP_RPC_PATH => {
+                write!(f, "http://{host_port}")
+            }
+            Address::Http { host_port, path } => write!(f, "http://{host_port}{path}"),
             Address::Tls(host_port) => write!(f, "tls://{host_port}"),
             Address::Quic(host_port) => write!(f, "quic://{host_port}"),
         }
     }
+}
+
+/// Checks that `path` can be an HTTP RPC or debug path: it starts with `/`
+/// and is printable ASCII (no spaces or control characters, which would
+/// break the request line) without `?` or `#` (a query or fragment is not
+/// part of the path a server routes on). Percent escapes are kept as
+/// written, on both sides. Returns what is wrong.
+pub(crate) fn check_http_path(path: &str) -> Result<(), &'static str> {
+    if !path.starts_with('/') {
+        return Err("the path must start with /");
+    }
+    if !path.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the path must be printable ASCII without spaces");
+    }
+    if path.contains(['?', '#']) {
+        return Err("a query or fragment is not part of the path");
+    }
+    Ok(())
 }
 
 /// Checks that `host_port` looks like `host:port`, `[v6]:port` or `:port`.
@@ -242,12 +306,9 @@ mod tests {
         assert_eq!(parse("mem://").unwrap(), Address::Mem(String::new()));
         assert_eq!(
             parse("http://127.0.0.1:1234").unwrap(),
-            Address::Http("127.0.0.1:1234".into())
+            Address::http("127.0.0.1:1234")
         );
-        assert_eq!(
-            parse("http://[::1]:80").unwrap(),
-            Address::Http("[::1]:80".into())
-        );
+        assert_eq!(parse("http://[::1]:80").unwrap(), Address::http("[::1]:80"));
         assert_eq!(
             parse("tls://127.0.0.1:1234").unwrap(),
             Address::Tls("127.0.0.1:1234".into())
@@ -278,21 +339,48 @@ mod tests {
     }
 
     #[test]
-    fn http_address_has_no_path() {
+    fn http_address_path_is_the_rpc_path() {
+        let with_path = |host_port: &str, path: &str| Address::Http {
+            host_port: host_port.into(),
+            path: path.into(),
+        };
+        for (s, host_port, path) in [
+            ("http://h:1", "h:1", "/_goRPC_"),
+            ("http://h:1/", "h:1", "/_goRPC_"),
+            ("http://h:1/_goRPC_", "h:1", "/_goRPC_"),
+            ("http://h:1/foo", "h:1", "/foo"),
+            ("http://h:1/foo/", "h:1", "/foo/"),
+            ("http://[::1]:1/a/b%20c", "[::1]:1", "/a/b%20c"),
+        ] {
+            assert_eq!(parse(s).unwrap(), with_path(host_port, path), "{s}");
+        }
+        assert_eq!(
+            parse("http://h:1/foo").unwrap().to_string(),
+            "http://h:1/foo"
+        );
+        // Go's default path is left out.
+        assert_eq!(parse("http://h:1/").unwrap().to_string(), "http://h:1");
+        assert_eq!(
+            parse("http://h:1/_goRPC_").unwrap().to_string(),
+            "http://h:1"
+        );
+    }
+
+    #[test]
+    fn bad_http_addresses_are_rejected() {
         for (s, path) in [
-            ("http://h:1/", "/"),
-            ("http://h:1/_goRPC_", "/_goRPC_"),
             ("http://h:1/debug/rpc?x=1", "/debug/rpc?x=1"),
-            ("http:///x", "/x"),
+            ("http://h:1/a#b", "/a#b"),
+            ("http://h:1/a b", "/a b"),
+            ("http://h:1/a\nb", "/a\nb"),
+            ("http://h:1/\u{e9}", "/\u{e9}"),
         ] {
             let err = parse(s).unwrap_err();
             assert!(
-                matches!(err, AddressError::HttpPath { path: ref p, .. } if p == path),
+                matches!(err, AddressError::InvalidHttpPath { path: ref p, .. } if p == path),
                 "{s:?} -> {err:?}"
             );
-            let msg = err.to_string();
-            assert!(msg.contains(&format!("{path:?}")), "{msg}");
-            assert!(msg.contains("/_goRPC_"), "{msg}");
+            assert!(!err.to_string().contains('\n'), "{err}");
         }
         assert!(matches!(
             parse("http://h"),
@@ -302,10 +390,21 @@ mod tests {
             parse("http://h:x"),
             Err(AddressError::InvalidHostPort { .. })
         ));
-        assert!(matches!(
-            parse("http://"),
-            Err(AddressError::InvalidHostPort { .. })
-        ));
+        for s in ["http://", "http:///x"] {
+            assert!(
+                matches!(parse(s), Err(AddressError::InvalidHostPort { .. })),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_paths_are_checked() {
+        assert_eq!(check_http_path("/"), Ok(()));
+        assert_eq!(check_http_path("/a/b_c-d.e%41~"), Ok(()));
+        for bad in ["", "a", "/a b", "/a\tb", "/a?b", "/a#b", "/\u{e9}", "/a\0"] {
+            assert!(check_http_path(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -401,6 +500,7 @@ mod tests {
             "http://127.0.0.1:1234",
             "http://[::1]:0",
             "http://:80",
+            "http://h:80/rpc/path",
             "tls://127.0.0.1:1234",
             "tls://[::1]:0",
             "tls://localhost:443",
@@ -421,6 +521,9 @@ mod tests {
         assert_eq!(parse("unix:///x").unwrap().transport(), "unix");
         assert_eq!(parse("mem://x").unwrap().transport(), "mem");
         assert_eq!(parse("http://h:1").unwrap().transport(), "http");
+        assert_eq!(parse("http://h:1/x").unwrap().host_port(), Some("h:1"));
+        assert_eq!(parse("quic://h:2").unwrap().host_port(), Some("h:2"));
+        assert_eq!(parse("unix:///x").unwrap().host_port(), None);
         assert_eq!(parse("tls://h:1").unwrap().transport(), "tls");
     }
 }

@@ -1,24 +1,33 @@
-//! The `http://host:port` transport: Go's `rpc.DialHTTP` / `rpc.HandleHTTP`
-//! handshake over TCP, then the raw RPC byte stream.
+//! The `http://host:port[/path]` transport: Go's `rpc.DialHTTPPath` /
+//! `Server.HandleHTTP` handshake over TCP, then the raw RPC byte stream.
 //!
-//! The protocol is a tiny fixed subset of HTTP/1:
+//! The protocol is a tiny fixed subset of HTTP/1. A server serves RPC at
+//! one path and its status page at another ([`HttpPaths`]; Go's defaults
+//! are `/_goRPC_` and `/debug/rpc`, as `rpc.HandleHTTP` registers them):
 //!
-//! - the client sends exactly `CONNECT /_goRPC_ HTTP/1.0\n\n`;
+//! - the client sends exactly `CONNECT PATH HTTP/1.0\n\n` (`rpc.DialHTTP`
+//!   sends `CONNECT /_goRPC_ HTTP/1.0\n\n`);
 //! - the server answers `HTTP/1.0 200 Connected to Go RPC\n\n` and from
 //!   then on both sides speak the RPC codec (gob, for Go peers);
-//! - `GET /debug/rpc` is answered with the server's status page (see
+//! - `GET` on the debug path is answered with the server's status page (see
 //!   [`Listener::set_status_page`]), in the style of Go's `debug.go`;
-//! - other methods on `/_goRPC_` get Go's `405 must CONNECT`, other paths
-//!   404, and anything malformed 400. Those connections are answered and
-//!   closed; they never reach [`Listener::accept`]'s caller.
+//! - other methods on the RPC path get Go's `405 must CONNECT`, other paths
+//!   Go's `404 page not found` (what Go's `ServeMux` answers, a `CONNECT` to
+//!   a path nothing serves included), and anything malformed 400. Those
+//!   connections are answered and closed; they never reach
+//!   [`Listener::accept`]'s caller.
 //!
 //! [`dial`] accepts a response head of at most [`MAX_RESPONSE_HEAD`] bytes
 //! whose status line is `HTTP/1.x 200 Connected to Go RPC` (lines may end
-//! in `\n` or `\r\n`); anything else fails, Go style:
-//! `dial-http tcp HOST:PORT: unexpected HTTP response: 404 Not Found`. Like
-//! Go's client it does not time out waiting for the answer; wrap it in
-//! [`tokio::time::timeout`] if the server may not be trusted to reply.
-//! Bytes the server sent after the head are kept for the RPC stream.
+//! in `\n` or `\r\n`); anything else fails, Go style, naming the path:
+//! `dial-http tcp HOST:PORT: unexpected HTTP response: 404 Not Found (to
+//! CONNECT /foo)`. Like Go's client it does not time out waiting for the
+//! answer; wrap it in [`tokio::time::timeout`] if the server may not be
+//! trusted to reply. Bytes the server sent after the head are kept for the
+//! RPC stream.
+//!
+//! [`get`] fetches a page (the status page, for `netrpc list`) with a plain
+//! `GET`, bounded in size.
 //!
 //! # Listening
 //!
@@ -70,18 +79,20 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::task::{JoinError, JoinSet};
 
+use crate::address::{DEFAULT_HTTP_RPC_PATH, check_http_path};
 use crate::{
     Address, BoxFuture, BoxStream, Connection, Link, Listener, Peer, StatusPage, tcp, with_context,
 };
 
-/// Go's `rpc.DefaultRPCPath`, the path `CONNECT` must name.
-pub const RPC_PATH: &str = "/_goRPC_";
+/// Go's `rpc.DefaultRPCPath`, the path `CONNECT` names unless told otherwise.
+pub const RPC_PATH: &str = DEFAULT_HTTP_RPC_PATH;
 
 /// Go's `rpc.DefaultDebugPath`, where `GET` finds the status page.
 pub const DEBUG_PATH: &str = "/debug/rpc";
@@ -101,12 +112,13 @@ pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// The longest response head [`dial`] reads.
 pub const MAX_RESPONSE_HEAD: usize = 4 * 1024;
 
+/// The longest response head [`get`] reads (a web server's headers may be
+/// longer than a Go RPC server's).
+pub const MAX_PAGE_HEAD: usize = 16 * 1024;
+
 /// The most bytes [`optional`] reads from a connection before deciding
 /// whether it is HTTP (and so the most it replays on a raw connection).
 pub const SNIFF_CHUNK: usize = 16;
-
-/// What Go's `DialHTTP` sends.
-const CONNECT_REQUEST: &[u8] = b"CONNECT /_goRPC_ HTTP/1.0\n\n";
 
 /// What Go's `ServeHTTP` answers to it, byte for byte.
 const CONNECT_RESPONSE: &[u8] = b"HTTP/1.0 200 Connected to Go RPC\n\n";
@@ -127,18 +139,32 @@ const LINGER: Duration = Duration::from_millis(500);
 /// The most bytes discarded while lingering.
 const LINGER_BYTES: usize = 64 * 1024;
 
-/// Connects to `host_port` over TCP and performs Go's `CONNECT` handshake.
+/// Connects to `host_port` over TCP and performs Go's `CONNECT` handshake
+/// for `path` (Go's `rpc.DialHTTPPath`; [`RPC_PATH`] is `rpc.DialHTTP`).
 ///
-/// Errors name the address Go style (`dial-http tcp HOST:PORT: ...`): an
-/// answer other than `HTTP/1.x 200 Connected to Go RPC` is
+/// Errors name the address Go style (`dial-http tcp HOST:PORT: ...`): a
+/// path that cannot be sent (see [`Address::Http`]) is
+/// [`InvalidInput`](io::ErrorKind::InvalidInput); an answer other than
+/// `HTTP/1.x 200 Connected to Go RPC` is
 /// [`InvalidData`](io::ErrorKind::InvalidData) with
-/// `unexpected HTTP response: STATUS`; a connection closed before the
-/// answer's head ended is [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
-pub async fn dial(host_port: &str) -> io::Result<Connection> {
+/// `unexpected HTTP response: STATUS (to CONNECT PATH)`; a connection
+/// closed before the answer's head ended is
+/// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
+pub async fn dial(host_port: &str, path: &str) -> io::Result<Connection> {
+    let context = |err| with_context(err, "dial-http tcp", host_port);
+    check_http_path(path).map_err(|reason| {
+        context(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("invalid path {path:?}: {reason}"),
+        ))
+    })?;
     let mut stream = tcp::connect(host_port).await?;
     let peer = Peer::socket("tcp", stream.peer_addr()?);
-    let context = |err| with_context(err, "dial-http tcp", host_port);
-    stream.write_all(CONNECT_REQUEST).await.map_err(context)?;
+    let request = format!("CONNECT {path} HTTP/1.0\n\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(context)?;
     stream.flush().await.map_err(context)?;
 
     let mut buf = Vec::new();
@@ -163,7 +189,7 @@ pub async fn dial(host_port: &str) -> io::Result<Connection> {
         }
     };
     let rest = buf.split_off(end);
-    check_response(&buf).map_err(context)?;
+    check_response(&buf, path).map_err(context)?;
     Ok(Connection::boxed(
         prefixed(Box::new(stream), rest),
         Peer {
@@ -175,31 +201,196 @@ pub async fn dial(host_port: &str) -> io::Result<Connection> {
 
 /// Accepts a response head only if it is `HTTP/1.x 200 Connected to Go
 /// RPC`.
-fn check_response(head: &[u8]) -> io::Result<()> {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(trim_cr(line));
-    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
-    let Some((proto, status)) = line.split_once(' ') else {
-        return Err(invalid(format!(
-            "malformed HTTP response {:?}",
-            printable(&line)
-        )));
-    };
-    if !is_http1(proto) {
-        return Err(invalid(format!(
-            "malformed HTTP response {:?}",
-            printable(&line)
-        )));
-    }
-    let status = status.trim_start_matches(' ');
+fn check_response(head: &[u8], path: &str) -> io::Result<()> {
+    let status = status_line(head)?;
     if status == CONNECTED {
         Ok(())
     } else {
-        Err(invalid(format!(
-            "unexpected HTTP response: {}",
-            printable(status)
-        )))
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "unexpected HTTP response: {} (to CONNECT {path})",
+                printable(status)
+            ),
+        ))
     }
+}
+
+/// The status (code and reason) of a response head's first line, which must
+/// be `HTTP/1.x STATUS`.
+fn status_line(head: &[u8]) -> io::Result<&str> {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = trim_cr(line);
+    let malformed = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "malformed HTTP response {:?}",
+                printable(&String::from_utf8_lossy(line))
+            ),
+        )
+    };
+    let line = std::str::from_utf8(line).map_err(|_| malformed())?;
+    match line.split_once(' ') {
+        Some((proto, status)) if is_http1(proto) => Ok(status.trim_start_matches(' ')),
+        _ => Err(malformed()),
+    }
+}
+
+/// A whole answer to [`get`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The status code, e.g. 200.
+    pub code: u16,
+    /// The status as sent: code and reason, e.g. `200 OK` (control
+    /// characters escaped, at most 200 characters).
+    pub status: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Sends `GET path HTTP/1.0` (with `Host: host`) over `stream` and reads
+/// the whole answer: a head of at most [`MAX_PAGE_HEAD`] bytes, then a body
+/// of at most `max_body` bytes (by its `Content-Length`, else to the end of
+/// the stream). What Go's `net/http` and netrpc's listeners answer to a
+/// browser; nothing in it is trusted.
+///
+/// Fails with [`InvalidInput`](io::ErrorKind::InvalidInput) for a path
+/// that cannot be sent, [`InvalidData`](io::ErrorKind::InvalidData) for an
+/// answer that is not HTTP/1, whose head or body is too long, or that is
+/// chunked, and [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) when the
+/// stream ends early. Like [`dial`] it does not time out.
+pub async fn get<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
+    stream: &mut S,
+    host: &str,
+    path: &str,
+    max_body: usize,
+) -> io::Result<Response> {
+    let invalid = |kind, msg: String| io::Error::new(kind, msg);
+    check_http_path(path).map_err(|reason| {
+        invalid(
+            io::ErrorKind::InvalidInput,
+            format!("invalid path {path:?}: {reason}"),
+        )
+    })?;
+    if host.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Err(invalid(
+            io::ErrorKind::InvalidInput,
+            format!("invalid host {:?}", printable(host)),
+        ));
+    }
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    stream.flush().await?;
+
+    let mut buf = Vec::new();
+    let end = match read_head(stream, &mut buf, MAX_PAGE_HEAD, |_| true).await {
+        Ok(end) => end,
+        Err(HeadError::Io(err)) => return Err(err),
+        Err(HeadError::Eof) => {
+            return Err(invalid(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "unexpected EOF reading the HTTP response ({} bytes)",
+                    buf.len()
+                ),
+            ));
+        }
+        Err(HeadError::TooLarge | HeadError::Malformed) => {
+            return Err(invalid(
+                io::ErrorKind::InvalidData,
+                format!("HTTP response head longer than {MAX_PAGE_HEAD} bytes"),
+            ));
+        }
+    };
+    let mut body = buf.split_off(end);
+    let head = buf;
+    let status = printable(status_line(&head)?);
+    let code = status
+        .get(..3)
+        .filter(|code| code.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| {
+            invalid(
+                io::ErrorKind::InvalidData,
+                format!("malformed HTTP status {status:?}"),
+            )
+        })?;
+    let too_long = || {
+        invalid(
+            io::ErrorKind::InvalidData,
+            format!("HTTP response body longer than {max_body} bytes"),
+        )
+    };
+    match body_length(&head)? {
+        Some(length) => {
+            if length > max_body {
+                return Err(too_long());
+            }
+            // Anything past the length is not part of this answer.
+            body.truncate(length);
+            while body.len() < length {
+                let room = (length - body.len()).min(READ_CHUNK);
+                if read_some(stream, &mut body, room).await? == 0 {
+                    return Err(invalid(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "unexpected EOF after {} of {length} bytes of HTTP response body",
+                            body.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        None => loop {
+            if body.len() > max_body {
+                return Err(too_long());
+            }
+            let room = (max_body + 1 - body.len()).min(READ_CHUNK);
+            if read_some(stream, &mut body, room).await? == 0 {
+                break;
+            }
+        },
+    }
+    Ok(Response { code, status, body })
+}
+
+/// A response head's `Content-Length`, if it has one; refuses a chunked or
+/// otherwise encoded body, and a malformed or repeated length.
+fn body_length(head: &[u8]) -> io::Result<Option<usize>> {
+    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
+    let mut length = None;
+    for line in head.split(|&b| b == b'\n').skip(1).map(trim_cr) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = line.split_at(colon);
+        let value = String::from_utf8_lossy(value.get(1..).unwrap_or_default());
+        let value = value.trim();
+        if name.eq_ignore_ascii_case(b"transfer-encoding")
+            && !value.eq_ignore_ascii_case("identity")
+        {
+            return Err(invalid(format!(
+                "unsupported HTTP transfer encoding {:?}",
+                printable(value)
+            )));
+        }
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let parsed = value
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| value.parse::<usize>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    invalid(format!("malformed Content-Length {:?}", printable(value)))
+                })?;
+            if length.is_some_and(|known| known != parsed) {
+                return Err(invalid("conflicting Content-Length headers".into()));
+            }
+            length = Some(parsed);
+        }
+    }
+    Ok(length)
 }
 
 /// `HTTP/1.0`, `HTTP/1.1`, ... .
@@ -228,7 +419,87 @@ fn printable(text: &str) -> String {
     out
 }
 
-/// A TCP listener serving Go's HTTP RPC handshake (`http://host:port`).
+/// Where a listener serves RPC and its status page: the two paths of Go's
+/// `Server.HandleHTTP(rpcPath, debugPath)`. The default is Go's
+/// `rpc.HandleHTTP`: [`RPC_PATH`] and [`DEBUG_PATH`].
+///
+/// ```
+/// use rpc_transport::http::HttpPaths;
+///
+/// let paths = HttpPaths::new("/alpha", "/alpha/debug")?;
+/// assert_eq!(paths.rpc(), "/alpha");
+/// assert_eq!(HttpPaths::default().debug(), "/debug/rpc");
+/// assert!(HttpPaths::new("/x", "/x").is_err());
+/// # Ok::<(), rpc_transport::http::HttpPathError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpPaths {
+    rpc: String,
+    debug: String,
+}
+
+impl HttpPaths {
+    /// RPC at `rpc` (where clients `CONNECT`) and the status page at
+    /// `debug` (where `GET` finds it). Each must start with `/` and be
+    /// printable ASCII without spaces, `?` or `#`, and they must differ.
+    pub fn new(rpc: impl Into<String>, debug: impl Into<String>) -> Result<Self, HttpPathError> {
+        let (rpc, debug) = (rpc.into(), debug.into());
+        for (which, path) in [("RPC", &rpc), ("debug", &debug)] {
+            check_http_path(path).map_err(|reason| HttpPathError::Invalid {
+                which,
+                path: path.clone(),
+                reason,
+            })?;
+        }
+        if rpc == debug {
+            return Err(HttpPathError::Same { path: rpc });
+        }
+        Ok(Self { rpc, debug })
+    }
+
+    /// Where clients `CONNECT`.
+    pub fn rpc(&self) -> &str {
+        &self.rpc
+    }
+
+    /// Where `GET` finds the status page.
+    pub fn debug(&self) -> &str {
+        &self.debug
+    }
+}
+
+impl Default for HttpPaths {
+    fn default() -> Self {
+        Self {
+            rpc: RPC_PATH.to_owned(),
+            debug: DEBUG_PATH.to_owned(),
+        }
+    }
+}
+
+/// Why [`HttpPaths::new`] refused its paths.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HttpPathError {
+    /// A path that cannot be routed on.
+    #[error("invalid {which} path {path:?}: {reason}")]
+    Invalid {
+        /// `"RPC"` or `"debug"`.
+        which: &'static str,
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Both paths are the same.
+    #[error("the RPC path and the debug path are both {path:?}")]
+    Same {
+        /// The path.
+        path: String,
+    },
+}
+
+/// A TCP listener serving Go's HTTP RPC handshake (`http://host:port[/path]`).
 ///
 /// See the [module documentation](self) for what it answers. Unlike plain
 /// TCP, a client's [`dial`] completes only once the listener has answered
@@ -241,11 +512,22 @@ pub struct HttpListener {
 
 impl HttpListener {
     /// Binds `host_port` (e.g. `"127.0.0.1:0"`; port 0 picks a free port,
-    /// reported by [`Listener::local_addr`] as `http://127.0.0.1:PORT`).
+    /// reported by [`Listener::local_addr`] as `http://127.0.0.1:PORT`),
+    /// serving at Go's default paths.
     pub async fn bind(host_port: &str) -> io::Result<Self> {
+        Self::bind_with(host_port, HttpPaths::default()).await
+    }
+
+    /// Binds `host_port`, serving RPC and the status page at `paths`. The
+    /// [local address](Listener::local_addr) names the RPC path, so that it
+    /// can be dialed as it is.
+    pub async fn bind_with(host_port: &str, paths: HttpPaths) -> io::Result<Self> {
         let inner = tcp::TcpListener::bind(host_port).await?;
         let local = match inner.local_addr() {
-            Address::Tcp(bound) => Address::Http(bound.clone()),
+            Address::Tcp(bound) => Address::Http {
+                host_port: bound.clone(),
+                path: paths.rpc.clone(),
+            },
             other => {
                 return Err(io::Error::other(format!(
                     "listen http {host_port}: unexpected local address {other}"
@@ -253,9 +535,14 @@ impl HttpListener {
             }
         };
         Ok(Self {
-            core: Core::new(Box::new(inner), Mode::Http),
+            core: Core::new(Box::new(inner), Mode::Http, paths),
             local,
         })
+    }
+
+    /// Where it serves RPC and the status page.
+    pub fn paths(&self) -> &HttpPaths {
+        &self.core.paths
     }
 
     /// Sets how long each client has to send its request head and take the
@@ -295,10 +582,15 @@ impl Listener for HttpListener {
     }
 }
 
-/// Wraps `inner` so that HTTP clients and raw clients share its port; see
-/// [`OptionalHttp`].
+/// Wraps `inner` so that HTTP clients and raw clients share its port, with
+/// HTTP served at Go's default paths; see [`OptionalHttp`].
 pub fn optional(inner: Box<dyn Listener>) -> Box<dyn Listener> {
     Box::new(OptionalHttp::new(inner))
+}
+
+/// As [`optional`], with HTTP served at `paths`.
+pub fn optional_with(inner: Box<dyn Listener>, paths: HttpPaths) -> Box<dyn Listener> {
+    Box::new(OptionalHttp::with_paths(inner, paths))
 }
 
 /// A listener wrapper that serves Go's HTTP handshake to connections
@@ -315,11 +607,21 @@ pub struct OptionalHttp {
 }
 
 impl OptionalHttp {
-    /// Wraps `inner`.
+    /// Wraps `inner`, serving HTTP at Go's default paths.
     pub fn new(inner: Box<dyn Listener>) -> Self {
+        Self::with_paths(inner, HttpPaths::default())
+    }
+
+    /// Wraps `inner`, serving HTTP at `paths`.
+    pub fn with_paths(inner: Box<dyn Listener>, paths: HttpPaths) -> Self {
         Self {
-            core: Core::new(inner, Mode::Sniff),
+            core: Core::new(inner, Mode::Sniff, paths),
         }
+    }
+
+    /// Where it serves RPC and the status page to HTTP clients.
+    pub fn paths(&self) -> &HttpPaths {
+        &self.core.paths
     }
 
     /// Sets the handshake timeout (default [`DEFAULT_HANDSHAKE_TIMEOUT`]),
@@ -352,8 +654,8 @@ impl Listener for OptionalHttp {
         self.core.inner.local_addr()
     }
 
-    /// Serves `page` on `GET /debug/rpc`, and passes it on to the inner
-    /// listener too.
+    /// Serves `page` on `GET` of the debug path, and passes it on to the
+    /// inner listener too.
     fn set_status_page(&mut self, page: StatusPage) {
         self.core.inner.set_status_page(page.clone());
         self.core.page = Some(page);
@@ -373,6 +675,7 @@ struct Core {
     inner: Box<dyn Listener>,
     mode: Mode,
     timeout: Duration,
+    paths: Arc<HttpPaths>,
     page: Option<StatusPage>,
     pending: JoinSet<Option<Connection>>,
 }
@@ -383,6 +686,7 @@ impl fmt::Debug for Core {
             .field("inner", self.inner.local_addr())
             .field("mode", &self.mode)
             .field("timeout", &self.timeout)
+            .field("paths", &self.paths)
             .field("status_page", &self.page.is_some())
             .field("pending", &self.pending.len())
             .finish()
@@ -396,11 +700,12 @@ enum Event {
 }
 
 impl Core {
-    fn new(inner: Box<dyn Listener>, mode: Mode) -> Self {
+    fn new(inner: Box<dyn Listener>, mode: Mode, paths: HttpPaths) -> Self {
         Self {
             inner,
             mode,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            paths: Arc::new(paths),
             page: None,
             pending: JoinSet::new(),
         }
@@ -416,6 +721,7 @@ impl Core {
                 Event::Accepted(Ok(conn)) => {
                     let config = Config {
                         timeout: self.timeout,
+                        paths: self.paths.clone(),
                         page: self.page.clone(),
                     };
                     self.pending.spawn(handshake(conn, self.mode, config));
@@ -448,6 +754,7 @@ impl Core {
 /// What a handshake task needs from its listener.
 struct Config {
     timeout: Duration,
+    paths: Arc<HttpPaths>,
     page: Option<StatusPage>,
 }
 
@@ -598,8 +905,10 @@ async fn serve_http(
     };
     tracing::debug!(peer = %peer.addr, method = request.method, path = request.path, "http request");
 
-    let response = match (request.method, request.path) {
-        ("CONNECT", RPC_PATH) => {
+    let on_rpc_path = request.path == config.paths.rpc();
+    let on_debug_path = request.path == config.paths.debug() && config.page.is_some();
+    let response = match request.method {
+        "CONNECT" if on_rpc_path => {
             return match write_all_flush(stream, CONNECT_RESPONSE).await {
                 Ok(()) => Outcome::Connected(rest),
                 Err(err) => {
@@ -609,17 +918,17 @@ async fn serve_http(
             };
         }
         // Go's ServeHTTP.
-        (_, RPC_PATH) => response(
+        _ if on_rpc_path => response(
             "405 Method Not Allowed",
             "text/plain; charset=utf-8",
             &[("Allow", "CONNECT")],
             "405 must CONNECT\n",
         ),
-        ("GET", DEBUG_PATH) if config.page.is_some() => {
+        "GET" if on_debug_path => {
             let body = config.page.as_ref().map(|page| page()).unwrap_or_default();
             response("200 OK", "text/html; charset=utf-8", &[], &body)
         }
-        (_, DEBUG_PATH) if config.page.is_some() => response(
+        _ if on_debug_path => response(
             "405 Method Not Allowed",
             "text/plain; charset=utf-8",
             &[("Allow", "GET")],
@@ -958,7 +1267,7 @@ mod tests {
 
     fn host_port(addr: &Address) -> String {
         match addr {
-            Address::Http(hp) | Address::Tcp(hp) => hp.clone(),
+            Address::Http { host_port: hp, .. } | Address::Tcp(hp) => hp.clone(),
             other => panic!("unexpected address {other}"),
         }
     }
@@ -1011,13 +1320,21 @@ mod tests {
     /// request is Go's, writes `answer` in `pieces` and hands the socket
     /// back.
     async fn fake_server(answer: Vec<u8>) -> (String, tokio::task::JoinHandle<TcpStream>) {
+        fake_server_for(GO_CONNECT, answer).await
+    }
+
+    /// [`fake_server`] expecting `expected` as the request.
+    async fn fake_server_for(
+        expected: &'static [u8],
+        answer: Vec<u8>,
+    ) -> (String, tokio::task::JoinHandle<TcpStream>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let task = tokio::spawn(async move {
             let (mut sock, _) = listener.accept().await.unwrap();
-            let mut request = vec![0; GO_CONNECT.len()];
+            let mut request = vec![0; expected.len()];
             sock.read_exact(&mut request).await.unwrap();
-            assert_eq!(request, GO_CONNECT);
+            assert_eq!(request, expected);
             sock.write_all(&answer).await.unwrap();
             sock
         });
@@ -1151,16 +1468,16 @@ mod tests {
 
     #[test]
     fn checks_responses() {
-        assert!(check_response(b"HTTP/1.0 200 Connected to Go RPC\n\n").is_ok());
-        assert!(check_response(b"HTTP/1.1 200 Connected to Go RPC\r\nX: y\r\n\r\n").is_ok());
-        let err = |head: &[u8]| check_response(head).unwrap_err().to_string();
+        assert!(check_response(b"HTTP/1.0 200 Connected to Go RPC\n\n", "/p").is_ok());
+        assert!(check_response(b"HTTP/1.1 200 Connected to Go RPC\r\nX: y\r\n\r\n", "/p").is_ok());
+        let err = |head: &[u8]| check_response(head, "/p").unwrap_err().to_string();
         assert_eq!(
             err(b"HTTP/1.0 404 Not Found\r\n\r\n"),
-            "unexpected HTTP response: 404 Not Found"
+            "unexpected HTTP response: 404 Not Found (to CONNECT /p)"
         );
         assert_eq!(
             err(b"HTTP/1.0 200 OK\n\n"),
-            "unexpected HTTP response: 200 OK"
+            "unexpected HTTP response: 200 OK (to CONNECT /p)"
         );
         assert!(
             err(b"HTTP/2.0 200 Connected to Go RPC\n\n").starts_with("malformed HTTP response")
@@ -1168,8 +1485,9 @@ mod tests {
         assert!(err(b"SSH-2.0-OpenSSH\r\n\r\n").starts_with("malformed HTTP response"));
         assert_eq!(
             err(b"HTTP/1.0 200 Connected\x07\n\n"),
-            r"unexpected HTTP response: 200 Connected\u{7}"
+            r"unexpected HTTP response: 200 Connected\u{7} (to CONNECT /p)"
         );
+        assert!(err(b"HTTP/1.0 \xff\n\n").starts_with("malformed HTTP response"));
     }
 
     #[tokio::test]
@@ -1195,7 +1513,7 @@ mod tests {
         let mut answer = CONNECT_RESPONSE.to_vec();
         answer.extend_from_slice(b"gob bytes");
         let (addr, server) = fake_server(answer).await;
-        let mut conn = dial(&addr).await.unwrap();
+        let mut conn = dial(&addr, RPC_PATH).await.unwrap();
         assert_eq!(conn.peer.transport, "http");
         assert_eq!(conn.peer.addr, addr);
         assert_eq!(conn.peer.socket_addr.unwrap().to_string(), addr);
@@ -1222,7 +1540,7 @@ mod tests {
     async fn dial_tolerates_crlf_and_headers() {
         let answer = b"HTTP/1.1 200 Connected to Go RPC\r\nServer: x\r\n\r\nafter".to_vec();
         let (addr, _server) = fake_server(answer).await;
-        let mut conn = dial(&addr).await.unwrap();
+        let mut conn = dial(&addr, RPC_PATH).await.unwrap();
         let mut got = [0; 5];
         conn.stream_mut()
             .unwrap()
@@ -1245,7 +1563,7 @@ mod tests {
             sock.write_all(b"x").await.unwrap();
             std::future::pending::<()>().await;
         });
-        let mut conn = dial(&addr).await.unwrap();
+        let mut conn = dial(&addr, RPC_PATH).await.unwrap();
         let mut got = [0; 1];
         conn.stream_mut()
             .unwrap()
@@ -1258,18 +1576,20 @@ mod tests {
     #[tokio::test]
     async fn dial_rejects_wrong_status() {
         let (addr, _server) = fake_server(b"HTTP/1.0 404 Not Found\r\n\r\n".to_vec()).await;
-        let err = dial(&addr).await.unwrap_err();
+        let err = dial(&addr, RPC_PATH).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert_eq!(
             err.to_string(),
-            format!("dial-http tcp {addr}: unexpected HTTP response: 404 Not Found")
+            format!(
+                "dial-http tcp {addr}: unexpected HTTP response: 404 Not Found (to CONNECT /_goRPC_)"
+            )
         );
     }
 
     #[tokio::test]
     async fn dial_rejects_eof_and_oversized_heads() {
         let (addr, server) = fake_server(b"HTTP/1.0 200 Conn".to_vec()).await;
-        let dialing = tokio::spawn(async move { dial(&addr).await });
+        let dialing = tokio::spawn(async move { dial(&addr, RPC_PATH).await });
         drop(server.await.unwrap());
         let err = dialing.await.unwrap().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
@@ -1278,7 +1598,7 @@ mod tests {
         let mut answer = b"HTTP/1.0 200 Connected to Go RPC\r\n".to_vec();
         answer.extend(std::iter::repeat_n(b'x', MAX_RESPONSE_HEAD));
         let (addr, _server) = fake_server(answer).await;
-        let err = dial(&addr).await.unwrap_err();
+        let err = dial(&addr, RPC_PATH).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(err.to_string().contains("longer than 4096 bytes"), "{err}");
     }
@@ -1723,5 +2043,295 @@ mod tests {
                 "{waited:?}"
             );
         }
+    }
+
+    // ---- paths other than Go's defaults ----
+
+    #[test]
+    fn http_paths_are_validated() {
+        let paths = HttpPaths::new("/a", "/a/debug").unwrap();
+        assert_eq!((paths.rpc(), paths.debug()), ("/a", "/a/debug"));
+        assert_eq!(
+            (HttpPaths::default().rpc(), HttpPaths::default().debug()),
+            (RPC_PATH, DEBUG_PATH)
+        );
+        assert_eq!(
+            HttpPaths::new("/x", "/x").unwrap_err(),
+            HttpPathError::Same { path: "/x".into() }
+        );
+        let err = HttpPaths::new("/ok", "no-slash").unwrap_err();
+        assert!(
+            matches!(err, HttpPathError::Invalid { which: "debug", .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            HttpPaths::new("/a b", "/d").unwrap_err().to_string(),
+            r#"invalid RPC path "/a b": the path must be printable ASCII without spaces"#
+        );
+    }
+
+    #[tokio::test]
+    async fn listener_serves_rpc_and_page_at_its_paths() {
+        let paths = HttpPaths::new("/alpha", "/alpha/debug").unwrap();
+        let mut listener = HttpListener::bind_with("127.0.0.1:0", paths).await.unwrap();
+        assert_eq!(listener.paths().rpc(), "/alpha");
+        let local = listener.local_addr().clone();
+        assert!(local.to_string().ends_with("/alpha"), "{local}");
+        assert_eq!(local.to_string().parse::<Address>().unwrap(), local);
+        listener.set_status_page(page("alpha page"));
+
+        for (request, status, body) in [
+            // Go's mux: nothing at Go's default paths here.
+            (
+                &b"CONNECT /_goRPC_ HTTP/1.0\n\n"[..],
+                "404 Not Found",
+                "404 page not found\n",
+            ),
+            (
+                b"GET /debug/rpc HTTP/1.0\n\n",
+                "404 Not Found",
+                "404 page not found\n",
+            ),
+            (
+                b"CONNECT /alpha/ HTTP/1.0\n\n",
+                "404 Not Found",
+                "404 page not found\n",
+            ),
+            // Go's rpc handler on its own path.
+            (
+                b"GET /alpha HTTP/1.0\n\n",
+                "405 Method Not Allowed",
+                "405 must CONNECT\n",
+            ),
+            (
+                b"GET /alpha/debug?x HTTP/1.1\r\n\r\n",
+                "200 OK",
+                "alpha page",
+            ),
+        ] {
+            let answer = exchange(&mut listener, request).await;
+            let (got_status, _, got_body) = split_answer(&answer);
+            assert_eq!(got_status, format!("HTTP/1.0 {status}"), "{request:?}");
+            assert_eq!(got_body, body, "{request:?}");
+        }
+
+        let (client, server) = tokio::join!(crate::dial(&local), listener.accept());
+        let (mut client, mut server) = (client.unwrap(), server.unwrap());
+        assert_eq!(server.peer.transport, "http");
+        client
+            .stream_mut()
+            .unwrap()
+            .write_all(b"rpc")
+            .await
+            .unwrap();
+        let mut got = [0; 3];
+        server
+            .stream_mut()
+            .unwrap()
+            .read_exact(&mut got)
+            .await
+            .unwrap();
+        assert_eq!(&got, b"rpc");
+    }
+
+    #[tokio::test]
+    async fn dial_connects_to_the_address_path() {
+        let (addr, _server) =
+            fake_server_for(b"CONNECT /beta HTTP/1.0\n\n", CONNECT_RESPONSE.to_vec()).await;
+        let address: Address = format!("http://{addr}/beta").parse().unwrap();
+        let conn = crate::dial(&address).await.unwrap();
+        assert_eq!(conn.peer.transport, "http");
+
+        let (addr, _server) = fake_server_for(
+            b"CONNECT /gamma HTTP/1.0\n\n",
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\n\r\n404 page not found\n".to_vec(),
+        )
+        .await;
+        let err = dial(&addr, "/gamma").await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "dial-http tcp {addr}: unexpected HTTP response: 404 Not Found (to CONNECT /gamma)"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn dial_refuses_a_path_it_cannot_send() {
+        // Refused before connecting: nothing listens on port 1.
+        let err = dial("127.0.0.1:1", "/a\r\nX: y").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("invalid path"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn listen_with_takes_the_debug_path_from_options() {
+        let addr: Address = "http://127.0.0.1:0/rpc".parse().unwrap();
+        let options = crate::ListenOptions::new().with_http_debug_path("/status");
+        let mut listener = crate::listen_with(&addr, &options).await.unwrap();
+        assert!(listener.local_addr().to_string().ends_with("/rpc"));
+        listener.set_status_page(page("status"));
+        let answer = exchange(listener.as_mut(), b"GET /status HTTP/1.0\n\n").await;
+        assert_eq!(split_answer(&answer).2, "status");
+
+        let clash = crate::ListenOptions::new().with_http_debug_path("/rpc");
+        let err = crate::listen_with(&addr, &clash).await.err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("both \"/rpc\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn optional_serves_http_at_its_paths() {
+        let inner = crate::tcp::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let paths = HttpPaths::new("/rpc/one", "/rpc/one/debug").unwrap();
+        let mut listener = optional_with(Box::new(inner), paths);
+        listener.set_status_page(page("one"));
+        let answer = exchange(listener.as_mut(), b"CONNECT /_goRPC_ HTTP/1.0\n\n").await;
+        assert!(answer.starts_with("HTTP/1.0 404 Not Found\r\n"), "{answer}");
+        let answer = exchange(listener.as_mut(), b"GET /rpc/one/debug HTTP/1.0\n\n").await;
+        assert_eq!(split_answer(&answer).2, "one");
+
+        let host: Address = format!("http://{}/rpc/one", host_port(listener.local_addr()))
+            .parse()
+            .unwrap();
+        let (client, conn) = tokio::join!(crate::dial(&host), listener.accept());
+        client.unwrap();
+        assert_eq!(conn.unwrap().peer.transport, "http");
+    }
+
+    // ---- get ----
+
+    #[tokio::test]
+    async fn get_fetches_the_status_page_and_other_answers() {
+        let mut listener = http_listener().await;
+        listener.set_status_page(page("<html>page</html>"));
+        let addr = host_port(listener.local_addr());
+        let fetch = |path: &'static str, limit: usize| {
+            let addr = addr.clone();
+            async move {
+                let mut stream = TcpStream::connect(&addr).await.unwrap();
+                get(&mut stream, &addr, path, limit).await
+            }
+        };
+        let (page, not_found, too_long) = tokio::select! {
+            got = async {
+                (
+                    fetch("/debug/rpc", 1024).await,
+                    fetch("/nothing", 1024).await,
+                    fetch("/debug/rpc", 16).await,
+                )
+            } => got,
+            conn = listener.accept() => panic!("accept yielded {conn:?}"),
+        };
+        let page = page.unwrap();
+        assert_eq!((page.code, page.status.as_str()), (200, "200 OK"));
+        assert_eq!(page.body, b"<html>page</html>");
+        let not_found = not_found.unwrap();
+        assert_eq!(not_found.code, 404);
+        assert_eq!(not_found.body, b"404 page not found\n");
+        let err = too_long.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("longer than 16 bytes"), "{err}");
+    }
+
+    /// `get` over a pipe to a server that reads the request and answers
+    /// `answer`, then closes.
+    async fn get_answered(answer: &'static [u8], limit: usize) -> io::Result<Response> {
+        let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+        let serving = tokio::spawn(async move {
+            let mut head = Vec::new();
+            read_head(&mut server, &mut head, MAX_REQUEST_HEAD, |_| true)
+                .await
+                .unwrap();
+            assert!(
+                head.starts_with(b"GET /p HTTP/1.0\r\nHost: h\r\n"),
+                "{head:?}"
+            );
+            server.write_all(answer).await.unwrap();
+        });
+        let got = get(&mut client, "h", "/p", limit).await;
+        serving.await.unwrap();
+        got
+    }
+
+    #[tokio::test]
+    async fn get_reads_bodies_by_length_or_to_the_end_within_the_limit() {
+        let got = get_answered(b"HTTP/1.0 200 OK\r\n\r\nto the end", 10)
+            .await
+            .unwrap();
+        assert_eq!(got.body, b"to the end");
+        let got = get_answered(b"HTTP/1.1 200 OK\nContent-length: 3\n\nabcdef", 3)
+            .await
+            .unwrap();
+        assert_eq!(got.body, b"abc");
+        let got = get_answered(b"HTTP/1.0 500 Oops\r\n\r\n", 0).await.unwrap();
+        assert_eq!((got.code, got.status.as_str()), (500, "500 Oops"));
+
+        for (answer, kind, text) in [
+            (
+                &b"HTTP/1.0 200 OK\r\n\r\neleven bytes"[..],
+                io::ErrorKind::InvalidData,
+                "longer than 10 bytes",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "longer than 10 bytes",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nabc",
+                io::ErrorKind::UnexpectedEof,
+                "after 3 of 5 bytes",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "transfer encoding",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: -1\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "Content-Length",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+                io::ErrorKind::InvalidData,
+                "conflicting",
+            ),
+            (
+                b"HTTP/1.0 2x OK\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "malformed HTTP status",
+            ),
+            (
+                b"SSH-2.0-OpenSSH\r\n\r\n",
+                io::ErrorKind::InvalidData,
+                "malformed HTTP response",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nX: y",
+                io::ErrorKind::UnexpectedEof,
+                "unexpected EOF",
+            ),
+        ] {
+            let err = get_answered(answer, 10).await.unwrap_err();
+            assert_eq!(err.kind(), kind, "{answer:?}: {err}");
+            assert!(err.to_string().contains(text), "{answer:?}: {err}");
+        }
+
+        let mut huge = b"HTTP/1.0 200 OK\r\n".to_vec();
+        huge.extend(std::iter::repeat_n(b'x', MAX_PAGE_HEAD));
+        let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(async move {
+            let mut sink = [0; 64];
+            let _ = server.read(&mut sink).await;
+            let _ = server.write_all(&huge).await;
+        });
+        let err = get(&mut client, "h", "/p", 10).await.unwrap_err();
+        assert!(err.to_string().contains("head longer than 16384"), "{err}");
+
+        let (mut unused, _far) = tokio::io::duplex(64);
+        let err = get(&mut unused, "h", "no slash", 10).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

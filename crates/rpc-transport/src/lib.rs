@@ -11,12 +11,14 @@
 //! | `tcp`   | `tcp://host:port` or `host:port`                 | `tcp`  |
 //! | `unix`  | `unix:///path/to.sock` (Unix only)               | `unix` |
 //! | `mem`   | `mem://name` (in-process)                        | `mem`  |
-//! | `http`  | `http://host:port` (Go's `rpc.DialHTTP`; + `tcp`) | `http` |
+//! | `http`  | `http://host:port[/path]` (Go's `rpc.DialHTTPPath`; + `tcp`) | `http` |
 //! | `tls`   | `tls://host:port` (TLS over TCP; + `tcp`)        | `tls`  |
 //! | `quic`  | `quic://host:port` (QUIC, many streams; + `tls`) | `quic` |
 //!
 //! [`http::optional`] wraps any listener so that Go's HTTP clients and raw
-//! clients share one port.
+//! clients share one port. An `http://` address's path is where RPC is
+//! served (Go's `/_goRPC_` when it has none); the status page's path is
+//! [`ListenOptions::http_debug_path`] (Go's `/debug/rpc` by default).
 //!
 //! Transports that need more than an address (TLS needs certificates) take
 //! their settings from [`dial_with`] and [`listen_with`]'s [`DialOptions`]
@@ -237,7 +239,7 @@ pub async fn dial_with(addr: &Address, options: &DialOptions) -> io::Result<Conn
         #[cfg(feature = "mem")]
         Address::Mem(name) => mem::dial(name).await,
         #[cfg(feature = "http")]
-        Address::Http(host_port) => http::dial(host_port).await,
+        Address::Http { host_port, path } => http::dial(host_port, path).await,
         #[cfg(feature = "tls")]
         Address::Tls(host_port) => match &options.tls {
             Some(config) => tls::dial(host_port, config).await,
@@ -276,8 +278,9 @@ pub async fn listen(addr: &Address) -> io::Result<Box<dyn Listener>> {
 /// that need settings.
 ///
 /// A `tls://` address needs `ListenOptions::tls`; without it this fails
-/// with [`InvalidInput`](io::ErrorKind::InvalidInput), saying so. Other
-/// errors are as for [`listen`].
+/// with [`InvalidInput`](io::ErrorKind::InvalidInput), saying so. So does an
+/// `http://` address whose path and `ListenOptions::http_debug_path` are
+/// not valid [`http::HttpPaths`]. Other errors are as for [`listen`].
 pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<Box<dyn Listener>> {
     let _ = options; // Unused when no transport has settings.
     match addr {
@@ -288,7 +291,18 @@ pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<
         #[cfg(feature = "mem")]
         Address::Mem(name) => Ok(Box::new(mem::MemListener::bind(name)?)),
         #[cfg(feature = "http")]
-        Address::Http(host_port) => Ok(Box::new(http::HttpListener::bind(host_port).await?)),
+        Address::Http { host_port, path } => {
+            let debug = options
+                .http_debug_path
+                .as_deref()
+                .unwrap_or(http::DEBUG_PATH);
+            let paths = http::HttpPaths::new(path.as_str(), debug).map_err(|err| {
+                io::Error::new(io::ErrorKind::InvalidInput, format!("listen {addr}: {err}"))
+            })?;
+            Ok(Box::new(
+                http::HttpListener::bind_with(host_port, paths).await?,
+            ))
+        }
         #[cfg(feature = "tls")]
         Address::Tls(host_port) => match &options.tls {
             Some(config) => Ok(Box::new(

@@ -45,6 +45,11 @@ impl DialOptions {
 #[non_exhaustive]
 #[derive(Clone, Debug, Default)]
 pub struct ListenOptions {
+    /// Where an `http://` listener serves the status page (Go's
+    /// `HandleHTTP` debug path); `None` is Go's `/debug/rpc`. The RPC path
+    /// is the address's.
+    #[cfg(feature = "http")]
+    pub http_debug_path: Option<String>,
     /// The server's certificate and, for mutual TLS, the CA its clients'
     /// certificates must chain to. Required for `tls://` and `quic://`
     /// addresses.
@@ -59,6 +64,13 @@ impl ListenOptions {
     /// No settings: what [`listen`](crate::listen) uses.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Serves the status page of `http://` addresses at `path`.
+    #[cfg(feature = "http")]
+    pub fn with_http_debug_path(mut self, path: impl Into<String>) -> Self {
+        self.http_debug_path = Some(path.into());
+        self
     }
 
     /// Uses `config` for `tls://` and `quic://` addresses.

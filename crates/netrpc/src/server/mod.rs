@@ -22,9 +22,10 @@
 
 mod conn;
 mod context;
+mod go_names;
 pub mod layer;
 pub mod service;
-mod status;
+pub(crate) mod status;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

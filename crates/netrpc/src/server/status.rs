@@ -1,8 +1,11 @@
-//! Call counts per method, and the `/debug/rpc` page that lists them as Go's does.
+//! Call counts per method, and the `/debug/rpc` page that lists them as Go's does: Go's layout,
+//! one row `Method(ArgType, *ReplyType) error` per method with Go's names for the types (see
+//! `go_names`), so that whatever reads Go's page (`netrpc list`) reads netrpc's.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::go_names;
 use super::service::Method;
 
 /// The call counters of one service's methods, shared by every connection.
@@ -64,7 +67,7 @@ pub struct MethodStatus {
     pub calls: u64,
 }
 
-/// HTML in the layout of Go's `net/rpc` debug page.
+/// HTML in the layout of Go's `net/rpc` debug page (`net/rpc/debug.go`).
 pub(crate) fn render(services: &[ServiceStatus]) -> String {
     let mut out = String::from("<html>\n\t<body>\n\t<title>Services</title>\n");
     for service in services {
@@ -76,10 +79,10 @@ pub(crate) fn render(services: &[ServiceStatus]) -> String {
         for m in &service.methods {
             let _ = write!(
                 out,
-                "\t\t\t<tr>\n\t\t\t<td align=left font=fixed>{}({}) {}</td>\n\t\t\t<td align=center>{}</td>\n\t\t\t</tr>\n",
+                "\t\t\t<tr>\n\t\t\t<td align=left font=fixed>{}({}, {}) error</td>\n\t\t\t<td align=center>{}</td>\n\t\t\t</tr>\n",
                 escape(m.method.name),
-                escape(m.method.arg),
-                escape(m.method.reply),
+                escape(&go_names::arg(m.method.arg)),
+                escape(&go_names::reply(m.method.reply)),
                 m.calls
             );
         }
@@ -108,7 +111,7 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    static METHODS: [Method; 2] = [
+    static METHODS: [Method; 3] = [
         Method {
             name: "Set",
             arg: "[String; 2]",
@@ -118,6 +121,11 @@ mod tests {
             name: "Get",
             arg: "String",
             reply: "Result<String, String>",
+        },
+        Method {
+            name: "Tuple",
+            arg: "(Vec<u8>, String)",
+            reply: "Result<Vec<u8>, String>",
         },
     ];
 
@@ -135,8 +143,17 @@ mod tests {
         let page = render(&[status]);
         assert!(page.contains("Service KVStoreService"));
         assert!(page.contains(
-            "Get(String) Result&lt;String, String&gt;</td>\n\t\t\t<td align=center>2</td>"
-        ));
+            "<td align=left font=fixed>Get(string, *string) error</td>\n\t\t\t<td align=center>2</td>"
+        ), "{page}");
+        assert!(
+            page.contains(">Set([2]string, *struct {}) error</td>"),
+            "{page}"
+        );
+        // A type Go has no name for is shown as written, escaped.
+        assert!(
+            page.contains(">Tuple((Vec&lt;u8&gt;, String), *[]uint8) error</td>"),
+            "{page}"
+        );
         assert!(page.starts_with("<html>") && page.ends_with("</html>"));
     }
 }

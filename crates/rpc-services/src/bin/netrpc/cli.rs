@@ -26,6 +26,8 @@ pub(crate) enum Command {
     Call(CallArgs),
     /// Follow changes to the KV store, one JSON line per change.
     Watch(WatchArgs),
+    /// List the services and methods of a server from its /debug/rpc page (Go's or netrpc's).
+    List(ListArgs),
     /// Print a --credentials file line, USER:ARGON2-HASH, for a password read from stdin.
     HashPassword(HashPasswordArgs),
 }
@@ -70,12 +72,21 @@ impl CodecArg {
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on: tcp://HOST:PORT, unix:///PATH, http://HOST:PORT, or HOST:PORT.
+    /// Address to listen on: tcp://HOST:PORT, unix:///PATH, http://HOST:PORT[/RPC_PATH],
+    /// tls://HOST:PORT, quic://HOST:PORT, or HOST:PORT.
     #[arg(long, default_value = "tcp://127.0.0.1:1234")]
     pub(crate) listen: String,
     /// Wire format; auto serves every codec (and Go's HTTP CONNECT) on one port.
     #[arg(long, value_enum, default_value_t = CodecArg::Auto)]
     pub(crate) codec: CodecArg,
+    /// Where Go's HTTP clients CONNECT (rpc.DialHTTPPath): on an http:// address (whose path
+    /// says the same), or on the tcp:// or unix:// port of --codec auto [default: /_goRPC_].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) rpc_path: Option<String>,
+    /// Where GET shows the status page (the debug path of Go's HandleHTTP), wherever HTTP is
+    /// served [default: /debug/rpc].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) debug_path: Option<String>,
     /// Require HelloService.Login with these credentials before HelloService.Hello.
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_login)]
     pub(crate) login: Option<String>,
@@ -226,6 +237,22 @@ pub(crate) struct WatchArgs {
     pub(crate) from: Option<u64>,
     #[command(flatten)]
     pub(crate) tls: crate::tls::ClientTls,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ListArgs {
+    /// The server: http://HOST:PORT, or the tcp:// or unix:// port of `netrpc serve` (whose auto
+    /// codec also answers HTTP).
+    pub(crate) addr: String,
+    /// Where the server shows its status page (the debug path of Go's HandleHTTP).
+    #[arg(long, value_name = "PATH", default_value = netrpc::transport::http::DEBUG_PATH)]
+    pub(crate) debug_path: String,
+    /// Print the services and their methods as one JSON value.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) timeout: f64,
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,11 @@
 //! `netrpc`: serve the seed's services, call them, follow changes.
 //!
 //! ```text
-//! netrpc serve   [--listen ADDR] [--codec C] [--login USER:PASSWORD | --credentials FILE] [--login-by-cert]
+//! netrpc serve   [--listen ADDR] [--codec C] [--rpc-path P] [--debug-path P] [--login USER:PASSWORD | --credentials FILE] [--login-by-cert]
 //! netrpc reverse --dial ADDR [--codec C] [--login USER:PASSWORD | --credentials FILE]
 //! netrpc call    (--connect ADDR | --accept ADDR) [--codec C] METHOD [ARGS_JSON]
 //! netrpc watch   --connect ADDR [--codec C] [--prefix P] [--from REV]
+//! netrpc list    ADDR [--debug-path P] [--json]
 //! netrpc hash-password USER   < password
 //! ```
 //!
@@ -14,6 +15,7 @@
 mod call;
 mod cli;
 mod hash_password;
+mod list;
 mod serve;
 mod tls;
 mod watch;
@@ -80,7 +82,7 @@ fn main() -> ExitCode {
     };
     // A one-shot command reports its failure in its one error line; the log would repeat it.
     let default_level = match cli.command {
-        Command::Call(_) | Command::Watch(_) => "error",
+        Command::Call(_) | Command::Watch(_) | Command::List(_) => "error",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
             Command::Reverse(args) => serve::reverse(args).await,
             Command::Call(args) => call::call(args).await,
             Command::Watch(args) => watch::watch(args).await,
+            Command::List(args) => list::list(args).await,
             Command::HashPassword(args) => hash_password::hash_password(args),
         }
     });

@@ -7,6 +7,7 @@ use std::time::Duration;
 use netrpc::Server;
 use netrpc::reverse::Backoff;
 use netrpc::transport::Address;
+use netrpc::transport::http::{self, HttpPaths};
 use rpc_services::auth::{Auth, CertificateLogins, NoPasswords, PasswordFile, PlainPassword};
 use rpc_services::{HelloService, KvStoreService, LoginHelloService};
 
@@ -96,11 +97,49 @@ async fn terminated() {
     }
 }
 
+/// Where `serve` answers Go's HTTP clients: the address to listen on (an `http://` one with
+/// `--rpc-path` as its path) and the paths HTTP is served at, `None` when it is not served at
+/// all.
+fn http_paths(addr: Address, args: &ServeArgs) -> Result<(Address, Option<HttpPaths>), Failure> {
+    let usage = |err: http::HttpPathError| Failure::Usage(err.to_string());
+    let debug = args.debug_path.as_deref().unwrap_or(http::DEBUG_PATH);
+    match addr {
+        Address::Http { host_port, path } => {
+            let path = match &args.rpc_path {
+                Some(flag) if path != http::RPC_PATH && *flag != path => {
+                    return Err(Failure::Usage(format!(
+                        "--rpc-path {flag} and the path of --listen {} differ: give the RPC                          path once",
+                        args.listen
+                    )));
+                }
+                Some(flag) => flag.clone(),
+                None => path,
+            };
+            let paths = HttpPaths::new(path.as_str(), debug).map_err(usage)?;
+            Ok((Address::Http { host_port, path }, Some(paths)))
+        }
+        addr @ (Address::Tcp(_) | Address::Unix(_)) if args.codec == CodecArg::Auto => {
+            let rpc = args.rpc_path.as_deref().unwrap_or(http::RPC_PATH);
+            let paths = HttpPaths::new(rpc, debug).map_err(usage)?;
+            Ok((addr, Some(paths)))
+        }
+        addr if args.rpc_path.is_some() || args.debug_path.is_some() => {
+            Err(Failure::Usage(format!(
+                "--rpc-path and --debug-path need HTTP: an http:// address, or tcp:// or unix://              with --codec auto (not {} with --codec {:?})",
+                addr.transport(),
+                args.codec
+            )))
+        }
+        addr => Ok((addr, None)),
+    }
+}
+
 pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let addr = args
         .listen
         .parse::<Address>()
         .map_err(|err| Failure::Usage(err.to_string()))?;
+    let (addr, paths) = http_paths(addr, &args)?;
     let auth = auth(&LoginArgs {
         login: args.login.as_deref(),
         credentials: args.credentials.as_deref(),
@@ -108,13 +147,16 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         client_certificates: args.tls.client_ca.is_some(),
     })?;
     let server = server(auth, Some(&args.limits))?;
-    let options = args.tls.listen_options(&addr)?;
+    let mut options = args.tls.listen_options(&addr)?;
+    if let Some(paths) = &paths {
+        options = options.with_http_debug_path(paths.debug());
+    }
     let mut listener = netrpc::transport::listen_with(&addr, &options)
         .await
         .map_err(|err| Failure::Link(format!("listen {addr}: {err}")))?;
-    if args.codec == CodecArg::Auto && matches!(addr, Address::Tcp(_) | Address::Unix(_)) {
+    if let (Some(paths), Address::Tcp(_) | Address::Unix(_)) = (paths, &addr) {
         // Go's rpc.DialHTTP clients share the port: an HTTP CONNECT is answered, then gob.
-        listener = netrpc::transport::http::optional(listener);
+        listener = http::optional_with(listener, paths);
     }
     println!("listening on {}", listener.local_addr());
     let _ = std::io::stdout().flush();
