@@ -15,7 +15,11 @@
 //!   only if every check passed (`shared` is the seed scenario for a store other clients change
 //!   at the same time, on keys starting with `-prefix`);
 //! - `zoo` serves (`-listen`) or calls and checks (`-connect`) a `ZooService` over gob whose
-//!   methods echo a zoo of Go types; [`zoo`] is its Rust twin.
+//!   methods echo a zoo of Go types; [`zoo`] is its Rust twin;
+//! - `jsonvalues` serves (`-listen`) or calls and checks (`-connect`) a `Values` service over
+//!   jsonrpc for the values Go's `encoding/json` writes in forms of its own: `[]byte` as base64
+//!   (echoed, and the JSON text a method received) and `*big.Int` as a bare number
+//!   (`Double`, `Pow2`).
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
