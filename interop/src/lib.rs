@@ -22,7 +22,11 @@
 //! - `httppaths` serves two `rpc.Server`s on one HTTP mux at paths of their own (`-listen`:
 //!   `Server.HandleHTTP("/alpha", "/alpha/debug")` and `("/beta", "/beta/debug")`, each
 //!   answering `Hello` with its name), or calls one with `rpc.DialHTTPPath` (`-connect ADDR
-//!   -path PATH`).
+//!   -path PATH`);
+//! - `jsonvalues` serves (`-listen`) or calls and checks (`-connect`) a `Values` service over
+//!   jsonrpc for the values Go's `encoding/json` writes in forms of its own: `[]byte` as base64
+//!   (echoed, and the JSON text a method received) and `*big.Int` as a bare number
+//!   (`Double`, `Pow2`).
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so

@@ -1,18 +1,22 @@
 //! Go's `net/rpc/jsonrpc` against netrpc's `Json` codec, both directions: Go's client against
 //! netrpc's server (command and library), netrpc's client (library and command) against Go's
-//! server, and reverse RPC with either side dialing.
+//! server, and reverse RPC with either side dialing. Also the values Go's `encoding/json` writes
+//! in forms of its own (`go/cmd/jsonvalues`): `[]byte` as base64 both ways, and `*big.Int` as a
+//! bare number of any size through `netrpc call`.
 //!
 //! Every test binds loopback port 0, learns addresses from `listening on ADDR` lines, and bounds
 //! every wait; Go must be installed (`scripts/test` installs it).
 
 mod common;
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use common::*;
-use interop::{Finished, Process, dial_json};
-use netrpc::{Client, Json, Server};
+use interop::{Finished, Process, Stream, dial_json, go_program};
+use netrpc::{Client, Empty, Json, Server, service};
 use rpc_services::{HelloService, KvStoreService};
+use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------------------------
 // The shared helpers with this file's codec
@@ -228,5 +232,170 @@ fn reverse_netrpc_service_dials_go_client_login_scenario() {
         &["--codec", "json"],
         "login",
         &["--login", "user:password"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go's own JSON forms: []byte as base64, *big.Int as a bare number
+
+/// Go's `jsonvalues -listen 127.0.0.1:0` and its address.
+fn go_jsonvalues_server() -> (Process, String) {
+    let mut command = go_program("jsonvalues");
+    command.args(["-listen", "127.0.0.1:0"]);
+    let server = Process::spawn("jsonvalues -listen", command);
+    let addr = server.listening_on(Stream::Stdout);
+    (server, addr)
+}
+
+/// Runs Go's `jsonvalues -connect ADDR` to the end; fails the test unless every check passed.
+fn go_jsonvalues_client(addr: &str) {
+    let mut command = go_program("jsonvalues");
+    command.args(["-connect", addr]);
+    Process::spawn("jsonvalues -connect", command).wait_success();
+}
+
+/// Go's `Blob`: byte slices of every kind and a byte array.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Blob {
+    data: Vec<u8>,
+    nil: Vec<u8>,
+    empty: Vec<u8>,
+    array: [u8; 4],
+    chunks: Vec<Vec<u8>>,
+}
+
+/// Go's `wantBlob()`, as netrpc reads it (a nil slice is an empty `Vec`).
+fn want_blob() -> Blob {
+    Blob {
+        data: vec![0, 1, 2, 127, 128, 255],
+        nil: vec![],
+        empty: vec![],
+        array: [0xde, 0xad, 0xbe, 0xef],
+        chunks: vec![vec![1], vec![], vec![0xfb, 0xff]],
+    }
+}
+
+/// The byte methods of Go's `Values`, in Rust.
+#[derive(Clone, Copy, Debug, Default)]
+struct Values;
+
+service! {
+    impl Values {
+        #[rpc("EchoBytes")]
+        /// Returns its argument.
+        pub async fn echo_bytes(&self, v: Vec<u8>) -> Result<Vec<u8>, Infallible> { Ok(v) }
+        #[rpc("EchoBlob")]
+        /// Returns its argument.
+        pub async fn echo_blob(&self, v: Blob) -> Result<Blob, Infallible> { Ok(v) }
+    }
+}
+
+#[test]
+fn control_go_jsonvalues_client_against_go_jsonvalues_server() {
+    let (_server, addr) = go_jsonvalues_server();
+    go_jsonvalues_client(&addr);
+}
+
+/// Go's client sends `[]byte` values (and a string that is not base64) to a netrpc method taking
+/// `Vec<u8>`, and reads back Go's text for them.
+#[tokio::test(flavor = "multi_thread")]
+async fn go_client_sends_bytes_to_netrpc_library_server() {
+    let server = Server::builder().register(Values).build();
+    let listener = netrpc::transport::listen(&"tcp://127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().to_string();
+    let serving = tokio::spawn({
+        let server = server.clone();
+        async move { server.serve(listener, Json).await }
+    });
+    blocking(move || go_jsonvalues_client(&addr)).await;
+    bounded("shutdown", server.shutdown(Duration::from_secs(5))).await;
+    bounded("serve loop", serving).await.unwrap();
+}
+
+/// netrpc's client reads Go's `[]byte` replies and sends `Vec<u8>` as Go's base64.
+#[tokio::test(flavor = "multi_thread")]
+async fn netrpc_client_exchanges_bytes_with_go() {
+    let (_server, addr) = blocking(go_jsonvalues_server).await;
+    let client = bounded("dial", Client::dial(&addr, Json)).await.unwrap();
+
+    let blob: Blob = call(&client, "Values.Blob", &Empty {}).await.unwrap();
+    assert_eq!(blob, want_blob());
+    let echoed: Blob = call(&client, "Values.EchoBlob", &want_blob())
+        .await
+        .unwrap();
+    assert_eq!(echoed, want_blob());
+
+    let large: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7) as u8).collect();
+    for bytes in [vec![0u8, 1, 2, 127, 128, 255], vec![], large] {
+        let echoed: Vec<u8> = call(&client, "Values.EchoBytes", &bytes).await.unwrap();
+        assert_eq!(echoed, bytes);
+    }
+    // What Go received is its own form: base64 for a Vec<u8>, an array for a [u8; N].
+    let received: String = call(&client, "Values.Received", &vec![1u8, 2, 3, 255])
+        .await
+        .unwrap();
+    assert_eq!(received, r#""AQID/w==""#);
+    let received: String = call(&client, "Values.Received", &[1u8, 2, 3, 255])
+        .await
+        .unwrap();
+    assert_eq!(received, "[1,2,3,255]");
+    // Go's decoding error for a string that is not base64, which netrpc's decoder gives too.
+    let refused = server_error(call::<Vec<u8>>(&client, "Values.EchoBytes", "not base64!").await);
+    assert_eq!(refused, "illegal base64 data at input byte 3");
+    let err = call::<Vec<u8>>(&client, "Values.Received", "x")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("illegal base64 data at input byte 0"),
+        "{err}"
+    );
+    client.close();
+}
+
+/// `netrpc call --codec json` sends ARGS_JSON's numbers and prints the reply's exactly, as a Go
+/// `*big.Int` needs.
+#[test]
+fn netrpc_call_command_big_numbers_with_go() {
+    let (_server, addr) = go_jsonvalues_server();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["Values.Double", "123456789012345678901234567890"],
+            "246913578024691357802469135780",
+        ),
+        (&["Values.Pow2", "100"], "1267650600228229401496703205376"),
+        (
+            &["--", "Values.Double", "-1267650600228229401496703205376"],
+            "-2535301200456458802993406410752",
+        ),
+        // The argument's text reaches Go as given.
+        (
+            &["Values.Received", r#"{"n": 1e+400, "s": "<&>"}"#],
+            r#""{\"n\": 1e+400, \"s\": \"<&>\"}""#,
+        ),
+        // A reply keeps Go's field order and its text, on one line.
+        (
+            &["Values.Blob", "{}"],
+            r#"{"Data":"AAECf4D/","Nil":null,"Empty":"","Array":[222,173,190,239],"Chunks":["AQ==","","+/8="]}"#,
+        ),
+    ];
+    for (args, want) in cases {
+        let done = netrpc_call_json(&addr, args);
+        assert_eq!(
+            (done.code(), done.stdout.as_str()),
+            (Some(0), format!("{want}\n").as_str()),
+            "{args:?}: {done:?}"
+        );
+    }
+    let refused = netrpc_call_json(&addr, &["Values.Double", "1.5"]);
+    assert_eq!(refused.code(), Some(1), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: math/big: cannot unmarshal"),
+        "{refused:?}"
     );
 }

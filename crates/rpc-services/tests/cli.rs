@@ -255,6 +255,19 @@ fn call_over_json() {
     );
     // Without ARGS the argument is Go's zero value.
     assert_reply(&call(&addr, "json", &["HelloService.Hello"]), r#""hello:""#);
+    // ARGS_JSON goes as given (whitespace too); the reply is printed on one line, its strings
+    // as serde_json writes them (the server sent "v\u003c\u0026\u003e", as Go would).
+    let set = call(
+        &addr,
+        "json",
+        &["KVStoreService.Set", "[ \"k2\" ,\n \"v<&>\" ]"],
+    );
+    assert_eq!(set.status.code(), Some(0), "{set:?}");
+    assert_reply(
+        &call(&addr, "json", &["KVStoreService.Get", r#""k2""#]),
+        r#""v<&>""#,
+    );
+    assert_usage_error(&call(&addr, "json", &["KVStoreService.Get", "[1,"]));
 }
 
 #[test]

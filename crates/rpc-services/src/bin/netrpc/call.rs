@@ -1,8 +1,10 @@
 //! `netrpc call`: one call, the reply printed as JSON.
 //!
 //! With a self-describing codec any method works and the reply is printed as it comes: json sends
-//! the argument as the JSON given; gob sends it as a value of the Go type `--arg-type` names, or
-//! one inferred from the JSON (string, int, float64, bool, slices, structs for objects). A codec
+//! ARGS_JSON's text as given and prints the reply's JSON text as received, on one line (so a
+//! number keeps every digit, as a Go `*big.Int` needs); gob sends the argument as a value of the
+//! Go type `--arg-type` names, or one inferred from the JSON (string, int, float64, bool, slices,
+//! structs for objects). A codec
 //! that is not self-describing (postcard, protobuf) needs the method's types, which `netrpc call` knows for
 //! the seed's services.
 
@@ -15,15 +17,20 @@ use rpc_services::{WatchFromArgs, WatchFromReply};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::Failure;
 use crate::cli::{CallArgs, CodecArg, parse_addr};
 
 pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
-    let arg: Value = match &args.args {
-        None => Value::Null,
-        Some(text) => serde_json::from_str(text)
-            .map_err(|err| Failure::Usage(format!("ARGS_JSON is not JSON: {err}")))?,
+    let not_json = |err: serde_json::Error| Failure::Usage(format!("ARGS_JSON is not JSON: {err}"));
+    // json sends the argument's text (checked to be JSON) as given; the other codecs need its
+    // value.
+    let raw_arg: Box<RawValue> =
+        serde_json::from_str(args.args.as_deref().unwrap_or("null")).map_err(not_json)?;
+    let arg: Value = match args.codec {
+        CodecArg::Json => Value::Null,
+        _ => serde_json::from_str(raw_arg.get()).map_err(not_json)?,
     };
     let timeout = match args.timeout {
         None => None,
@@ -71,21 +78,72 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
         Some(timeout) => client.with_timeout(timeout),
         None => client,
     };
-    let reply = match (args.codec, &go_type) {
-        (CodecArg::Gob, Some(ty)) => {
-            client
+    let text = match (args.codec, &go_type) {
+        (CodecArg::Json, _) => {
+            let reply: Box<RawValue> = client.call(&args.method, &raw_arg).await?;
+            one_line(reply.get())
+        }
+        (CodecArg::Gob, Some(ty)) => to_text(
+            &client
                 .call::<_, Value>(&args.method, &Typed::new(&arg, ty))
-                .await?
-        }
+                .await?,
+        )?,
         (CodecArg::Postcard | CodecArg::Protobuf, _) => {
-            typed_call(&client, &args.method, arg, args.codec).await?
+            to_text(&typed_call(&client, &args.method, arg, args.codec).await?)?
         }
-        _ => client.call::<Value, Value>(&args.method, &arg).await?,
+        _ => to_text(&client.call::<Value, Value>(&args.method, &arg).await?)?,
     };
-    let text = serde_json::to_string(&reply).map_err(|err| Failure::Link(err.to_string()))?;
     println!("{text}");
     client.close();
     Ok(())
+}
+
+/// A reply value as compact JSON.
+fn to_text(reply: &Value) -> Result<String, Failure> {
+    serde_json::to_string(reply).map_err(|err| Failure::Link(err.to_string()))
+}
+
+/// Valid JSON text as one compact line, as `serde_json::to_string` writes a value: whitespace
+/// outside strings dropped and string escapes written as serde_json writes them (`"<"`, not Go's
+/// `"\u003c"`), while numbers and the order of object keys stay exactly as they came.
+fn one_line(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(at) = rest.find(['"', ' ', '\t', '\n', '\r']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if !rest.starts_with('"') {
+            rest = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+            continue;
+        }
+        let len = string_len(rest);
+        let string = &rest[..len];
+        rest = &rest[len..];
+        match serde_json::from_str::<String>(string) {
+            Ok(value) if string.contains('\\') => {
+                // A String always serializes.
+                out.push_str(&serde_json::to_string(&value).unwrap_or_else(|_| string.into()));
+            }
+            _ => out.push_str(string),
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the JSON string literal at the start of `text`, quotes included (all of
+/// `text` if it does not end).
+fn string_len(text: &str) -> usize {
+    let mut escaped = false;
+    for (i, byte) in text.bytes().enumerate().skip(1) {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return i + 1,
+            _ => {}
+        }
+    }
+    text.len()
 }
 
 /// Calls a method whose types are known, converting the JSON argument and the reply.
@@ -126,4 +184,37 @@ where
     };
     let reply: R = client.call(method, &arg).await?;
     serde_json::to_value(reply).map_err(|err| Failure::Link(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_is_compact_with_numbers_as_they_came() {
+        assert_eq!(
+            one_line(
+                "{ \"a b\" : [1 ,\n 2.50e+30 ],\r\n\t\"c\\\" d\":\"\\u003c\\u0026 \\u00e9\\n\"}"
+            ),
+            "{\"a b\":[1,2.50e+30],\"c\\\" d\":\"<& é\\n\"}"
+        );
+        assert_eq!(
+            one_line("1267650600228229401496703205376"),
+            "1267650600228229401496703205376"
+        );
+        assert_eq!(one_line(" \"é 🦀\" "), "\"é 🦀\"");
+        assert_eq!(one_line(r#"{"z":1e+21,"a":[]}"#), r#"{"z":1e+21,"a":[]}"#);
+        // serde_json's own compact text is left as it is.
+        for value in [
+            serde_json::json!({"k": ["\u{1}\"\\/\t", null, true, -0.5, {}]}),
+            serde_json::json!("\u{2028}<>&"),
+        ] {
+            let text = serde_json::to_string(&value).unwrap();
+            assert_eq!(one_line(&text), text);
+            assert_eq!(
+                one_line(&serde_json::to_string_pretty(&value).unwrap()),
+                text
+            );
+        }
+    }
 }
