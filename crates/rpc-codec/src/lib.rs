@@ -59,6 +59,9 @@ pub use self::gob::Gob;
 #[cfg(any(feature = "postcard", feature = "protobuf"))]
 mod preface;
 
+#[cfg(any(feature = "json", feature = "gob"))]
+mod base64;
+
 #[cfg(feature = "auto")]
 pub mod auto;
 #[cfg(feature = "auto")]

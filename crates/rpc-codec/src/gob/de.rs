@@ -19,10 +19,13 @@ use serde::de::{
     Visitor,
 };
 
+use super::dynamic::{DYNAMIC, hand_over};
 use super::error::{Error, bail};
 use super::marker::{self, MarshaledDe};
 use super::types::{Ty, TypeId, TypeTable, WireField};
 use super::wire::Reader;
+
+mod dynamic;
 
 /// An interface value opened: the concrete type's name and id, and the reader after it.
 type Opened<'de> = (&'de [u8], TypeId, Reader<'de>);
@@ -649,6 +652,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, '_, 'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if name == DYNAMIC {
+            let value = self.de.dynamic(self.id)?;
+            return hand_over(value, visitor);
+        }
         if name == marker::MARSHALER {
             via_interface!(self, visitor, deserialize_newtype_struct(name));
             return match self.ty()? {

@@ -298,6 +298,10 @@ impl<'c, 'p> ser::Serializer for ValueSerializer<'c, 'p> {
         })
     }
     fn serialize_none(self) -> Result<Written, Error> {
+        if *self.shape == Shape::Interface {
+            // `Option<Enum>`: a nil interface value, which Go has in slices and maps too.
+            return self.interface("", None);
+        }
         Ok(Written::Nil)
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Written, Error> {

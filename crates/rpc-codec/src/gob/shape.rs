@@ -328,6 +328,12 @@ impl Shapes {
                 self.close_struct(Cow::Borrowed(""), shapes)?
             }
             GoType::Pointer(elem) => self.go_type(elem, depth)?,
+            GoType::Interface => Shape::Interface,
+            GoType::Duration => Shape::Int,
+            GoType::Time => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Time")),
+            GoType::BigInt => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Int")),
+            GoType::BigRat => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Rat")),
+            GoType::BigFloat => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Float")),
         })
     }
 }

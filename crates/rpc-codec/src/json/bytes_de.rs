@@ -19,8 +19,8 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Unexpected, Visitor,
 };
 
-use super::base64::{self, CorruptInput};
 use super::gonull::Wrap;
+use crate::base64::{self, CorruptInput};
 
 /// A visitor for a sequence or bytes request that also takes a base64 string.
 pub(super) struct Base64Or<V> {

@@ -25,7 +25,7 @@ use serde::ser::{
     Serializer,
 };
 
-use super::base64::Base64;
+use crate::base64::Base64;
 
 /// serde_json's marker for `RawValue`, whose text must reach the JSON serializer untouched.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
@@ -581,7 +581,7 @@ mod tests {
         let text = go_json(&large);
         assert_eq!(text.len(), 2 + large.len().div_ceil(3) * 4);
         assert_eq!(
-            super::super::base64::decode(text.trim_matches('"').as_bytes()).unwrap(),
+            crate::base64::decode(text.trim_matches('"').as_bytes()).unwrap(),
             large
         );
     }

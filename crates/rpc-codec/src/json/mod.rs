@@ -124,7 +124,6 @@
 //! # Ok::<(), rpc_proto::CodecError>(())
 //! ```
 
-mod base64;
 mod body;
 mod bytes_de;
 mod bytes_ser;

@@ -36,14 +36,21 @@
 //! element type (which an empty container cannot show), so Go receives `[]int{}` as a `[]int`,
 //! not as the `[]string` an untyped empty sequence falls back to.
 
+mod exact;
+mod go_json;
 mod infer;
 mod parse;
 mod typed;
+mod value;
 
 use std::fmt;
 
+pub use self::exact::parse_json;
+pub use self::go_json::GoJson;
 pub use self::infer::infer;
 pub use self::typed::Typed;
+pub use self::value::Value;
+pub(crate) use self::value::{DYNAMIC, hand_over};
 
 /// A Go type, as far as gob carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -88,6 +95,19 @@ pub enum GoType {
     Struct(Vec<Field>),
     /// `*T`: JSON `null` is a nil pointer (left out of a struct, as Go does)
     Pointer(Box<GoType>),
+    /// `interface{}` (`any`): a value of a type registered with Go's `gob.Register` (see
+    /// [`Typed`] for how the JSON names it)
+    Interface,
+    /// `time.Time` ([`rpc_gotypes::Time`])
+    Time,
+    /// `time.Duration` (an `int64` of nanoseconds)
+    Duration,
+    /// `big.Int` ([`rpc_gotypes::BigInt`]); `*big.Int` is `Pointer(BigInt)`
+    BigInt,
+    /// `big.Rat` ([`rpc_gotypes::BigRat`])
+    BigRat,
+    /// `big.Float` ([`rpc_gotypes::BigFloat`])
+    BigFloat,
 }
 
 /// A field of a [`GoType::Struct`].
@@ -141,6 +161,12 @@ impl fmt::Display for GoType {
                 f.write_str(" }")
             }
             GoType::Pointer(elem) => write!(f, "*{elem}"),
+            GoType::Interface => f.write_str("interface {}"),
+            GoType::Time => f.write_str("time.Time"),
+            GoType::Duration => f.write_str("time.Duration"),
+            GoType::BigInt => f.write_str("big.Int"),
+            GoType::BigRat => f.write_str("big.Rat"),
+            GoType::BigFloat => f.write_str("big.Float"),
         }
     }
 }

@@ -12,7 +12,8 @@ impl GoType {
     /// Parses Go type syntax: `bool`, `int`, `int8`…`int64`, `uint`, `uint8`…`uint64`,
     /// `uintptr`, `byte`, `rune`, `float32`, `float64`, `string`, `[]T` (`[]byte` is
     /// [`GoType::Bytes`]), `[N]T`, `map[K]V`, `struct { A int; B, C string }` (fields separated
-    /// by `;` or newlines), `*T`.
+    /// by `;` or newlines), `*T`, `interface{}` (or `any`), `time.Time`, `time.Duration`,
+    /// `big.Int`, `big.Rat` and `big.Float` (`*big.Int` is a pointer to `big.Int`, as in Go).
     ///
     /// The error is one line naming the problem and where it is:
     ///
@@ -135,7 +136,17 @@ impl Parser<'_> {
             return Ok(GoType::Array(len, Box::new(self.ty(depth + 1)?)));
         }
         let start = self.pos;
-        let name = self.ident().to_owned();
+        let mut name = self.ident().to_owned();
+        if !name.is_empty() && self.rest().starts_with('.') {
+            // A qualified name: `time.Time`.
+            self.pos += 1;
+            let member = self.src.get(self.pos..).unwrap_or_default();
+            let len = member
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(member.len());
+            name = format!("{name}.{}", &member[..len]);
+            self.pos += len;
+        }
         Ok(match name.as_str() {
             "bool" => GoType::Bool,
             "int" => GoType::Int,
@@ -163,14 +174,25 @@ impl Parser<'_> {
                 GoType::Map(Box::new(key), Box::new(self.ty(depth + 1)?))
             }
             "struct" => self.fields(depth)?,
+            "time.Time" => GoType::Time,
+            "time.Duration" => GoType::Duration,
+            "big.Int" => GoType::BigInt,
+            "big.Rat" => GoType::BigRat,
+            "big.Float" => GoType::BigFloat,
+            "any" => GoType::Interface,
+            "interface" => {
+                self.expect('{', "after interface")?;
+                if !self.eat('}') {
+                    return Err(self.error("only the empty interface (interface{}) is supported"));
+                }
+                GoType::Interface
+            }
             other => {
                 self.pos = start;
                 return Err(self.error(&match other {
                     "" if self.rest().is_empty() => "expected a type".to_string(),
                     "" => format!("expected a type, found {:?}", self.rest()),
-                    "interface" | "any" | "error" => {
-                        "interface types are not supported".to_string()
-                    }
+                    "error" => "interface types with methods are not supported".to_string(),
                     "complex64" | "complex128" => "complex types are not supported".to_string(),
                     "chan" | "func" => format!("gob cannot send {other} types"),
                     _ => format!("unknown type {other:?}"),
@@ -276,6 +298,15 @@ mod tests {
             ),
             ("*struct{A int;}", "*struct { A int }"),
             ("[][]byte", "[][]uint8"),
+            ("interface{}", "interface {}"),
+            ("[]any", "[]interface {}"),
+            ("map[string]interface { }", "map[string]interface {}"),
+            ("time.Time", "time.Time"),
+            ("*big.Int", "*big.Int"),
+            (
+                "struct { At time.Time; Wait time.Duration; N big.Rat; F *big.Float }",
+                "struct { At time.Time; Wait time.Duration; N big.Rat; F *big.Float }",
+            ),
         ] {
             let ty = parse(src);
             assert_eq!(ty.to_string(), printed, "{src}");
@@ -321,12 +352,16 @@ mod tests {
                 "field Embedded has no type (embedded fields are not supported) at byte 18 of \"struct { Embedded }\"",
             ),
             (
-                "interface{}",
-                "interface types are not supported at byte 0 of \"interface{}\"",
+                "interface{ String() string }",
+                "only the empty interface (interface{}) is supported at byte 11 of \"interface{ String() string }\"",
             ),
             (
-                "any",
-                "interface types are not supported at byte 0 of \"any\"",
+                "error",
+                "interface types with methods are not supported at byte 0 of \"error\"",
+            ),
+            (
+                "time.Month",
+                "unknown type \"time.Month\" at byte 0 of \"time.Month\"",
             ),
             (
                 "complex128",

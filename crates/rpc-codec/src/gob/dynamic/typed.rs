@@ -5,7 +5,11 @@ use std::fmt;
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 use serde_json::{Map, Value};
 
+use rpc_gotypes::{BigFloat, BigInt, BigRat, Duration, Time};
+
 use super::GoType;
+use super::infer;
+use super::value::Interface;
 use crate::gob::shape::{EMPTY_MARKER, STRUCT_MARKER, set_hint};
 
 /// A JSON value serialized as a value of the Go type `ty`.
@@ -22,6 +26,22 @@ use crate::gob::shape::{EMPTY_MARKER, STRUCT_MARKER, set_hint};
 /// | `map[K]V` | objects; keys are parsed as K (`"12"` for an `int` key, `"true"` for `bool`) |
 /// | `struct {...}` | objects whose keys are field names; a missing field is zero, an unknown one an error |
 /// | `*T` | `null` (a nil pointer, left out of a struct), or what `T` accepts |
+/// | `time.Time` | an RFC 3339 string, as Go's `encoding/json` writes a time |
+/// | `time.Duration` | a number of nanoseconds, or Go's duration text (`"1m30s"`) |
+/// | `big.Int` | an integer of any size, as a number or a string of digits |
+/// | `big.Rat`, `big.Float` | a number, or Go's text for one (`"1/3"`, `"1.5e100"`) |
+/// | `interface{}` | see below |
+///
+/// An `interface{}` value is sent under the name of its concrete type, which Go must know
+/// (`gob.Register`): `null` is nil; a string, number, boolean or array is a value of the
+/// type [`infer`](super::infer) gives it (`string`, `int`, `float64`, `bool`, `[]string`,
+/// ...: types Go registers itself); an object with one key names the concrete type,
+/// `{"main.Point": {"X": 1}}` (a type [`GoType::parse`] reads, like `{"[]int": [1, 2]}` or
+/// `{"*big.Int": 7}`, or else a registered name, `pkg.Name` or `*pkg.Name`, with the value's
+/// type inferred).
+///
+/// Numbers beyond 64 bits lose digits in [`serde_json::Value`]; [`parse_json`](super::parse_json)
+/// keeps them as strings of digits, which integer types accept.
 ///
 /// `null` is the zero value of any type but a pointer (a nil pointer is not a value Go can
 /// send outside a struct). Serialization fails with a message naming the value and the type
@@ -219,6 +239,25 @@ impl Serialize for Typed<'_> {
             (GoType::Pointer(_), Value::Null) => s.serialize_none(),
             (GoType::Pointer(elem), _) => s.serialize_some(&Typed::new(value, elem)),
             (_, Value::Null) => Zero(ty).serialize(s),
+            (GoType::Interface, _) => interface(s, value),
+            (GoType::Time, Value::String(text)) => match text.parse::<Time>() {
+                Ok(time) => time.serialize(s),
+                Err(err) => Err(S::Error::custom(format_args!(
+                    "cannot use {:?} as Go type time.Time: {err}",
+                    text
+                ))),
+            },
+            (GoType::Duration, Value::String(text)) => match text.parse::<Duration>() {
+                Ok(duration) => s.serialize_i64(duration.as_nanos()),
+                Err(err) => Err(S::Error::custom(format_args!(
+                    "cannot use {text:?} as Go type time.Duration: {err}"
+                ))),
+            },
+            (GoType::BigInt, Value::Number(_) | Value::String(_)) => big::<BigInt, S>(s, value, ty),
+            (GoType::BigRat, Value::Number(_) | Value::String(_)) => big::<BigRat, S>(s, value, ty),
+            (GoType::BigFloat, Value::Number(_) | Value::String(_)) => {
+                big::<BigFloat, S>(s, value, ty)
+            }
             (GoType::Bool, Value::Bool(b)) => s.serialize_bool(*b),
             (
                 GoType::Int
@@ -231,6 +270,23 @@ impl Serialize for Typed<'_> {
                 | GoType::Uint16
                 | GoType::Uint32
                 | GoType::Uint64,
+                Value::String(digits),
+            ) if is_integer_text(digits) => Err(match digits.parse::<i128>() {
+                Ok(i) if int_in_range(ty, i) => mismatch(value, ty),
+                _ => S::Error::custom(format_args!("{digits} is out of range for Go type {ty}")),
+            }),
+            (
+                GoType::Int
+                | GoType::Int8
+                | GoType::Int16
+                | GoType::Int32
+                | GoType::Int64
+                | GoType::Uint
+                | GoType::Uint8
+                | GoType::Uint16
+                | GoType::Uint32
+                | GoType::Uint64
+                | GoType::Duration,
                 Value::Number(n),
             ) => {
                 let int = n
@@ -253,7 +309,13 @@ impl Serialize for Typed<'_> {
                 None => Err(mismatch(value, ty)),
             },
             (GoType::String, Value::String(text)) => s.serialize_str(text),
-            (GoType::Bytes, Value::String(text)) => s.serialize_bytes(text.as_bytes()),
+            (GoType::Bytes, Value::String(text)) => match crate::base64::decode(text.as_bytes()) {
+                Ok(bytes) => s.serialize_bytes(&bytes),
+                Err(err) => Err(S::Error::custom(format_args!(
+                    "cannot use {} as Go type []byte: {err} (Go's encoding/json writes []byte in base64)",
+                    Short(value)
+                ))),
+            },
             (GoType::Bytes, Value::Array(items)) => {
                 let mut bytes = Vec::with_capacity(items.len());
                 for item in items {
@@ -327,6 +389,74 @@ impl Serialize for Typed<'_> {
     }
 }
 
+/// Whether `text` is an integer's digits (with a sign): how [`parse_json`](super::parse_json)
+/// keeps a number beyond 64 bits.
+fn is_integer_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A `big.Int`, `big.Rat` or `big.Float` from a JSON number or Go's text for one.
+fn big<T, S>(s: S, value: &Value, ty: &GoType) -> Result<S::Ok, S::Error>
+where
+    T: std::str::FromStr + Serialize,
+    T::Err: fmt::Display,
+    S: Serializer,
+{
+    let text = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    match text.parse::<T>() {
+        Ok(n) => n.serialize(s),
+        Err(err) => Err(S::Error::custom(format_args!(
+            "cannot use {} as Go type {ty}: {err}",
+            Short(value)
+        ))),
+    }
+}
+
+/// An `interface{}` value: its concrete type named or inferred (see [`Typed`]).
+fn interface<S: Serializer>(s: S, value: &Value) -> Result<S::Ok, S::Error> {
+    if let Value::Object(object) = value {
+        if let Some((key, inner)) = object.iter().next().filter(|_| object.len() == 1) {
+            if let Ok(ty) = GoType::parse(key) {
+                let name = ty.to_string();
+                return Interface(&name, Some(&Typed::new(inner, &ty))).serialize(s);
+            }
+            if is_registered_name(key) {
+                let ty = infer(inner).map_err(|err| {
+                    S::Error::custom(format_args!("the value of interface type {key}: {err}"))
+                })?;
+                return Interface(key, Some(&Typed::new(inner, &ty))).serialize(s);
+            }
+        }
+        return Err(S::Error::custom(format_args!(
+            "cannot use an object ({}) as a Go interface{{}} value without its type: name it, \
+             as in {{\"main.Point\": {{\"X\": 1}}}}",
+            Short(value)
+        )));
+    }
+    let ty = infer(value).map_err(S::Error::custom)?;
+    let name = ty.to_string();
+    Interface(&name, Some(&Typed::new(value, &ty))).serialize(s)
+}
+
+/// Whether `name` looks like a name Go's `gob.Register` gives a named type: `main.Point`,
+/// `*main.Point`, `github.com/org/pkg.Point`.
+fn is_registered_name(name: &str) -> bool {
+    let name = name.strip_prefix('*').unwrap_or(name);
+    let Some((path, ident)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '~'))
+        && ident.starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && ident.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
 /// The zero value of a Go type.
 struct Zero<'a>(&'a GoType);
 
@@ -360,6 +490,12 @@ impl Serialize for Zero<'_> {
                 },
             ),
             GoType::Pointer(_) => s.serialize_none(),
+            GoType::Interface => Interface::<Value>("", None).serialize(s),
+            GoType::Time => Time::default().serialize(s),
+            GoType::Duration => s.serialize_i64(0),
+            GoType::BigInt => BigInt::default().serialize(s),
+            GoType::BigRat => BigRat::default().serialize(s),
+            GoType::BigFloat => BigFloat::default().serialize(s),
         }
     }
 }
@@ -388,6 +524,84 @@ mod tests {
         err.trim_start_matches("encoding failed: ").to_owned()
     }
 
+    /// Encodes `value` as `ty` in gob and prints what comes back as Go's JSON.
+    fn through_gob_as_go(value: Value, ty: &str) -> String {
+        let ty = self::ty(ty);
+        let bytes = to_vec(&Typed::new(&value, &ty)).unwrap();
+        from_slice::<super::super::Value>(&bytes)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn go_library_types_and_interface_values() {
+        let big = super::super::parse_json("[1267650600228229401496703205376, -7]").unwrap();
+        assert_eq!(
+            through_gob_as_go(big.clone(), "[]*big.Int"),
+            "[1267650600228229401496703205376,-7]"
+        );
+        assert_eq!(
+            through_gob_as_go(json!(["1/3", 0.5, "-2"]), "[]big.Rat"),
+            r#"["1/3","1/2","-2"]"#
+        );
+        assert_eq!(
+            through_gob_as_go(json!("1.5e100"), "big.Float"),
+            r#""1.5e+100""#
+        );
+        assert_eq!(
+            through_gob_as_go(
+                json!({"At": "2024-02-29T23:59:59.123456789-07:00", "Wait": "1m30s", "Zero": 5}),
+                "struct { At time.Time; Wait time.Duration; Zero time.Duration }"
+            ),
+            r#"{"At":"2024-02-29T23:59:59.123456789-07:00","Wait":90000000000,"Zero":5}"#
+        );
+        assert_eq!(
+            through_gob_as_go(
+                json!([null, "s", 1, 2.5, true, [1, 2], {"main.Point": {"X": 1, "Y": 2}},
+                    {"[]string": []}, {"*big.Int": "-12345678901234567890123"},
+                    {"time.Time": "2000-01-01T00:00:00Z"}]),
+                "[]interface{}"
+            ),
+            r#"[null,"s",1,2.5,true,[1,2],{"X":1,"Y":2},[],-12345678901234567890123,"2000-01-01T00:00:00Z"]"#
+        );
+        // The names are Go's registered names.
+        let ty = ty("[]any");
+        let value = json!([{"main.Point": {"X": 1}}, 3, ["a"], {"github.com/x/y.Z": "q"}]);
+        let bytes = to_vec(&Typed::new(&value, &ty)).unwrap();
+        let back: super::super::Value = from_slice(&bytes).unwrap();
+        let super::super::Value::Slice(items) = back else {
+            panic!("{back:?}");
+        };
+        let names: Vec<&str> = items
+            .iter()
+            .map(|item| match item {
+                super::super::Value::Interface(name, _) => name.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["main.Point", "int", "[]string", "github.com/x/y.Z"]);
+        assert_eq!(
+            error(json!({"A": 1, "B": 2}), "interface{}"),
+            r#"cannot use an object ({"A":1,"B":2}) as a Go interface{} value without its type: name it, as in {"main.Point": {"X": 1}}"#
+        );
+        assert_eq!(
+            error(json!("yesterday"), "time.Time"),
+            error(json!("yesterday"), "time.Time")
+        );
+        assert!(
+            error(json!("yesterday"), "time.Time")
+                .starts_with("cannot use \"yesterday\" as Go type time.Time: ")
+        );
+        assert_eq!(
+            error(json!("12345678901234567890123"), "int64"),
+            "12345678901234567890123 is out of range for Go type int64"
+        );
+        assert!(
+            error(json!("1/0"), "big.Rat").starts_with("cannot use \"1/0\" as Go type big.Rat")
+        );
+        assert!(error(json!("!"), "[]byte").contains("illegal base64 data at input byte 0"));
+    }
+
     #[test]
     fn values_of_every_type() {
         assert_eq!(through_gob(json!(true), "bool"), json!(true));
@@ -396,7 +610,7 @@ mod tests {
         assert_eq!(through_gob(json!(0.5), "float32"), json!(0.5));
         assert_eq!(through_gob(json!(2), "float64"), json!(2.0));
         assert_eq!(through_gob(json!("é"), "string"), json!("é"));
-        assert_eq!(through_gob(json!("hi"), "[]byte"), json!([104, 105]));
+        assert_eq!(through_gob(json!("aGk="), "[]byte"), json!([104, 105]));
         assert_eq!(through_gob(json!([1, 255]), "[]uint8"), json!([1, 255]));
         assert_eq!(through_gob(json!([[1], []]), "[][]int"), json!([[1], []]));
         assert_eq!(

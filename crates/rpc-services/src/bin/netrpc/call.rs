@@ -3,14 +3,16 @@
 //! With a self-describing codec any method works and the reply is printed as it comes: json sends
 //! ARGS_JSON's text as given and prints the reply's JSON text as received, on one line (so a
 //! number keeps every digit, as a Go `*big.Int` needs); gob sends the argument as a value of the
-//! Go type `--arg-type` names, or one inferred from the JSON (string, int, float64, bool, slices,
-//! structs for objects). A codec
+//! Go type `--arg-type` names (`time.Time`, `*big.Int`, `interface{}` too), or one inferred from
+//! the JSON (string, int, float64, bool, slices, structs for objects), and prints the reply as
+//! Go's `encoding/json` would print the Go value (a time in RFC 3339, a big integer with every
+//! digit, `[]byte` in base64). A codec
 //! that is not self-describing (postcard, protobuf) needs the method's types, which `netrpc call` knows for
 //! the seed's services.
 
 use std::time::Duration;
 
-use netrpc::codec::gob::dynamic::{GoType, Typed, infer};
+use netrpc::codec::gob::dynamic::{GoType, Typed, Value as GoValue, infer, parse_json};
 use netrpc::reverse::ReverseListener;
 use netrpc::{Client, Empty};
 use rpc_services::{WatchFromArgs, WatchFromReply};
@@ -28,8 +30,10 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
     // value.
     let raw_arg: Box<RawValue> =
         serde_json::from_str(args.args.as_deref().unwrap_or("null")).map_err(not_json)?;
-    let arg: Value = match args.codec {
-        CodecArg::Json => Value::Null,
+    let arg: Value = match (args.codec, &args.arg_type) {
+        (CodecArg::Json, _) => Value::Null,
+        // A Go type is given: integers beyond 64 bits keep their digits (for `big.Int`).
+        (_, Some(_)) => parse_json(raw_arg.get()).map_err(not_json)?,
         _ => serde_json::from_str(raw_arg.get()).map_err(not_json)?,
     };
     let timeout = match args.timeout {
@@ -83,11 +87,10 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
             let reply: Box<RawValue> = client.call(&args.method, &raw_arg).await?;
             one_line(reply.get())
         }
-        (CodecArg::Gob, Some(ty)) => to_text(
-            &client
-                .call::<_, Value>(&args.method, &Typed::new(&arg, ty))
-                .await?,
-        )?,
+        (CodecArg::Gob, Some(ty)) => client
+            .call::<_, GoValue>(&args.method, &Typed::new(&arg, ty))
+            .await?
+            .to_string(),
         (CodecArg::Postcard | CodecArg::Protobuf, _) => {
             to_text(&typed_call(&client, &args.method, arg, args.codec).await?)?
         }

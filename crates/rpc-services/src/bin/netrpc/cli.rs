@@ -207,7 +207,9 @@ pub(crate) struct CallArgs {
     #[arg(long, value_enum, default_value_t = CodecArg::Gob)]
     pub(crate) codec: CodecArg,
     /// The Go type of the argument, for gob (e.g. `[2]string`, `int`, `map[string]int`,
-    /// `struct{A int; B string}`); inferred from the JSON when absent.
+    /// `struct{A int; B string}`, `time.Time`, `time.Duration`, `*big.Int`, `interface{}`);
+    /// inferred from the JSON when absent. An `interface{}` value names its concrete type as
+    /// `{"main.Point": {...}}` unless it is a string, number, boolean or array.
     #[arg(long, value_name = "GO_TYPE")]
     pub(crate) arg_type: Option<String>,
     /// Give up after this many seconds.

@@ -1,5 +1,6 @@
-//! Go's `base64.StdEncoding`, the form Go's `encoding/json` gives a `[]byte`: the standard
-//! alphabet (`A`-`Z`, `a`-`z`, `0`-`9`, `+`, `/`) with `=` padding.
+//! Go's `base64.StdEncoding`, the form Go's `encoding/json` gives a `[]byte` (in jsonrpc
+//! bodies, and in gob values printed as Go's JSON): the standard alphabet (`A`-`Z`, `a`-`z`,
+//! `0`-`9`, `+`, `/`) with `=` padding.
 //!
 //! Decoding follows Go's `Encoding.Decode` rule for rule, so that what Go refuses is refused with
 //! Go's text: `\r` and `\n` are skipped anywhere, padding is required, bits after the last byte
