@@ -103,7 +103,9 @@
 //! variant of that serde name (a name the enum does not have is Go's `gob: name not registered
 //! for interface: "main.Square"`; a concrete value where an interface is expected is Go's `gob:
 //! local interface type ... can only be decoded from remote interface type`), and an
-//! `Option<Enum>` is `None` for a nil interface. Into anything else they decode as their
+//! `Option<Enum>` is `None` for a nil interface (also as an element of a slice or map, where
+//! the encoder writes `None` as a nil interface value). A [`dynamic::Value`] keeps the concrete
+//! type's name (and sends it back). Into anything else they decode as their
 //! concrete value, whatever Go type that has: into `serde_json::Value` or another
 //! self-describing type (`deserialize_any`), an `Option` (a nil interface is `None`), or a Rust
 //! type that fits the concrete value (a nil interface is its zero value). The definitions of
@@ -165,9 +167,9 @@
 //!
 //! # Not supported
 //!
-//! - Interface values with run-time concrete type names (other than through a Rust enum), and
-//!   nil interface values as elements of a slice or map: Rust's `None` cannot be an element.
 //! - `complex64`/`complex128` values are decoded (as two floats) but not encoded.
+//! - Interface types with methods (`error`, `fmt.Stringer`) in [`dynamic::GoType`]: gob sends
+//!   them as `interface{}` values, which a Rust enum or a [`dynamic::Value`] receives.
 //! - serde's `#[serde(flatten)]`, untagged enums and field aliases do not combine with the
 //!   zero values given to fields the wire left out (`missing field` or `duplicate field`
 //!   errors).

@@ -3,15 +3,17 @@
 //! A command-line client wants to call a Go method with an argument typed on the command line
 //! and print the reply, with no Rust type for either:
 //!
-//! - **Reply to JSON**: every gob value decodes into [`serde_json::Value`] (the wire describes
-//!   it): `body.decode::<serde_json::Value>()`. Structs become objects (the fields the sender
-//!   sent: Go leaves out zero fields), maps objects (number keys as text), `[]byte` an array of
-//!   numbers, NaN and infinities `null`, an interface value its concrete value (a nil one
-//!   `null`).
+//! - **Reply to JSON**: every gob value decodes into a [`Value`], which keeps all the wire
+//!   says (interface values' type names, marshaler values, strings that are not UTF-8, arrays
+//!   apart from slices) and prints as Go's `encoding/json` prints the Go value ([`GoJson`]: a
+//!   `time.Time` in RFC 3339, a `*big.Int` with every digit, `[]byte` in base64). Sent back, a
+//!   [`Value`] is the same Go value. Decoding into [`serde_json::Value`] works too (the wire
+//!   describes the value), losing what JSON has no place for.
 //! - **JSON to gob**: [`Typed`] serializes a JSON value as a value of a [`GoType`], parsed from
 //!   Go syntax with [`GoType::parse`] or inferred from the JSON with [`infer`]. It goes through
 //!   the ordinary `Serialize` path, so it can be handed to any encoder (`&Typed { .. }` is a
-//!   `&dyn erased_serde::Serialize`).
+//!   `&dyn erased_serde::Serialize`). [`parse_json`] reads JSON text without losing the digits
+//!   of integers beyond 64 bits.
 //!
 //! ```
 //! use rpc_codec::gob::{self, dynamic::{GoType, Typed, infer}};
