@@ -246,13 +246,13 @@ impl<'a, 'de> Deserializer<'_, 'a, 'de> {
     /// Go's error for a value of the wrong type: `expected` is the local (Rust) type in Go's
     /// terms.
     fn mismatch(&self, expected: &str) -> Error {
-        let remote = self.de.types.describe(self.id);
         match self.de.field {
             ("", "") => Error::new(format!(
-                "gob: decoding into local type {expected}, received remote type {remote}"
+                "gob: decoding into local type {expected}, received remote type {}",
+                self.de.types.describe(self.id)
             )),
             (strukt, field) => Error::new(format!(
-                "gob: wrong type ({expected}) for received field {strukt}.{field} (remote type {remote})"
+                "gob: wrong type ({expected}) for received field {strukt}.{field}"
             )),
         }
     }
