@@ -10,6 +10,9 @@
 //!   error naming the first difference otherwise: the server checks what it decoded;
 //! - `EchoX(X) X` returns its argument, for each type X of the zoo.
 //!
+//! `CanonicalGo`, `VerifyGo` and `EchoGo` are the same for [`GoZoo`]: `time.Time`,
+//! `*big.Int`, `*url.URL` and the other marshaler types, interface values, a non-UTF-8 string.
+//!
 //! (Go's also has `Extras(struct{}) InnerPlus`, an [`Inner`] with extra fields of kinds Rust has
 //! no type for, such as an `interface{}` holding an `int`; this one does not.)
 //!
@@ -24,6 +27,9 @@ use std::convert::Infallible;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use netrpc::go::{
+    BigFloat, BigInt, BigRat, ByteString, Duration as GoDuration, Marshaled, MarshalerKind, Time,
+};
 use netrpc::{Client, Empty, service};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -147,6 +153,109 @@ pub struct Zoo {
     pub list: Option<Box<Node>>,
     /// `Tree`
     pub tree: Tree,
+}
+
+/// Go's `Point`, registered for interface values as `main.Point`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Point {
+    /// `X int`
+    pub x: i64,
+    /// `Y int`
+    pub y: i64,
+}
+
+/// The concrete types `GoZoo`'s interface values hold, by the names Go's `gob.Register` gives
+/// them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Any {
+    /// `main.Point`
+    #[serde(rename = "main.Point")]
+    Point(Point),
+    /// `int`
+    #[serde(rename = "int")]
+    Int(i64),
+    /// `string`
+    #[serde(rename = "string")]
+    String(String),
+    /// `[]string`
+    #[serde(rename = "[]string")]
+    Strings(Vec<String>),
+}
+
+/// Go's `GoZoo`: the standard library's types that gob sends by their marshalers, interface
+/// values of registered types, and a string that is not UTF-8.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GoZoo {
+    /// `time.Time` with a zone offset
+    pub when: Time,
+    /// `time.Time` in UTC
+    #[serde(rename = "UTC")]
+    pub utc: Time,
+    /// `time.Time` before 1970
+    pub before1970: Time,
+    /// `time.Duration`
+    pub wait: GoDuration,
+    /// `*big.Int` beyond 64 bits
+    pub big: Option<BigInt>,
+    /// `*big.Int`, negative
+    pub neg_big: Option<BigInt>,
+    /// `*big.Rat`
+    pub ratio: Option<BigRat>,
+    /// `*big.Float`
+    pub float: Option<BigFloat>,
+    /// `*url.URL`: no Rust type here, so its marshaled bytes
+    pub link: Option<Marshaled>,
+    /// `interface{}` holding a `main.Point`
+    pub shape: Option<Any>,
+    /// `interface{}` holding an `int`
+    pub count: Option<Any>,
+    /// `[]interface{}`, a nil one last
+    pub mixed: Vec<Option<Any>>,
+    /// `map[string]interface{}`
+    pub named: BTreeMap<String, Any>,
+    /// `string`, not UTF-8
+    pub raw: ByteString,
+    /// `[]byte`
+    pub blob: Vec<u8>,
+}
+
+impl GoZoo {
+    /// The value both sides know (Go's `canonicalGoZoo()`).
+    pub fn canonical() -> GoZoo {
+        let time = |text: &str| text.parse::<Time>().expect("a valid time");
+        GoZoo {
+            when: time("2024-03-15T12:30:45.5+01:00"),
+            utc: Time::from_unix(1_000_000_000, 1).expect("a valid time"),
+            before1970: time("1969-07-20T20:17:40-05:00"),
+            wait: GoDuration::from_nanos(90_000_000_000),
+            big: Some(BigInt::from(1u128 << 100)),
+            neg_big: Some(BigInt::from(-((1i128 << 70) + 1))),
+            ratio: Some("-1/3".parse().expect("a valid rational")),
+            float: Some(BigFloat::from_f64(1.5).expect("a finite float")),
+            link: Some(Marshaled::new(
+                MarshalerKind::BinaryMarshaler,
+                "",
+                "https://go.dev/doc?x=1#frag",
+            )),
+            shape: Some(Any::Point(Point { x: 3, y: 4 })),
+            count: Some(Any::Int(7)),
+            mixed: vec![
+                Some(Any::Int(1)),
+                Some(Any::String("two".into())),
+                Some(Any::Point(Point { x: 5, y: 6 })),
+                Some(Any::Strings(vec!["a".into()])),
+                None,
+            ],
+            named: map([
+                ("p".into(), Any::Point(Point { x: 1, y: 2 })),
+                ("s".into(), Any::String("str".into())),
+            ]),
+            raw: ByteString::from(b"a\xff\xfeb".to_vec()),
+            blob: vec![0, 1, 255],
+        }
+    }
 }
 
 /// A map from `(key, value)` pairs.
@@ -313,6 +422,26 @@ service! {
             }
         }
 
+        #[rpc("CanonicalGo")]
+        /// [`GoZoo::canonical`].
+        pub async fn canonical_go(&self, _arg: Empty) -> Result<GoZoo, Infallible> {
+            Ok(GoZoo::canonical())
+        }
+
+        #[rpc("VerifyGo")]
+        /// `"ok"` when `zoo` is the canonical [`GoZoo`], an error naming the first difference
+        /// otherwise.
+        pub async fn verify_go(&self, zoo: GoZoo) -> Result<String, String> {
+            match difference(&zoo, &GoZoo::canonical()) {
+                None => Ok("ok".into()),
+                Some(difference) => Err(format!("zoo differs: {difference}")),
+            }
+        }
+
+        #[rpc("EchoGo")]
+        /// Returns its argument.
+        pub async fn echo_go(&self, v: GoZoo) -> Result<GoZoo, Infallible> { Ok(v) }
+
         #[rpc("EchoZoo")]
         /// Returns its argument.
         pub async fn echo_zoo(&self, v: Zoo) -> Result<Zoo, Infallible> { Ok(v) }
@@ -466,6 +595,36 @@ pub async fn check_zoo_service(client: &Client) -> Failures {
     different.matrix[1][2] = 0.0;
     if let Ok(reply) = call::<Zoo, String>(client, "Verify", &different).await {
         f.0.push(format!("Verify of a different zoo answered {reply:?}"));
+    }
+
+    match call::<Empty, GoZoo>(client, "CanonicalGo", &Empty {}).await {
+        Err(err) => f.0.push(format!("CanonicalGo: {err}")),
+        Ok(zoo) => {
+            if let Some(difference) = difference(&zoo, &GoZoo::canonical()) {
+                f.0.push(format!("CanonicalGo: {difference}"));
+            }
+        }
+    }
+    match call::<GoZoo, String>(client, "VerifyGo", &GoZoo::canonical()).await {
+        Ok(ok) if ok == "ok" => {}
+        other => f.0.push(format!("VerifyGo: {other:?}")),
+    }
+    let mut different = GoZoo::canonical();
+    different.big = Some(BigInt::from((1u128 << 100) + 1));
+    if let Ok(reply) = call::<GoZoo, String>(client, "VerifyGo", &different).await {
+        f.0.push(format!(
+            "VerifyGo of a different big.Int answered {reply:?}"
+        ));
+    }
+    let mut different = GoZoo::canonical();
+    different.mixed[2] = Some(Any::Point(Point { x: 5, y: 7 }));
+    if let Ok(reply) = call::<GoZoo, String>(client, "VerifyGo", &different).await {
+        f.0.push(format!(
+            "VerifyGo of a different interface value answered {reply:?}"
+        ));
+    }
+    for zoo in [GoZoo::canonical(), GoZoo::default()] {
+        f.echo(client, "EchoGo", zoo).await;
     }
 
     f.echo(client, "EchoZoo", Zoo::canonical()).await;

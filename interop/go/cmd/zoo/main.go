@@ -1,6 +1,8 @@
 // Command zoo checks that values of many Go types cross gob (Go's default net/rpc codec) both
 // ways exactly: nested structs, maps, slices, arrays, pointers, recursive types, the extreme
-// integers, NaN and the infinities, byte slices and unicode.
+// integers, NaN and the infinities, byte slices and unicode, and (GoZoo) time.Time,
+// time.Duration, *big.Int, *big.Rat, *big.Float, *url.URL, interface values of
+// registered types and a string that is not UTF-8.
 //
 //	zoo -listen 127.0.0.1:0       serve ZooService (rpc.RegisterName, rpc.ServeConn)
 //	zoo -connect 127.0.0.1:PORT [-cases all|empty|skip]   call a ZooService and check every reply
@@ -13,7 +15,8 @@
 //   - Verify(Zoo) string answers "ok" when the argument equals canonicalZoo(), and otherwise an
 //     error naming the first difference: the server checks what it decoded;
 //   - EchoX(X) X returns its argument, for each type X of the zoo;
-//   - Extras(struct{}) InnerPlus returns an Inner with extra fields of every kind.
+//   - Extras(struct{}) InnerPlus returns an Inner with extra fields of every kind;
+//   - CanonicalGo, VerifyGo and EchoGo are Canonical, Verify and EchoZoo for GoZoo.
 //
 // With -connect, zoo makes all of those calls and exits 0 only if every check passed, printing
 // one line per failed check on stderr, then a summary. With -cases empty it instead echoes empty
@@ -30,12 +33,15 @@
 package main
 
 import (
+	"encoding/gob"
 	"flag"
 	"fmt"
 	"log"
 	"math"
+	"math/big"
 	"net"
 	"net/rpc"
+	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -187,6 +193,60 @@ func canonicalZoo() Zoo {
 	}
 }
 
+// Point is a type registered for interface values (gob.Register: "main.Point").
+type Point struct{ X, Y int }
+
+func init() { gob.Register(Point{}) }
+
+// GoZoo holds the standard library's types that gob sends by their marshalers, interface
+// values of registered types, and a string that is not UTF-8.
+type GoZoo struct {
+	When       time.Time
+	UTC        time.Time
+	Before1970 time.Time
+	Wait       time.Duration
+	Big        *big.Int
+	NegBig     *big.Int
+	Ratio      *big.Rat
+	Float      *big.Float
+	Link       *url.URL
+	Shape      interface{}
+	Count      interface{}
+	Mixed      []interface{}
+	Named      map[string]interface{}
+	Raw        string
+	Blob       []byte
+}
+
+// canonicalGoZoo is the value both sides know (interop/src/zoo.rs's GoZoo::canonical).
+func canonicalGoZoo() GoZoo {
+	big100 := new(big.Int).Lsh(big.NewInt(1), 100)
+	negBig := new(big.Int).Lsh(big.NewInt(1), 70)
+	negBig.Add(negBig, big.NewInt(1)).Neg(negBig)
+	link, err := url.Parse("https://go.dev/doc?x=1#frag")
+	if err != nil {
+		panic(err)
+	}
+	zoo := GoZoo{
+		When:       time.Date(2024, 3, 15, 12, 30, 45, 500000000, time.FixedZone("", 3600)),
+		UTC:        time.Unix(1e9, 1).UTC(),
+		Before1970: time.Date(1969, 7, 20, 20, 17, 40, 0, time.FixedZone("", -5*3600)),
+		Wait:       90 * time.Second,
+		Big:        big100,
+		NegBig:     negBig,
+		Ratio:      big.NewRat(-1, 3),
+		Float:      big.NewFloat(1.5),
+		Link:       link,
+		Shape:      Point{X: 3, Y: 4},
+		Count:      7,
+		Mixed:      []interface{}{1, "two", Point{X: 5, Y: 6}, []string{"a"}, nil},
+		Named:      map[string]interface{}{"p": Point{X: 1, Y: 2}, "s": "str"},
+		Raw:        "a\xff\xfeb",
+		Blob:       []byte{0, 1, 255},
+	}
+	return zoo
+}
+
 // ZooService echoes every zoo type, returns the canonical zoo and verifies one.
 type ZooService struct{}
 
@@ -202,6 +262,21 @@ func (*ZooService) Verify(zoo Zoo, reply *string) error {
 	*reply = "ok"
 	return nil
 }
+
+func (*ZooService) CanonicalGo(_ struct{}, reply *GoZoo) error {
+	*reply = canonicalGoZoo()
+	return nil
+}
+
+func (*ZooService) VerifyGo(zoo GoZoo, reply *string) error {
+	if d := diff("GoZoo", reflect.ValueOf(zoo), reflect.ValueOf(canonicalGoZoo())); d != "" {
+		return fmt.Errorf("zoo differs: %s", d)
+	}
+	*reply = "ok"
+	return nil
+}
+
+func (*ZooService) EchoGo(v GoZoo, reply *GoZoo) error { *reply = v; return nil }
 
 func (*ZooService) Extras(_ struct{}, reply *InnerPlus) error {
 	*reply = innerPlus()
@@ -251,6 +326,9 @@ func (*ZooService) EchoTree(v Tree, reply *Tree) error          { *reply = v; re
 func diff(path string, a, b reflect.Value) string {
 	if a.Kind() != b.Kind() || a.Type() != b.Type() {
 		return fmt.Sprintf("%s: type %v, want %v", path, a.Type(), b.Type())
+	}
+	if d, ok := diffLibrary(path, a, b); ok {
+		return d
 	}
 	switch a.Kind() {
 	case reflect.Float32, reflect.Float64:
@@ -304,6 +382,51 @@ func diff(path string, a, b reflect.Value) string {
 		}
 		return fmt.Sprintf("%s: %s, want %s", path, show(a.Interface()), show(b.Interface()))
 	}
+}
+
+// diffLibrary compares values of the standard library's types by their meaning: times by
+// instant and zone offset, big numbers by value, URLs by their text. ok is false for other
+// types.
+func diffLibrary(path string, a, b reflect.Value) (d string, ok bool) {
+	if !a.CanInterface() || !b.CanInterface() {
+		return "", false
+	}
+	differ := func(x, y interface{}) string { return fmt.Sprintf("%s: %v, want %v", path, x, y) }
+	switch x := a.Interface().(type) {
+	case time.Time:
+		y := b.Interface().(time.Time)
+		_, ox := x.Zone()
+		_, oy := y.Zone()
+		if !x.Equal(y) || ox != oy || (x.Location() == time.UTC) != (y.Location() == time.UTC) {
+			return differ(x, y), true
+		}
+		return "", true
+	case big.Int:
+		y := b.Interface().(big.Int)
+		if x.Cmp(&y) != 0 {
+			return differ(&x, &y), true
+		}
+		return "", true
+	case big.Rat:
+		y := b.Interface().(big.Rat)
+		if x.Cmp(&y) != 0 {
+			return differ(&x, &y), true
+		}
+		return "", true
+	case big.Float:
+		y := b.Interface().(big.Float)
+		if x.Cmp(&y) != 0 {
+			return differ(&x, &y), true
+		}
+		return "", true
+	case url.URL:
+		y := b.Interface().(url.URL)
+		if x.String() != y.String() {
+			return differ(x.String(), y.String()), true
+		}
+		return "", true
+	}
+	return "", false
 }
 
 // show prints a value for a failure message, cutting long ones short.
@@ -361,6 +484,7 @@ func echoCases() []echoCase {
 	add("EchoEmpty", struct{}{})
 	add("EchoNode", *canonicalZoo().List)
 	add("EchoTree", canonicalZoo().Tree)
+	add("EchoGo", canonicalGoZoo(), GoZoo{})
 	ptr := &Inner{Name: "pointed", Tags: []string{"p"}, Score: -1}
 	cases = append(cases, echoCase{"EchoPtr", ptr, *ptr})
 	return cases
@@ -488,6 +612,31 @@ func runClient(addr string) *checker {
 	different.Matrix[1][2] = 0
 	if err := client.Call("ZooService.Verify", different, &ok); err == nil {
 		c.fail("Verify different", "no error")
+	}
+
+	// The same for the standard library's types and interface values.
+	c.checks++
+	var goZoo GoZoo
+	if err := client.Call("ZooService.CanonicalGo", struct{}{}, &goZoo); err != nil {
+		c.fail("CanonicalGo", "error %v", err)
+	} else if d := diff("GoZoo", reflect.ValueOf(goZoo), reflect.ValueOf(canonicalGoZoo())); d != "" {
+		c.fail("CanonicalGo", "%s", d)
+	}
+	c.checks++
+	if err := client.Call("ZooService.VerifyGo", canonicalGoZoo(), &ok); err != nil || ok != "ok" {
+		c.fail("VerifyGo", "reply %q, error %v", ok, err)
+	}
+	c.checks++
+	differentGo := canonicalGoZoo()
+	differentGo.Big.Add(differentGo.Big, big.NewInt(1))
+	if err := client.Call("ZooService.VerifyGo", differentGo, &ok); err == nil {
+		c.fail("VerifyGo different", "no error")
+	}
+	c.checks++
+	differentGo = canonicalGoZoo()
+	differentGo.Mixed[2] = Point{X: 5, Y: 7}
+	if err := client.Call("ZooService.VerifyGo", differentGo, &ok); err == nil {
+		c.fail("VerifyGo different interface value", "no error")
 	}
 
 	for i, tc := range echoCases() {
