@@ -26,7 +26,11 @@
 //! - `jsonvalues` serves (`-listen`) or calls and checks (`-connect`) a `Values` service over
 //!   jsonrpc for the values Go's `encoding/json` writes in forms of its own: `[]byte` as base64
 //!   (echoed, and the JSON text a method received) and `*big.Int` as a bare number
-//!   (`Double`, `Pow2`).
+//!   (`Double`, `Pow2`);
+//! - `realgo` serves (`-listen`) or calls and checks (`-connect`) a `Ledger` whose `Event` holds
+//!   Go's marshaler types (`time.Time`, `*big.Int`, `*big.Rat`, `*url.URL`), interface values,
+//!   `[]byte` and a string that is not UTF-8, over gob or, with `-json`, jsonrpc; [`realgo`] is
+//!   its Rust twin.
 //!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
@@ -51,6 +55,7 @@
 //! `GOTOOLCHAIN=local GOPROXY=off`.
 #![deny(missing_docs)]
 
+pub mod realgo;
 pub mod zoo;
 
 use std::collections::BTreeMap;

@@ -1,217 +1,111 @@
-//! Go programs shaped like the ones people run, against netrpc's gob: Go's `realgo` (`go/cmd/
-//! realgo`) serves a `Ledger` whose values hold `time.Time`, `*big.Int`, `*big.Rat`,
-//! `*url.URL` (marshaler types), interface values of registered types (`main.Point`, `int`,
-//! `string`), `[]byte` and a string that is not UTF-8. netrpc's client reads them into typed
-//! Rust values, sends them back unchanged (Go checks them), and sends interface values of its
-//! own; `netrpc call` prints them.
+//! Go programs shaped like the ones people run, against netrpc: Go's `realgo` (`go/cmd/realgo`)
+//! serves or calls a `Ledger` whose values hold `time.Time`, `*big.Int`, `*big.Rat`, `*url.URL`
+//! (marshaler types), interface values of registered types (`main.Point`, `int`, `string`),
+//! `[]byte` and a string that is not UTF-8. Both directions, with `netrpc::go`'s typed values
+//! (`interop::realgo`, the Rust twin of `realgo`):
 //!
-//! The marshaler and byte-string values here go through the `rpc_gotypes` marker protocol
-//! directly (a value that keeps the Go type's name and bytes), which is what the library's
-//! typed `rpc_gotypes` values build on.
+//! - netrpc's client reads Go's values into typed Rust values, sends them back unchanged (Go
+//!   checks them) and sends interface values of its own; `netrpc call` prints them;
+//! - Go's client (`realgo -connect`, with `-json` over jsonrpc) calls netrpc's `Ledger` and
+//!   checks every answer, over gob and over jsonrpc.
+//!
+//! Every test binds loopback port 0, learns addresses from `listening on ADDR` lines, and bounds
+//! every wait; Go must be installed (`scripts/test` installs it).
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
+use interop::realgo::{Any, Event, GobLedger, JsonLedger, OverGob, OverJson, Point, Url, Wire};
 use interop::{Process, Stream, go_program, netrpc_command};
-use netrpc::go::marker;
-use netrpc::{Client, Gob};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeStruct, Serializer};
+use netrpc::go::{BigInt, BigRat, ByteString, Marshaled, MarshalerKind, Time};
+use netrpc::{Client, Codec, Gob, Json, Server, Service};
 use serde::{Deserialize, Serialize};
 
-/// A marshaler value kept as Go sent it: its kind, Go type name and bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Opaque {
-    kind: u8,
-    name: String,
-    data: Vec<u8>,
-}
-
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(self.0)
-    }
-}
-
-impl Serialize for Opaque {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Inner<'a>(&'a Opaque);
-        impl Serialize for Inner<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut s = serializer.serialize_struct(marker::MARSHALED_STRUCT, 3)?;
-                s.serialize_field("Kind", &self.0.kind)?;
-                s.serialize_field("Name", &self.0.name)?;
-                s.serialize_field("Data", &Bytes(&self.0.data))?;
-                s.end()
-            }
-        }
-        serializer.serialize_newtype_struct(marker::MARSHALER, &Inner(self))
-    }
-}
-
-impl<'de> Deserialize<'de> for Opaque {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Outer;
-        impl<'de> Visitor<'de> for Outer {
-            type Value = Opaque;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a marshaler value")
-            }
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Opaque, D::Error> {
-                d.deserialize_struct(marker::MARSHALED_STRUCT, marker::MARSHALED_FIELDS, Fields)
-            }
-        }
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = Opaque;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("Kind, Name, Data")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Opaque, A::Error> {
-                let mut out = Opaque::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "Kind" => out.kind = map.next_value()?,
-                        "Name" => out.name = map.next_value()?,
-                        _ => out.data = map.next_value::<ByteBuf>()?.0,
-                    }
-                }
-                Ok(out)
-            }
-        }
-        deserializer.deserialize_newtype_struct(marker::MARSHALER, Outer)
-    }
-}
-
-/// Bytes from `visit_bytes` or a sequence of `u8`.
-struct ByteBuf(Vec<u8>);
-
-impl<'de> Deserialize<'de> for ByteBuf {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ByteBuf;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<ByteBuf, E> {
-                Ok(ByteBuf(v.to_vec()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ByteBuf, A::Error> {
-                let mut out = Vec::new();
-                while let Some(b) = seq.next_element()? {
-                    out.push(b);
-                }
-                Ok(ByteBuf(out))
-            }
-        }
-        deserializer.deserialize_byte_buf(V)
-    }
-}
-
-/// A Go string of any bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct GoString(Vec<u8>);
-
-impl Serialize for GoString {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_newtype_struct(marker::STRING, &Bytes(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for GoString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = GoString;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a Go string")
-            }
-            fn visit_newtype_struct<D: Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<GoString, D::Error> {
-                Ok(GoString(ByteBuf::deserialize(d)?.0))
-            }
-        }
-        deserializer.deserialize_newtype_struct(marker::STRING, V)
-    }
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-struct Point {
-    x: i64,
-    y: i64,
-}
-
-/// Go's `interface{}` holding the types `realgo` registers (and Go's builtin names).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-enum Any {
-    #[serde(rename = "int")]
-    Int(i64),
-    #[serde(rename = "string")]
-    Str(String),
-    #[serde(rename = "main.Point")]
-    Point(Point),
-}
-
-/// Go's `main.Event`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-struct Event {
-    name: String,
-    when: Opaque,
-    amount: Opaque,
-    ratio: Opaque,
-    payload: Option<Any>,
-    items: Vec<Any>,
-    attrs: BTreeMap<String, Any>,
-    raw: Vec<u8>,
-    note: GoString,
-    link: Opaque,
-}
-
-/// Go's `realgo -listen 127.0.0.1:0` and its address.
-fn go_realgo_server() -> (Process, String) {
+/// Go's `realgo -listen 127.0.0.1:0` (with `-json`, jsonrpc) and its address.
+fn go_realgo_server(json: bool) -> (Process, String) {
     let mut command = go_program("realgo");
     command.args(["-listen", "127.0.0.1:0"]);
+    if json {
+        command.arg("-json");
+    }
     let server = Process::spawn("realgo -listen", command);
     let addr = server.listening_on(Stream::Stdout);
     (server, addr)
 }
 
+/// Runs Go's `realgo -connect ADDR` (with `-json`, over jsonrpc) to the end; fails the test
+/// with Go's report unless every check passed.
+fn go_realgo_client(addr: &str, json: bool) {
+    let mut command = go_program("realgo");
+    command.args(["-connect", addr]);
+    if json {
+        command.arg("-json");
+    }
+    let finished = Process::spawn("realgo -connect", command).wait_success();
+    assert_eq!(finished.stdout.trim(), "ok");
+}
+
+/// Serves `service` with `codec` on a loopback port, runs Go's client against it, and shuts the
+/// server down.
+async fn go_client_against_netrpc(service: impl Service, codec: impl Codec, json: bool) {
+    let server = Server::builder().register(service).build();
+    let listener = netrpc::transport::listen(&"tcp://127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // `tcp://HOST:PORT`; Go dials `HOST:PORT`.
+    let url = listener.local_addr().to_string();
+    let addr = url.strip_prefix("tcp://").unwrap_or(&url).to_owned();
+    let serving = tokio::spawn({
+        let server = server.clone();
+        async move { server.serve(listener, codec).await }
+    });
+    blocking(move || go_realgo_client(&addr, json)).await;
+    bounded(
+        "shutdown",
+        server.shutdown(std::time::Duration::from_secs(5)),
+    )
+    .await;
+    bounded("serve loop", serving).await.unwrap();
+}
+
+/// A client of Go's `realgo -listen` (over jsonrpc with `json`), and the Go process.
+async fn netrpc_client_of_go(json: bool) -> (Client, Process) {
+    let (server, addr) = blocking(move || go_realgo_server(json)).await;
+    let addr = format!("tcp://{addr}");
+    let client = if json {
+        bounded("dial", Client::dial(&addr, Json)).await
+    } else {
+        bounded("dial", Client::dial(&addr, Gob)).await
+    };
+    (client.unwrap().with_timeout(CALL_TIMEOUT), server)
+}
+
+/// 2^100, Go's canonical `Amount`.
+const TWO_POW_100: &str = "1267650600228229401496703205376";
+
+// ---------------------------------------------------------------------------------------------
+// netrpc's client against Go's server
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn netrpc_reads_go_values_and_sends_them_back_unchanged() {
-    let (_server, addr) = go_realgo_server();
-    let client = Client::dial(&format!("tcp://{addr}"), Gob).await.unwrap();
-    let client = client.with_timeout(CALL_TIMEOUT);
-    let sample: Event = client.call("Ledger.Sample", &1i64).await.unwrap();
+    let (client, _server) = netrpc_client_of_go(false).await;
+    let sample: Event<OverGob> = call(&client, "Ledger.Sample", &1i64).await.unwrap();
     assert_eq!(sample.name, "deposit");
-    assert_eq!((sample.when.kind, sample.when.name.as_str()), (0, "Time"));
     assert_eq!(
-        sample.when.data[0], 1,
-        "time.Time's MarshalBinary version 1"
+        sample.when.to_string(),
+        "2024-02-29T13:14:15.123456789+05:30"
     );
-    // Go names a marshaler type in its definition as its encoder found it: "Time" for a
-    // time.Time field, nothing for the pointer types (*big.Int, *big.Rat, *url.URL).
-    assert_eq!(sample.amount.kind, 0);
-    // 2^100: version 1 << 1, positive, then the magnitude's 13 bytes.
-    let mut two_pow_100 = vec![2u8, 16];
-    two_pow_100.extend([0u8; 12]);
-    assert_eq!(sample.amount.data, two_pow_100);
-    assert_eq!(sample.ratio.kind, 0);
-    assert_eq!(
-        sample.ratio.data[0] >> 1,
-        1,
-        "big.Rat's GobEncode version 1"
-    );
-    assert_eq!(sample.link.kind, 1, "*url.URL is a BinaryMarshaler");
-    assert_eq!(sample.link.data, b"https://example.com/x?y=1");
+    assert_eq!(sample.when.offset_seconds(), Some(5 * 3600 + 30 * 60));
+    assert_eq!(sample.amount.to_string(), TWO_POW_100);
+    assert_eq!(sample.amount, BigInt::from(1u128 << 100));
+    assert_eq!(sample.ratio, BigRat::new(-1, 3).unwrap());
+    assert_eq!(sample.ratio.to_string(), "-1/3");
+    // *url.URL is a BinaryMarshaler: its bytes are the URL's text, and gob names the type as
+    // Go's encoder found it, which for a pointer type is no name at all.
+    assert_eq!(sample.link.kind(), MarshalerKind::BinaryMarshaler);
+    assert_eq!(sample.link.name(), "");
+    assert_eq!(sample.link.data(), b"https://example.com/x?y=1");
+    assert_eq!(sample.link.as_text(), Some("https://example.com/x?y=1"));
     assert_eq!(sample.payload, Some(Any::Point(Point { x: 3, y: 4 })));
     assert_eq!(
         sample.items,
@@ -224,88 +118,177 @@ async fn netrpc_reads_go_values_and_sends_them_back_unchanged() {
     assert_eq!(sample.attrs["n"], Any::Int(8));
     assert_eq!(sample.attrs["s"], Any::Str("x".into()));
     assert_eq!(sample.raw, [1, 2, 3, 255]);
-    assert_eq!(sample.note.0, b"a\xff\xfeb");
+    assert_eq!(sample.note.as_bytes(), b"a\xff\xfeb");
+    assert_eq!(sample, Event::canonical());
 
     // Back to Go: Go compares every field with its own canonical value.
-    let checked: bool = client.call("Ledger.Check", &sample).await.unwrap();
+    let checked: bool = call(&client, "Ledger.Check", &sample).await.unwrap();
     assert!(checked);
-    let echoed: Event = client.call("Ledger.Echo", &sample).await.unwrap();
+    let echoed: Event<OverGob> = call(&client, "Ledger.Echo", &sample).await.unwrap();
     assert_eq!(echoed, sample);
-    // Go refuses a value that differs, and says where.
+    // The Marshaled URL goes back exactly as it came: kind, name and bytes.
+    assert_eq!(
+        (echoed.link.kind(), echoed.link.name(), echoed.link.data()),
+        (
+            MarshalerKind::BinaryMarshaler,
+            "",
+            &b"https://example.com/x?y=1"[..]
+        )
+    );
+    // Go refuses a value that differs, and says where: Go decodes the URL from the bytes sent.
     let mut changed = sample.clone();
     changed.items[0] = Any::Int(70);
-    let err = client
-        .call::<_, bool>("Ledger.Check", &changed)
+    let err = call::<bool>(&client, "Ledger.Check", &changed)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Items"), "{err}");
+    let mut changed = sample.clone();
+    changed.link = Marshaled::new(
+        MarshalerKind::BinaryMarshaler,
+        "URL",
+        "https://example.com/z",
+    );
+    let err = server_error(call::<bool>(&client, "Ledger.Check", &changed).await);
+    assert_eq!(
+        err,
+        "Link https://example.com/z, want https://example.com/x?y=1"
+    );
     client.close();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interface_values_and_wrong_types_against_go() {
-    let (_server, addr) = go_realgo_server();
-    let client = Client::dial(&format!("tcp://{addr}"), Gob).await.unwrap();
-    let client = client.with_timeout(CALL_TIMEOUT);
+    let (client, _server) = netrpc_client_of_go(false).await;
     // A top-level interface argument (Go's method takes *interface{}).
-    let described: String = client
-        .call("Ledger.Describe", &Any::Point(Point { x: 1, y: 2 }))
-        .await
-        .unwrap();
-    assert_eq!(described, "main.Point {1 2}");
-    let described: String = client
-        .call("Ledger.Describe", &Any::Str("hi".into()))
-        .await
-        .unwrap();
-    assert_eq!(described, "string hi");
+    for (arg, want) in [
+        (Any::Point(Point { x: 1, y: 2 }), "main.Point {1 2}"),
+        (Any::Str("hi".into()), "string hi"),
+        (Any::Int(7), "int 7"),
+    ] {
+        let described: String = call(&client, "Ledger.Describe", &arg).await.unwrap();
+        assert_eq!(described, want);
+        assert_eq!(OverGob::describe(&arg), want, "GobLedger answers as Go");
+    }
     // A *big.Int parameter given a string: Go's server refuses it with Go's type error.
-    let err = client
-        .call::<_, Opaque>("Ledger.Double", "not a number")
+    let err = call::<BigInt>(&client, "Ledger.Double", "not a number")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("type"), "{err}");
-    // A *big.Int round trip, bytes as Go's GobEncode writes them: -5 doubled is -10.
-    let minus_five = Opaque {
-        kind: 0,
-        name: "Int".into(),
-        data: vec![3, 5],
-    };
-    let doubled: Opaque = client.call("Ledger.Double", &minus_five).await.unwrap();
-    assert_eq!(doubled.data, [3, 10]);
+    // *big.Int both ways, within 64 bits and beyond.
+    let doubled: BigInt = call(&client, "Ledger.Double", &BigInt::from(-5))
+        .await
+        .unwrap();
+    assert_eq!(doubled, BigInt::from(-10));
+    let x: BigInt = "-123456789012345678901234567890".parse().unwrap();
+    let doubled: BigInt = call(&client, "Ledger.Double", &x).await.unwrap();
+    assert_eq!(doubled.to_string(), "-246913578024691357802469135780");
     client.close();
 }
 
 /// Go's `time.Time` as `netrpc::go::Time`, both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_time_values_both_ways() {
-    use netrpc::go::Time;
     #[derive(Deserialize, Debug)]
     #[serde(rename_all = "PascalCase")]
     struct WhenOnly {
         when: Time,
     }
-    let (_server, addr) = go_realgo_server();
-    let client = Client::dial(&format!("tcp://{addr}"), Gob).await.unwrap();
-    let client = client.with_timeout(CALL_TIMEOUT);
-    let sample: WhenOnly = client.call("Ledger.Sample", &1i64).await.unwrap();
+    for json in [false, true] {
+        let (client, _server) = netrpc_client_of_go(json).await;
+        let sample: WhenOnly = call(&client, "Ledger.Sample", &1i64).await.unwrap();
+        assert_eq!(
+            sample.when.to_string(),
+            "2024-02-29T13:14:15.123456789+05:30"
+        );
+        assert_eq!(sample.when.offset_seconds(), Some(5 * 3600 + 30 * 60));
+        // Go adds 90 minutes in the time's own zone: UTC stays UTC, before 1970 included.
+        let at: Time = "1969-12-31T23:59:59.000000005Z".parse().unwrap();
+        let later: Time = call(&client, "Ledger.Later", &at).await.unwrap();
+        assert_eq!(later.to_string(), "1970-01-01T01:29:59.000000005Z");
+        assert_eq!(later.offset_seconds(), None);
+        let later: Time = call(&client, "Ledger.Later", &sample.when).await.unwrap();
+        assert_eq!(later.to_string(), "2024-02-29T14:44:15.123456789+05:30");
+        client.close();
+    }
+}
+
+/// Over jsonrpc: Go's `encoding/json` forms of the same values (interface values as plain
+/// JSON, `*url.URL` as its fields, the string's invalid bytes as U+FFFD), and `*big.Int` beyond
+/// 64 bits as a bare number both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netrpc_reads_go_json_values_and_sends_them_back() {
+    let (client, _server) = netrpc_client_of_go(true).await;
+    let sample: Event<OverJson> = call(&client, "Ledger.Sample", &1i64).await.unwrap();
+    assert_eq!(sample.amount.to_string(), TWO_POW_100);
+    assert_eq!(sample.ratio, BigRat::new(-1, 3).unwrap());
     assert_eq!(
         sample.when.to_string(),
         "2024-02-29T13:14:15.123456789+05:30"
     );
-    assert_eq!(sample.when.offset_seconds(), Some(5 * 3600 + 30 * 60));
-    // Go adds 90 minutes in the time's own zone: UTC stays UTC, before 1970 included.
-    let at: Time = "1969-12-31T23:59:59.000000005Z".parse().unwrap();
-    let later: Time = client.call("Ledger.Later", &at).await.unwrap();
-    assert_eq!(later.to_string(), "1970-01-01T01:29:59.000000005Z");
-    assert_eq!(later.offset_seconds(), None);
-    let later: Time = client.call("Ledger.Later", &sample.when).await.unwrap();
-    assert_eq!(later.to_string(), "2024-02-29T14:44:15.123456789+05:30");
+    assert_eq!(sample.payload, Some(serde_json::json!({"X": 3, "Y": 4})));
+    assert_eq!(
+        sample.items,
+        [
+            serde_json::json!(7),
+            serde_json::json!("two"),
+            serde_json::json!({"X": 5, "Y": 6})
+        ]
+    );
+    assert_eq!(sample.raw, [1, 2, 3, 255]);
+    assert_eq!(sample.note.as_bytes(), "a\u{fffd}\u{fffd}b".as_bytes());
+    assert_eq!(
+        sample.link,
+        Url {
+            scheme: "https".into(),
+            host: "example.com".into(),
+            path: "/x".into(),
+            raw_query: "y=1".into(),
+            ..Url::default()
+        }
+    );
+    assert_eq!(sample, Event::canonical());
+    let checked: bool = call(&client, "Ledger.Check", &sample).await.unwrap();
+    assert!(checked);
+    let echoed: Event<OverJson> = call(&client, "Ledger.Echo", &sample).await.unwrap();
+    assert_eq!(echoed, sample);
+    let mut changed = sample.clone();
+    changed.amount = BigInt::from((1u128 << 100) + 1);
+    let err = server_error(call::<bool>(&client, "Ledger.Check", &changed).await);
+    assert_eq!(
+        err,
+        "Amount 1267650600228229401496703205377, want 1267650600228229401496703205376"
+    );
+    for (x, want) in [
+        (
+            "-123456789012345678901234567890",
+            "-246913578024691357802469135780",
+        ),
+        (TWO_POW_100, "2535301200456458802993406410752"),
+        ("9223372036854775807", "18446744073709551614"),
+    ] {
+        let doubled: BigInt = call(&client, "Ledger.Double", &x.parse::<BigInt>().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(doubled.to_string(), want, "2 * {x}");
+    }
+    for (arg, want) in [
+        (
+            serde_json::json!({"X": 1, "Y": 2}),
+            "map[string]interface {} map[X:1 Y:2]",
+        ),
+        (serde_json::json!(7), "float64 7"),
+        (serde_json::json!([1.5, "a"]), "[]interface {} [1.5 a]"),
+    ] {
+        let described: String = call(&client, "Ledger.Describe", &arg).await.unwrap();
+        assert_eq!(described, want);
+        assert_eq!(OverJson::describe(&arg), want, "JsonLedger answers as Go");
+    }
     client.close();
 }
 
 #[test]
 fn netrpc_call_prints_go_values() {
-    let (_server, addr) = go_realgo_server();
+    let (_server, addr) = go_realgo_server(false);
     let mut command = netrpc_command();
     command.args([
         "call",
@@ -321,4 +304,65 @@ fn netrpc_call_prints_go_values() {
     assert_eq!(reply["Note"], "a\u{fffd}\u{fffd}b");
     assert_eq!(reply["Payload"], serde_json::json!({"X": 3, "Y": 4}));
     assert_eq!(reply["When"]["Name"], "Time");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go's client against netrpc's server
+
+#[test]
+fn control_go_realgo_client_against_go_realgo_server() {
+    for json in [false, true] {
+        let (_server, addr) = go_realgo_server(json);
+        go_realgo_client(&addr, json);
+    }
+}
+
+/// `realgo -connect` calls every method (Sample, Echo, Check with the canonical event and with
+/// changed ones, Double beyond 64 bits, Later, Describe of a registered struct, a string and an
+/// int, wrong argument types) and checks every answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn go_client_against_netrpc_ledger_over_gob() {
+    go_client_against_netrpc(GobLedger, Gob, false).await;
+}
+
+/// The same over jsonrpc: Go's `encoding/json` forms, `*big.Int` beyond 64 bits as a bare number
+/// both ways (Go's `Double` argument and netrpc's reply).
+#[tokio::test(flavor = "multi_thread")]
+async fn go_client_against_netrpc_ledger_over_jsonrpc() {
+    go_client_against_netrpc(JsonLedger, Json, true).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// README's example: a Rust struct with a `netrpc::go::Time` field, exchanged with Go
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_time_field_example() {
+    /// Go's `Event`, as far as this program cares: Go's other fields are skipped.
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Event {
+        #[serde(rename = "Name")]
+        name: String,
+        #[serde(rename = "When")]
+        when: netrpc::go::Time,
+    }
+    for json in [false, true] {
+        let (client, _server) = netrpc_client_of_go(json).await;
+        let event: Event = client.call("Ledger.Sample", &1).await.unwrap();
+        assert_eq!(event.name, "deposit");
+        assert_eq!(
+            event.when.to_string(),
+            "2024-02-29T13:14:15.123456789+05:30"
+        );
+        let later: netrpc::go::Time = client.call("Ledger.Later", &event.when).await.unwrap();
+        assert_eq!(later.to_string(), "2024-02-29T14:44:15.123456789+05:30");
+        client.close();
+    }
+}
+
+/// `ByteString` keeps every byte over gob, and is Go's text over JSON.
+#[test]
+fn wire_forms_of_the_note() {
+    let note = b"a\xff\xfeb";
+    assert_eq!(OverGob::note(note), ByteString::from(&note[..]));
+    assert_eq!(OverJson::note(note), ByteString::from("a\u{fffd}\u{fffd}b"));
 }

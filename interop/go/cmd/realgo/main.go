@@ -3,11 +3,18 @@
 // types, []byte and strings that are not UTF-8. With -listen it serves Ledger over gob (or
 // jsonrpc with -json) and prints "listening on ADDR"; with -connect it calls a Ledger service
 // (netrpc's) and checks every answer against the canonical values, printing each failure and
-// exiting 1 if any.
+// exiting 1 if any (with -json over jsonrpc).
+//
+// Over jsonrpc the values are what Go's encoding/json makes of them: interface values travel
+// as plain JSON without their type names (a Point comes back as a map[string]interface{}, a
+// number as a float64), a string's invalid UTF-8 bytes as U+FFFD, and *url.URL, which has no
+// JSON or text marshaler, as an object of its exported fields. So with -json both sides expect
+// the canonical event as it arrives over JSON (CanonicalJSON), and Describe sees those values.
 package main
 
 import (
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,6 +68,20 @@ func Canonical() Event {
 	}
 }
 
+// CanonicalJSON is the canonical event as it arrives over jsonrpc: through encoding/json and
+// back.
+func CanonicalJSON() Event {
+	text, err := json.Marshal(Canonical())
+	if err != nil {
+		panic(err)
+	}
+	var event Event
+	if err := json.Unmarshal(text, &event); err != nil {
+		panic(err)
+	}
+	return event
+}
+
 // Diff describes how two events differ ("" when they are the same).
 func Diff(got, want Event) string {
 	var out []string
@@ -99,8 +120,16 @@ func Diff(got, want Event) string {
 	return strings.Join(out, "; ")
 }
 
-// Ledger is the service.
-type Ledger struct{}
+// Ledger is the service; JSON is set when it is served over jsonrpc.
+type Ledger struct{ JSON bool }
+
+// want is the canonical event as this codec carries it.
+func (l Ledger) want() Event {
+	if l.JSON {
+		return CanonicalJSON()
+	}
+	return Canonical()
+}
 
 // Sample returns the canonical event.
 func (Ledger) Sample(_ int, reply *Event) error {
@@ -114,9 +143,10 @@ func (Ledger) Echo(args Event, reply *Event) error {
 	return nil
 }
 
-// Check answers true when args is the canonical event, and an error saying how it differs.
-func (Ledger) Check(args Event, reply *bool) error {
-	if diff := Diff(args, Canonical()); diff != "" {
+// Check answers true when args is the canonical event (as the codec carries it), and an error
+// saying how it differs.
+func (l Ledger) Check(args Event, reply *bool) error {
+	if diff := Diff(args, l.want()); diff != "" {
 		return errors.New(diff)
 	}
 	*reply = true
@@ -143,7 +173,7 @@ func (Ledger) Describe(args *interface{}, reply *string) error {
 
 func serve(addr string, json bool) error {
 	server := rpc.NewServer()
-	if err := server.RegisterName("Ledger", Ledger{}); err != nil {
+	if err := server.RegisterName("Ledger", Ledger{JSON: json}); err != nil {
 		return err
 	}
 	listener, err := net.Listen("tcp", addr)
@@ -164,12 +194,21 @@ func serve(addr string, json bool) error {
 	}
 }
 
-func check(addr string) []string {
-	client, err := rpc.Dial("tcp", addr)
+// check calls every Ledger method at addr (over jsonrpc when json is set) and returns the
+// checks that failed.
+func check(addr string, json bool) []string {
+	var client *rpc.Client
+	var err error
+	if json {
+		client, err = jsonrpc.Dial("tcp", addr)
+	} else {
+		client, err = rpc.Dial("tcp", addr)
+	}
 	if err != nil {
 		return []string{err.Error()}
 	}
 	defer client.Close()
+	want := Ledger{JSON: json}.want()
 	var failures []string
 	fail := func(format string, args ...interface{}) {
 		failures = append(failures, fmt.Sprintf(format, args...))
@@ -177,19 +216,33 @@ func check(addr string) []string {
 	var sample Event
 	if err := client.Call("Ledger.Sample", 1, &sample); err != nil {
 		fail("Sample: %v", err)
-	} else if diff := Diff(sample, Canonical()); diff != "" {
+	} else if diff := Diff(sample, want); diff != "" {
 		fail("Sample: %s", diff)
 	}
 	var echoed Event
 	if err := client.Call("Ledger.Echo", Canonical(), &echoed); err != nil {
 		fail("Echo: %v", err)
-	} else if diff := Diff(echoed, Canonical()); diff != "" {
+	} else if diff := Diff(echoed, want); diff != "" {
 		fail("Echo: %s", diff)
 	}
 	var ok bool
 	if err := client.Call("Ledger.Check", Canonical(), &ok); err != nil || !ok {
 		fail("Check: %v %v", ok, err)
 	}
+	// Check refuses an event that differs, and says where.
+	changed := Canonical()
+	changed.Items[0] = 70
+	ok = false
+	if err := client.Call("Ledger.Check", changed, &ok); err == nil || !strings.Contains(err.Error(), "Items") || ok {
+		fail("Check with Items[0] = 70: %v %v", ok, err)
+	}
+	changed = Canonical()
+	changed.Amount = new(big.Int).Add(changed.Amount, big.NewInt(1))
+	wantText := "Amount 1267650600228229401496703205377, want 1267650600228229401496703205376"
+	if err := client.Call("Ledger.Check", changed, &ok); err == nil || err.Error() != wantText {
+		fail("Check with Amount + 1: %v, want %q", err, wantText)
+	}
+	// Beyond 64 bits both ways.
 	x, _ := new(big.Int).SetString("-123456789012345678901234567890", 10)
 	var doubled big.Int
 	if err := client.Call("Ledger.Double", x, &doubled); err != nil {
@@ -204,25 +257,57 @@ func check(addr string) []string {
 	} else if !later.Equal(at.Add(90*time.Minute)) || later.Location() != time.UTC {
 		fail("Later: %v", later)
 	}
-	var described string
-	var arg interface{} = Point{1, 2}
-	if err := client.Call("Ledger.Describe", &arg, &described); err != nil {
-		fail("Describe: %v", err)
-	} else if described != "main.Point {1 2}" {
-		fail("Describe: %q", described)
+	zoned := Canonical().When
+	if err := client.Call("Ledger.Later", zoned, &later); err != nil {
+		fail("Later: %v", err)
+	} else if _, offset := later.Zone(); !later.Equal(zoned.Add(90*time.Minute)) || offset != 5*3600+30*60 {
+		fail("Later: %v", later)
 	}
-	// The wrong argument type is refused with an error that names it as a type problem.
-	var wrong big.Int
-	if err := client.Call("Ledger.Double", "not a number", &wrong); err == nil || !strings.Contains(err.Error(), "type") {
-		fail("Double with a string: %v", err)
+	// Interface arguments: over jsonrpc the server sees plain JSON values.
+	describe := []struct {
+		arg       interface{}
+		gob, json string
+	}{
+		{Point{1, 2}, "main.Point {1 2}", "map[string]interface {} map[X:1 Y:2]"},
+		{"hi", "string hi", "string hi"},
+		{7, "int 7", "float64 7"},
+	}
+	for _, d := range describe {
+		var described string
+		arg := d.arg
+		expected := d.gob
+		if json {
+			expected = d.json
+		}
+		if err := client.Call("Ledger.Describe", &arg, &described); err != nil {
+			fail("Describe(%#v): %v", d.arg, err)
+		} else if described != expected {
+			fail("Describe(%#v): %q, want %q", d.arg, described, expected)
+		}
+	}
+	// The wrong argument type is refused with an error that names it as a type problem. (Over
+	// jsonrpc a string for a *big.Int is Go's "math/big: cannot unmarshal ...", so only gob
+	// calls Double with one.)
+	if !json {
+		var wrong big.Int
+		if err := client.Call("Ledger.Double", "not a number", &wrong); err == nil || !strings.Contains(err.Error(), "type") {
+			fail("Double with a string: %v", err)
+		}
+	}
+	if err := client.Call("Ledger.Check", "not an event", &ok); err == nil || !strings.Contains(err.Error(), "type") {
+		fail("Check with a string: %v", err)
+	}
+	// The connection still works after those errors.
+	if err := client.Call("Ledger.Check", Canonical(), &ok); err != nil || !ok {
+		fail("Check after errors: %v %v", ok, err)
 	}
 	return failures
 }
 
 func main() {
 	listen := flag.String("listen", "", "serve Ledger on this address")
-	json := flag.Bool("json", false, "serve jsonrpc instead of gob")
-	connect := flag.String("connect", "", "check the Ledger service at this address")
+	json := flag.Bool("json", false, "jsonrpc instead of gob")
+	connect := flag.String("connect", "", "check the Ledger service at this address (jsonrpc with -json)")
 	flag.Parse()
 	switch {
 	case *listen != "":
@@ -231,7 +316,7 @@ func main() {
 			os.Exit(2)
 		}
 	case *connect != "":
-		failures := check(*connect)
+		failures := check(*connect, *json)
 		for _, failure := range failures {
 			fmt.Println("FAIL", failure)
 		}
