@@ -19,7 +19,10 @@ use interop::realgo::{Any, Event, GobLedger, JsonLedger, OverGob, OverJson, Poin
 use interop::{Process, Stream, go_program, netrpc_command};
 use netrpc::go::{BigInt, BigRat, ByteString, Marshaled, MarshalerKind, Time};
 use netrpc::{Client, Codec, Gob, Json, Server, Service};
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Go's `realgo -listen 127.0.0.1:0` (with `-json`, jsonrpc) and its address.
 fn go_realgo_server(json: bool) -> (Process, String) {
@@ -298,12 +301,99 @@ fn netrpc_call_prints_go_values() {
         "1",
     ]);
     let finished = Process::spawn("netrpc call Ledger.Sample", command).wait_success();
-    let stdout = finished.stdout.trim();
-    let reply: serde_json::Value = serde_json::from_str(stdout).unwrap();
-    // A string that is not UTF-8 prints as Go's encoding/json prints it.
-    assert_eq!(reply["Note"], "a\u{fffd}\u{fffd}b");
-    assert_eq!(reply["Payload"], serde_json::json!({"X": 3, "Y": 4}));
-    assert_eq!(reply["When"]["Name"], "Time");
+    let ours: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(finished.stdout.trim()).unwrap();
+    // What Go's encoding/json writes for the same event.
+    let mut print = go_program("realgo");
+    print.arg("-print-json");
+    let go = Process::spawn("realgo -print-json", print).wait_success();
+    let gos: BTreeMap<String, Box<RawValue>> = serde_json::from_str(go.stdout.trim()).unwrap();
+    // The same fields, each the same JSON value, but for *url.URL: Go's encoding/json writes
+    // its exported fields, which gob does not carry (gob carries MarshalBinary's text).
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        gos.keys().collect::<Vec<_>>()
+    );
+    for (field, value) in &ours {
+        let value: serde_json::Value = serde_json::from_str(value.get()).unwrap();
+        let go: serde_json::Value = serde_json::from_str(gos[field].get()).unwrap();
+        if field == "Link" {
+            assert_eq!(
+                value,
+                serde_json::json!({"Type": "", "Kind": "BinaryMarshaler", "Data": "aHR0cHM6Ly9leGFtcGxlLmNvbS94P3k9MQ=="})
+            );
+        } else {
+            assert_eq!(value, go, "{field}");
+        }
+    }
+    // Numbers with every digit, as Go writes them.
+    assert_eq!(ours["Amount"].get(), gos["Amount"].get());
+    assert_eq!(ours["Amount"].get(), "1267650600228229401496703205376");
+    assert_eq!(
+        ours["When"].get(),
+        r#""2024-02-29T13:14:15.123456789+05:30""#
+    );
+    assert_eq!(ours["Note"].get(), "\"a\u{fffd}\u{fffd}b\"");
+}
+
+/// The README's example: `--arg-type` with Go's library types and an interface value named by
+/// its registered type.
+#[test]
+fn netrpc_call_sends_go_library_types_and_interface_values() {
+    let (_server, addr) = go_realgo_server(false);
+    let run = |arg_type: &str, args: &str| {
+        let mut command = netrpc_command();
+        command.args([
+            "call",
+            "--connect",
+            &format!("tcp://{addr}"),
+            "--arg-type",
+            arg_type,
+            "Ledger.Record",
+            args,
+        ]);
+        Process::spawn("netrpc call Ledger.Record", command)
+    };
+    let call = |arg_type: &str, args: &str| run(arg_type, args).wait_success().stdout;
+    let record = "struct { At time.Time; Amount *big.Int; Payload any }";
+    assert_eq!(
+        call(
+            record,
+            r#"{"At": "2024-03-15T12:30:45.5+01:00", "Amount": 1267650600228229401496703205376, "Payload": {"main.Point": {"X": 3, "Y": 4}}}"#
+        ),
+        "\"At=2024-03-15T12:30:45.5+01:00 Amount=1267650600228229401496703205376 Payload=main.Point{X:3, Y:4}\"\n"
+    );
+    // Values whose Go type the JSON shows; a nil interface; a big integer given as text.
+    for (payload, shown) in [
+        (r#""s""#, r#"\"s\""#),
+        ("7", "7"),
+        ("2.5", "2.5"),
+        ("true", "true"),
+        (r#"["a", "b"]"#, r#"[]string{\"a\", \"b\"}"#),
+        ("null", "<nil>"),
+    ] {
+        assert_eq!(
+            call(
+                record,
+                &format!(
+                    r#"{{"At": "1969-07-20T20:17:40Z", "Amount": "-5", "Payload": {payload}}}"#
+                )
+            ),
+            format!("\"At=1969-07-20T20:17:40Z Amount=-5 Payload={shown}\"\n"),
+            "{payload}"
+        );
+    }
+    // A type the Go program did not register is refused by Go's decoder, with Go's text.
+    let refused = run(
+        record,
+        r#"{"Payload": {"*big.Int": 12345678901234567890123}}"#,
+    )
+    .wait();
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr,
+        "error: gob: name not registered for interface: \"*big.Int\"\n"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

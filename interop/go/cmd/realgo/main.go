@@ -3,7 +3,8 @@
 // types, []byte and strings that are not UTF-8. With -listen it serves Ledger over gob (or
 // jsonrpc with -json) and prints "listening on ADDR"; with -connect it calls a Ledger service
 // (netrpc's) and checks every answer against the canonical values, printing each failure and
-// exiting 1 if any (with -json over jsonrpc).
+// exiting 1 if any (with -json over jsonrpc); with -print-json it prints the canonical event
+// as Go's encoding/json writes it.
 //
 // Over jsonrpc the values are what Go's encoding/json makes of them: interface values travel
 // as plain JSON without their type names (a Point comes back as a map[string]interface{}, a
@@ -171,6 +172,20 @@ func (Ledger) Describe(args *interface{}, reply *string) error {
 	return nil
 }
 
+// Record is the argument of Record: a time, a big integer and an interface value.
+type Record struct {
+	At      time.Time
+	Amount  *big.Int
+	Payload interface{}
+}
+
+// Record answers how it decoded its argument: the time in RFC 3339, the amount in decimal,
+// and the payload's concrete type and value.
+func (Ledger) Record(args Record, reply *string) error {
+	*reply = fmt.Sprintf("At=%s Amount=%v Payload=%#v", args.At.Format(time.RFC3339Nano), args.Amount, args.Payload)
+	return nil
+}
+
 func serve(addr string, json bool) error {
 	server := rpc.NewServer()
 	if err := server.RegisterName("Ledger", Ledger{JSON: json}); err != nil {
@@ -306,17 +321,25 @@ func check(addr string, json bool) []string {
 
 func main() {
 	listen := flag.String("listen", "", "serve Ledger on this address")
-	json := flag.Bool("json", false, "jsonrpc instead of gob")
+	jsonCodec := flag.Bool("json", false, "jsonrpc instead of gob")
 	connect := flag.String("connect", "", "check the Ledger service at this address (jsonrpc with -json)")
+	printJSON := flag.Bool("print-json", false, "print the canonical event as encoding/json writes it")
 	flag.Parse()
 	switch {
+	case *printJSON:
+		text, err := json.Marshal(Canonical())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Println(string(text))
 	case *listen != "":
-		if err := serve(*listen, *json); err != nil {
+		if err := serve(*listen, *jsonCodec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
 	case *connect != "":
-		failures := check(*connect, *json)
+		failures := check(*connect, *jsonCodec)
 		for _, failure := range failures {
 			fmt.Println("FAIL", failure)
 		}
