@@ -297,7 +297,7 @@ mod tests {
     #[allow(non_snake_case)]
     struct Holder {
         One: Option<Any>,
-        None: Option<Any>,
+        Nil: Option<Any>,
         Many: Vec<Option<Any>>,
         ByName: BTreeMap<String, Any>,
         Pair: [u16; 2],
@@ -312,7 +312,7 @@ mod tests {
     fn interface_values_keep_their_names_and_go_back_unchanged() {
         let holder = Holder {
             One: Some(Any::Point(Point { X: 3, Y: -4 })),
-            None: None,
+            Nil: None,
             Many: vec![
                 Some(Any::Int(7)),
                 None,
@@ -483,7 +483,7 @@ mod tests {
     fn broken_input_fails_without_panicking() {
         let holder = Holder {
             One: Some(Any::Point(Point { X: 3, Y: -4 })),
-            None: None,
+            Nil: None,
             Many: vec![Some(Any::Int(7)); 3],
             ByName: BTreeMap::new(),
             Pair: [1, 2],
