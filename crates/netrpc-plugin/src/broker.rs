@@ -49,8 +49,14 @@ struct Inner {
 /// What is known of an id: a stream waiting to be accepted, or an accept waiting for its
 /// stream. The ticket tells a timer whether the slot is still the one it was started for.
 enum Slot {
-    Parked { stream: BoxStream, ticket: u64 },
-    Accepting { tx: oneshot::Sender<BoxStream>, ticket: u64 },
+    Parked {
+        stream: BoxStream,
+        ticket: u64,
+    },
+    Accepting {
+        tx: oneshot::Sender<BoxStream>,
+        ticket: u64,
+    },
 }
 
 impl std::fmt::Debug for Broker {
@@ -168,11 +174,7 @@ impl Broker {
     /// Accepts `id` and serves `service` there, registered as `Plugin` as go-plugin's
     /// `AcceptAndServe` does, until the other side closes the stream. Usually spawned:
     /// `tokio::spawn(broker.clone().accept_and_serve(id, service))`.
-    pub async fn accept_and_serve(
-        self,
-        id: u32,
-        service: impl Service,
-    ) -> Result<(), BrokerError> {
+    pub async fn accept_and_serve(self, id: u32, service: impl Service) -> Result<(), BrokerError> {
         let server = Server::builder()
             .register_name(SERVICE_NAME, service)
             .build();
@@ -257,7 +259,10 @@ async fn arrived(weak: Weak<Inner>, mut stream: BoxStream) {
     let broker = Broker { inner };
     let mut waiting = broker.lock();
     if matches!(waiting.get(&id), Some(Slot::Parked { ticket: t, .. }) if *t == ticket) {
-        tracing::debug!(id, "broker: nobody accepted the stream within {BROKER_TIMEOUT:?}; closing it");
+        tracing::debug!(
+            id,
+            "broker: nobody accepted the stream within {BROKER_TIMEOUT:?}; closing it"
+        );
         waiting.remove(&id);
     }
 }

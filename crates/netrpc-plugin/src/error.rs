@@ -78,7 +78,9 @@ pub enum StartError {
     Protocol(String),
     /// The plugin sent a server certificate (go-plugin's AutoMTLS), which this crate does not
     /// speak.
-    #[error("the plugin sent a TLS server certificate (go-plugin's AutoMTLS), which netrpc-plugin does not support")]
+    #[error(
+        "the plugin sent a TLS server certificate (go-plugin's AutoMTLS), which netrpc-plugin does not support"
+    )]
     AutoMtls,
     /// Reading the plugin's standard output failed.
     #[error("reading the plugin's stdout: {0}")]

@@ -147,12 +147,10 @@ impl HandshakeLine {
             });
         };
         let addr = match parts[2] {
-            "tcp" => {
-                PluginAddr::Tcp(parts[3].parse().map_err(|_| StartError::Address {
-                    network: "tcp".into(),
-                    addr: parts[3].to_owned(),
-                })?)
-            }
+            "tcp" => PluginAddr::Tcp(parts[3].parse().map_err(|_| StartError::Address {
+                network: "tcp".into(),
+                addr: parts[3].to_owned(),
+            })?),
             "unix" => PluginAddr::Unix(parts[3].into()),
             _ => return Err(StartError::AddressType(parts[3].to_owned())),
         };
@@ -201,7 +199,10 @@ mod tests {
         assert_eq!(line.format(), "1|2|unix|/tmp/plugin123|netrpc|");
         assert_eq!(parse(&format!("{}\n", line.format())).unwrap(), line);
         let tcp = parse("1|1|tcp|127.0.0.1:10000|netrpc|").unwrap();
-        assert_eq!(tcp.addr, PluginAddr::Tcp("127.0.0.1:10000".parse().unwrap()));
+        assert_eq!(
+            tcp.addr,
+            PluginAddr::Tcp("127.0.0.1:10000".parse().unwrap())
+        );
         // Old plugins print four fields: net/rpc.
         assert_eq!(parse("1|1|unix|/s").unwrap().protocol, "netrpc");
     }

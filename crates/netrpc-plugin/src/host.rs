@@ -158,7 +158,15 @@ impl Client {
             })?;
         tracing::debug!(plugin = %program.display(), pid = ?process.pid(), "plugin started");
         let deadline = tokio::time::Instant::now() + start_timeout;
-        match connect(&process, first_line, &versions, deadline, sync_stdout, sync_stderr).await
+        match connect(
+            &process,
+            first_line,
+            &versions,
+            deadline,
+            sync_stdout,
+            sync_stderr,
+        )
+        .await
         {
             Ok((line, session, control, broker)) => {
                 let client = Client {
@@ -340,7 +348,10 @@ async fn connect(
                 .await
                 .map_err(|_| connect_error(io::ErrorKind::TimedOut.into()))?
                 .map_err(connect_error)?;
-            (Box::new(stream), Peer::new("unix", path.display().to_string()))
+            (
+                Box::new(stream),
+                Peer::new("unix", path.display().to_string()),
+            )
         }
         PluginAddr::Tcp(addr) => {
             let stream = tokio::time::timeout(left, tokio::net::TcpStream::connect(addr))
@@ -351,7 +362,7 @@ async fn connect(
             (Box::new(stream), Peer::socket("tcp", *addr))
         }
     };
-    let session = mux::session(stream, Role::Host).map_err(StartError::Session)?;
+    let session = mux::session(stream, Role::Host);
     let opened = async {
         let control = session.open().await?;
         let stdout = session.open().await?;

@@ -121,9 +121,7 @@ pub use handshake::{
 pub use host::{Client, ClientConfig, DEFAULT_START_TIMEOUT, KILL_GRACE};
 pub use plugin::{Plugin, PluginSet};
 pub use process::Output;
-pub use serve::{
-    DEFAULT_CONNECT_TIMEOUT, Listen, QUIT_GRACE, ServeConfig, serve, try_serve,
-};
+pub use serve::{DEFAULT_CONNECT_TIMEOUT, Listen, QUIT_GRACE, ServeConfig, serve, try_serve};
 pub use stdio::{HostStderr, Stdio, SyncWriter, host_stderr, sync_stderr, sync_stdout};
 
 /// Go's nil interface value, as go-plugin's hosts send for "no argument"

@@ -132,7 +132,10 @@ impl Process {
 
     /// The last lines of its standard error.
     pub(crate) fn stderr_tail(&self) -> String {
-        let tail = self.tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tail = self
+            .tail
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut text = String::new();
         for line in tail.iter() {
             text.push_str(line);
@@ -178,7 +181,9 @@ async fn supervise(
 }
 
 /// Reads a line of at most [`MAX_LINE`] bytes (without its `\n` or `\r\n`); `None` at the end.
-pub(crate) async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> io::Result<Option<Vec<u8>>> {
+pub(crate) async fn read_line(
+    reader: &mut (impl AsyncBufRead + Unpin),
+) -> io::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     loop {
         let buf = reader.fill_buf().await?;
@@ -313,7 +318,11 @@ fn json_level(line: &str) -> Option<&'static str> {
         return None;
     }
     let rest = &line[line.find("\"@level\"")? + "\"@level\"".len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
     let value = &rest[..rest.find('"')?];
     ["trace", "debug", "info", "warn", "error"]
         .into_iter()
@@ -381,7 +390,11 @@ fn resolve(path: &Path) -> PathBuf {
 /// Go's `FileMode.String` for a regular file or directory (`-rwxr-xr-x`).
 fn go_mode(mode: u32) -> String {
     let mut text = String::new();
-    text.push(if mode & 0o170000 == 0o040000 { 'd' } else { '-' });
+    text.push(if mode & 0o170000 == 0o040000 {
+        'd'
+    } else {
+        '-'
+    });
     for (bit, c) in [
         (0o400, 'r'),
         (0o200, 'w'),
@@ -477,6 +490,9 @@ mod tests {
         assert_eq!(go_mode(0o100755), "-rwxr-xr-x");
         assert_eq!(go_mode(0o040700), "drwx------");
         let notes = diagnose(Path::new("/bin/sh"));
-        assert!(notes.contains("Additional notes about plugin:\n  Path: /bin/sh\n"), "{notes}");
+        assert!(
+            notes.contains("Additional notes about plugin:\n  Path: /bin/sh\n"),
+            "{notes}"
+        );
     }
 }

@@ -155,8 +155,8 @@ pub async fn try_serve(config: ServeConfig) -> Result<(), ServeError> {
         let _ = writeln!(crate::host_stderr(), "{complaint}");
     }
     let ours: Vec<u32> = config.versioned_plugins.keys().copied().collect();
-    let version = negotiate::negotiate(&ours, &host_versions)
-        .unwrap_or(config.handshake.protocol_version);
+    let version =
+        negotiate::negotiate(&ours, &host_versions).unwrap_or(config.handshake.protocol_version);
     let plugins = Arc::new(
         config
             .versioned_plugins
@@ -198,7 +198,7 @@ pub async fn try_serve(config: ServeConfig) -> Result<(), ServeError> {
     };
     // One host, one connection: the socket file goes now.
     drop(listener);
-    let session = mux::session(stream, Role::Plugin).map_err(ServeError::Session)?;
+    let session = mux::session(stream, Role::Plugin);
     let served = serve_session(session.clone(), plugins, peer, &mut capture).await;
     let forwarding = match served {
         Ok(forwarding) => forwarding,
@@ -299,11 +299,10 @@ impl PluginListener {
                 Ok(PluginListener::Unix { listener, path })
             }
             Listen::Tcp => {
-                let (min, max) =
-                    negotiate::port_range(|name| std::env::var(name).ok()).map_err(io::Error::other)?;
+                let (min, max) = negotiate::port_range(|name| std::env::var(name).ok())
+                    .map_err(io::Error::other)?;
                 for port in min..=max {
-                    if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await
-                    {
+                    if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
                         return Ok(PluginListener::Tcp(listener));
                     }
                 }

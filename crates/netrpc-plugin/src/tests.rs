@@ -62,12 +62,14 @@ struct Host {
     control: netrpc::Client,
     broker: Broker,
     stdout: rpc_transport::BoxStream,
+    /// Kept open: a stream dropped before the plugin accepts it is reset and never accepted.
+    _stderr: rpc_transport::BoxStream,
 }
 
 async fn host(session: Arc<dyn Multiplexed>) -> Host {
     let control = session.open().await.unwrap();
     let stdout = session.open().await.unwrap();
-    let _stderr = session.open().await.unwrap();
+    let stderr = session.open().await.unwrap();
     let peer = Peer::new("mem", "plugin");
     let broker = Broker::new(session.clone(), peer.clone());
     tokio::spawn(broker.clone().run());
@@ -76,34 +78,78 @@ async fn host(session: Arc<dyn Multiplexed>) -> Host {
         session,
         broker,
         stdout,
+        _stderr: stderr,
     }
 }
 
+/// Two ends of a real yamux session over an in-memory pipe.
+fn yamux_pair() -> (Arc<dyn Multiplexed>, Arc<dyn Multiplexed>) {
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    (
+        crate::mux::session(Box::new(a), crate::mux::Role::Host),
+        crate::mux::session(Box::new(b), crate::mux::Role::Plugin),
+    )
+}
+
 #[tokio::test]
-async fn dispense_call_callback_and_quit() {
-    let (host_side, plugin_side) = memory::pair();
+async fn dispense_call_callback_and_quit_in_memory() {
+    dispense_call_callback_and_quit(memory::pair()).await;
+}
+
+#[tokio::test]
+async fn dispense_call_callback_and_quit_over_yamux() {
+    dispense_call_callback_and_quit(yamux_pair()).await;
+}
+
+/// The sync writers are process-wide: one serving at a time.
+static SERVING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn dispense_call_callback_and_quit(sessions: (Arc<dyn Multiplexed>, Arc<dyn Multiplexed>)) {
+    let _one = SERVING.lock().await;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        dispense_call_callback_and_quit_within(sessions),
+    )
+    .await
+    .expect("the scenario finished within 30 s");
+}
+
+async fn dispense_call_callback_and_quit_within(
+    (host_side, plugin_side): (Arc<dyn Multiplexed>, Arc<dyn Multiplexed>),
+) {
     let plugin = tokio::spawn(async move {
         let mut capture = Capture::new(Stdio::Keep).unwrap();
-        let forwarding = serve_session(plugin_side, plugins(), Peer::new("mem", "host"), &mut capture)
-            .await
-            .unwrap();
+        let forwarding = serve_session(
+            plugin_side,
+            plugins(),
+            Peer::new("mem", "host"),
+            &mut capture,
+        )
+        .await
+        .unwrap();
         capture.finish();
         forwarding.finish(std::time::Duration::from_secs(1)).await;
     });
     let mut host = host(host_side).await;
     crate::control::calls::ping(&host.control).await.unwrap();
 
-    let id = crate::control::calls::dispense(&host.control, "greeter").await.unwrap();
+    let id = crate::control::calls::dispense(&host.control, "greeter")
+        .await
+        .unwrap();
     assert_eq!(id, 1);
     let greeter = host.broker.dial_client(id).await.unwrap();
     let greeting: String = greeter.call("Plugin.Greet", &Nil).await.unwrap();
     assert_eq!(greeting, "Hello!");
 
-    let err = crate::control::calls::dispense(&host.control, "nope").await.unwrap_err();
+    let err = crate::control::calls::dispense(&host.control, "nope")
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "unknown plugin type: nope");
 
     // The plugin dials a server the host serves under an id of its own.
-    let id = crate::control::calls::dispense(&host.control, "caller").await.unwrap();
+    let id = crate::control::calls::dispense(&host.control, "caller")
+        .await
+        .unwrap();
     assert_eq!(id, 2);
     let caller = host.broker.dial_client(id).await.unwrap();
     let host_id = host.broker.next_id();
@@ -134,7 +180,9 @@ async fn broker_timeouts_and_acks() {
     tokio::spawn(b.clone().run());
 
     // Nothing dials: the accept gives up after 5 s with go-plugin's text.
-    let Err(err) = a.accept(7).await else { panic!("accepted") };
+    let Err(err) = a.accept(7).await else {
+        panic!("accepted")
+    };
     assert!(matches!(err, BrokerError::AcceptTimeout));
     assert_eq!(err.to_string(), "timeout waiting for accept");
 
@@ -148,6 +196,8 @@ async fn broker_timeouts_and_acks() {
     dial.await.unwrap().unwrap();
 
     // Nobody accepts: the parked stream is closed after 5 s and the dial fails.
-    let Err(err) = b.dial(11).await else { panic!("dialed") };
+    let Err(err) = b.dial(11).await else {
+        panic!("dialed")
+    };
     assert!(matches!(err, BrokerError::Io(_)), "{err}");
 }
