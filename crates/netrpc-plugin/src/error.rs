@@ -17,10 +17,16 @@ pub enum StartError {
     },
     /// No handshake line within the start timeout.
     #[error("timeout while waiting for plugin to start")]
-    Timeout,
+    Timeout {
+        /// The last lines of the plugin's standard error.
+        stderr: String,
+    },
     /// The process exited before printing a handshake line, and its output was still open.
     #[error("plugin exited before we could connect")]
-    Exited,
+    Exited {
+        /// The last lines of the plugin's standard error.
+        stderr: String,
+    },
     /// The first line is not a handshake line (fewer than four `|`-separated fields), or the
     /// plugin's standard output ended without one (a plugin run without the right cookie
     /// prints nothing there and exits). `message` is Go's whole text, with the notes about
@@ -31,6 +37,9 @@ pub enum StartError {
         line: String,
         /// The whole error text.
         message: String,
+        /// The last lines of the plugin's standard error (a plugin run without the right
+        /// cookie says so there).
+        stderr: String,
     },
     /// The core protocol version is not a number.
     #[error("error parsing core protocol version: {0}")]
@@ -97,6 +106,30 @@ pub enum StartError {
     /// The yamux session failed before the control, stdout and stderr streams were open.
     #[error("opening the plugin's streams: {0}")]
     Session(#[source] io::Error),
+}
+
+impl StartError {
+    /// The last lines the plugin wrote to its standard error before the start failed, where
+    /// known (not part of the error's text, which is go-plugin's).
+    pub fn plugin_stderr(&self) -> Option<&str> {
+        match self {
+            StartError::Timeout { stderr }
+            | StartError::Exited { stderr }
+            | StartError::Unrecognized { stderr, .. } => Some(stderr),
+            _ => None,
+        }
+    }
+
+    /// Fills in the plugin's standard error.
+    pub(crate) fn with_stderr(mut self, tail: String) -> Self {
+        match &mut self {
+            StartError::Timeout { stderr }
+            | StartError::Exited { stderr }
+            | StartError::Unrecognized { stderr, .. } => *stderr = tail,
+            _ => {}
+        }
+        self
+    }
 }
 
 /// Go's `%d` of an `[]int`: `[1 2]`.

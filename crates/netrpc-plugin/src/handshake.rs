@@ -124,6 +124,7 @@ impl HandshakeLine {
             return Err(StartError::Unrecognized {
                 line: line.to_owned(),
                 message: text,
+                stderr: String::new(),
             });
         }
         let core = go_atoi(parts[0]).map_err(|err| StartError::CoreVersionSyntax(err))?;

@@ -184,7 +184,9 @@ impl Client {
             Err(err) => {
                 process.kill();
                 process.wait().await;
-                Err(err)
+                // What it said on its way out is often the reason.
+                process.stderr_finished(Duration::from_secs(1)).await;
+                Err(err.with_stderr(process.stderr_tail()))
             }
         }
     }
@@ -321,10 +323,10 @@ async fn connect(
             // Its output ends with it, unless something it started holds it open.
             match tokio::time::timeout(EXIT_GRACE, first_line).await {
                 Ok(first) => first.unwrap_or(FirstLine::Eof),
-                Err(_) => return Err(StartError::Exited),
+                Err(_) => return Err(StartError::Exited { stderr: String::new() }),
             }
         }
-        _ = tokio::time::sleep_until(deadline) => return Err(StartError::Timeout),
+        _ = tokio::time::sleep_until(deadline) => return Err(StartError::Timeout { stderr: String::new() }),
     };
     let program = process.program().to_owned();
     let diagnose = || process::diagnose(&program);

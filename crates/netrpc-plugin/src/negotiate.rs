@@ -68,22 +68,25 @@ pub fn negotiate(plugin_versions: &[u32], host_versions: &[i64]) -> Option<u32> 
 }
 
 /// The variables a host adds to its plugin's environment (go-plugin's `Client.Start`): the
-/// cookie, the port range and the versions it speaks.
+/// cookie (when it has a key), the port range and the versions it speaks.
 pub fn host_env(
     handshake: &HandshakeConfig,
     versions: &[u32],
     ports: (u16, u16),
 ) -> Vec<(String, String)> {
     let versions: Vec<String> = versions.iter().map(u32::to_string).collect();
-    vec![
-        (
+    let mut env = Vec::with_capacity(4);
+    // No key, no cookie (the plugin will refuse to run, saying why).
+    if !handshake.magic_cookie_key.is_empty() {
+        env.push((
             handshake.magic_cookie_key.clone(),
             handshake.magic_cookie_value.clone(),
-        ),
-        (ENV_MIN_PORT.into(), ports.0.to_string()),
-        (ENV_MAX_PORT.into(), ports.1.to_string()),
-        (ENV_PROTOCOL_VERSIONS.into(), versions.join(",")),
-    ]
+        ));
+    }
+    env.push((ENV_MIN_PORT.into(), ports.0.to_string()));
+    env.push((ENV_MAX_PORT.into(), ports.1.to_string()));
+    env.push((ENV_PROTOCOL_VERSIONS.into(), versions.join(",")));
+    env
 }
 
 /// The port range in `PLUGIN_MIN_PORT` and `PLUGIN_MAX_PORT` (0 when unset), with Go's errors.

@@ -30,6 +30,8 @@ pub(crate) struct Process {
     /// Sending (or dropping) it makes the waiting task SIGKILL the process.
     kill: Mutex<Option<oneshot::Sender<()>>>,
     tail: Arc<Mutex<VecDeque<String>>>,
+    /// True once the standard error reader reached the end.
+    stderr_done: watch::Receiver<bool>,
 }
 
 /// What the plugin printed on its standard output: the first line, or why there is none.
@@ -62,16 +64,16 @@ impl Process {
             .unwrap_or_default();
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let (first_tx, first_rx) = oneshot::channel();
+        let (tail_for_reader, name_for_reader) = (tail.clone(), name.clone());
         if let Some(out) = child.stdout.take() {
             tokio::spawn(read_stdout(BufReader::new(out), first_tx, name.clone()));
         }
+        let (stderr_done_tx, stderr_done) = watch::channel(false);
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(read_stderr(
-                BufReader::new(err),
-                stderr,
-                tail.clone(),
-                name.clone(),
-            ));
+            tokio::spawn(async move {
+                read_stderr(BufReader::new(err), stderr, tail_for_reader, name_for_reader).await;
+                stderr_done_tx.send_replace(true);
+            });
         }
         let (status_tx, status_rx) = watch::channel(None);
         let (kill_tx, kill_rx) = oneshot::channel();
@@ -83,6 +85,7 @@ impl Process {
                 status: status_rx,
                 kill: Mutex::new(Some(kill_tx)),
                 tail,
+                stderr_done,
             },
             first_rx,
         ))
@@ -128,6 +131,13 @@ impl Process {
             // The supervising task is gone (the runtime is shutting down).
             Err(_) => None,
         }
+    }
+
+    /// Waits up to `limit` for its standard error to end (it ends with the process, unless
+    /// something the process started holds it open).
+    pub(crate) async fn stderr_finished(&self, limit: std::time::Duration) {
+        let mut done = self.stderr_done.clone();
+        let _ = tokio::time::timeout(limit, done.wait_for(|done| *done)).await;
     }
 
     /// The last lines of its standard error.

@@ -30,6 +30,59 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Print a --credentials file line, USER:ARGON2-HASH, for a password read from stdin.
     HashPassword(HashPasswordArgs),
+    /// Launch a HashiCorp go-plugin net/rpc plugin and talk to it.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PluginCommand {
+    /// Launch the plugin, dispense one plugin, make one call, print the reply as JSON, and
+    /// stop the plugin.
+    Call(PluginCallArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PluginCallArgs {
+    /// The plugin's executable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) cmd: std::path::PathBuf,
+    /// An argument for the plugin's command (repeat for more).
+    #[arg(long = "cmd-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub(crate) cmd_args: Vec<String>,
+    /// The magic cookie the plugin expects in its environment (its HandshakeConfig's
+    /// MagicCookieKey and MagicCookieValue).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_cookie)]
+    pub(crate) cookie: Option<(String, String)>,
+    /// The plugin protocol version this host speaks (its HandshakeConfig's ProtocolVersion).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) version: u32,
+    /// The plugin to dispense (a key of the plugin's plugin map).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) dispense: String,
+    /// The Go type of the argument (as for `netrpc call`); inferred from the JSON when absent,
+    /// and `null` sends a nil interface{} value (go-plugin's `new(interface{})`).
+    #[arg(long, value_name = "GO_TYPE")]
+    pub(crate) arg_type: Option<String>,
+    /// Seconds the plugin may take to print its handshake line.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub(crate) start_timeout: f64,
+    /// Give up on the call after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<f64>,
+    /// "Plugin.Method" (the dispensed plugin is served as `Plugin`).
+    pub(crate) method: String,
+    /// The argument as JSON (default: null).
+    pub(crate) args: Option<String>,
+}
+
+fn parse_cookie(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() && !value.is_empty() => {
+            Ok((key.to_owned(), value.to_owned()))
+        }
+        _ => Err("expected KEY=VALUE (both non-empty)".into()),
+    }
 }
 
 /// A wire format.

@@ -7,6 +7,7 @@
 //! netrpc watch   --connect ADDR [--codec C] [--prefix P] [--from REV]
 //! netrpc list    ADDR [--debug-path P] [--json]
 //! netrpc hash-password USER   < password
+//! netrpc plugin call --cmd PATH [--cookie KEY=VALUE] [--version N] --dispense NAME METHOD [ARGS_JSON]
 //! ```
 //!
 //! Exit status: 0 on success; 1 when the service answered with an error (printed as
@@ -16,6 +17,7 @@ mod call;
 mod cli;
 mod hash_password;
 mod list;
+mod plugin;
 mod serve;
 mod tls;
 mod watch;
@@ -82,7 +84,7 @@ fn main() -> ExitCode {
     };
     // A one-shot command reports its failure in its one error line; the log would repeat it.
     let default_level = match cli.command {
-        Command::Call(_) | Command::Watch(_) | Command::List(_) => "error",
+        Command::Call(_) | Command::Watch(_) | Command::List(_) | Command::Plugin(_) => "error",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
             Command::Watch(args) => watch::watch(args).await,
             Command::List(args) => list::list(args).await,
             Command::HashPassword(args) => hash_password::hash_password(args),
+            Command::Plugin(cli::PluginCommand::Call(args)) => plugin::call(args).await,
         }
     });
     match result {
