@@ -32,6 +32,9 @@
 //!   `[]byte` and a string that is not UTF-8, over gob or, with `-json`, jsonrpc; [`realgo`] is
 //!   its Rust twin.
 //!
+//! `goplugin/` is a second Go module, on HashiCorp go-plugin v1.8.0 (Go 1.24 or newer): see
+//! [`goplugin`].
+//!
 //! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
 //! the tests in `tests/` can pit Go against netrpc's library and command.
@@ -55,6 +58,7 @@
 //! `GOTOOLCHAIN=local GOPROXY=off`.
 #![deny(missing_docs)]
 
+pub mod goplugin;
 pub mod realgo;
 pub mod zoo;
 
@@ -167,7 +171,7 @@ fn build_go_programs() -> Result<PathBuf, String> {
 }
 
 /// Removes the build directories of test processes that are gone (Linux: no `/proc/<pid>`).
-fn remove_stale_builds(root: &Path) {
+pub(crate) fn remove_stale_builds(root: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
     }

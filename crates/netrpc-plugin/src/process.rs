@@ -71,7 +71,13 @@ impl Process {
         let (stderr_done_tx, stderr_done) = watch::channel(false);
         if let Some(err) = child.stderr.take() {
             tokio::spawn(async move {
-                read_stderr(BufReader::new(err), stderr, tail_for_reader, name_for_reader).await;
+                read_stderr(
+                    BufReader::new(err),
+                    stderr,
+                    tail_for_reader,
+                    name_for_reader,
+                )
+                .await;
                 stderr_done_tx.send_replace(true);
             });
         }

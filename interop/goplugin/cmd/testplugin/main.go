@@ -1,6 +1,7 @@
 // testplugin is a go-plugin net/rpc plugin for netrpc's interop tests. It serves "test"
 // (Greet, CallHost, ServeBack, Block, Crash, Pid) and "greeter" (go-plugin's basic greeter).
 //
+// TESTPLUGIN_PIDFILE names a file it writes its process id to, first thing.
 // TESTPLUGIN_MODE changes how it starts: "silent" never prints a handshake line, "garbage"
 // prints a line that is not one; both then wait forever.
 package main
@@ -68,6 +69,12 @@ type greeter struct{}
 func (greeter) Greet() string { return "Hello!" }
 
 func main() {
+	if path := os.Getenv("TESTPLUGIN_PIDFILE"); path != "" {
+		if err := os.WriteFile(path, []byte(fmt.Sprint(os.Getpid())), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	switch os.Getenv("TESTPLUGIN_MODE") {
 	case "silent":
 		select {}

@@ -79,10 +79,13 @@ async fn call_plugin(
     ty: &GoType,
     timeout: Option<Duration>,
 ) -> Result<String, Failure> {
-    let client = plugin.dispense(&args.dispense).await.map_err(|err| match err {
-        netrpc_plugin::PluginError::Rpc(err) => Failure::from(err),
-        other => Failure::Link(other.to_string()),
-    })?;
+    let client = plugin
+        .dispense(&args.dispense)
+        .await
+        .map_err(|err| match err {
+            netrpc_plugin::PluginError::Rpc(err) => Failure::from(err),
+            other => Failure::Link(other.to_string()),
+        })?;
     let client = match timeout {
         Some(timeout) => client.with_timeout(timeout),
         None => client,
