@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/rpc"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/examples/basic/shared"
@@ -64,6 +65,13 @@ func (t *Test) Pid(args interface{}, reply *int) error {
 	return nil
 }
 
+// hang waits until killed (a bare select{} would be Go's "all goroutines are asleep").
+func hang() {
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
 type greeter struct{}
 
 func (greeter) Greet() string { return "Hello!" }
@@ -77,10 +85,10 @@ func main() {
 	}
 	switch os.Getenv("TESTPLUGIN_MODE") {
 	case "silent":
-		select {}
+		hang()
 	case "garbage":
 		fmt.Println("hello there, I am not a plugin")
-		select {}
+		hang()
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: goplugin.Handshake,
