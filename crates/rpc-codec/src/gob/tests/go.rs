@@ -11,7 +11,7 @@ use rpc_proto::{
 };
 use serde_json::json;
 
-use super::corpus::{RPC_CLIENT, calls, replies, singles, zoo};
+use super::corpus::{RPC_CLIENT, calls, gotypes, replies, singles, zoo};
 use super::hint::hinted_values;
 use crate::gob::dynamic::{GoType, Typed};
 use crate::gob::{Encoder, Gob};
@@ -57,6 +57,18 @@ fn go_reads_our_zoo() {
         encoder.encode(&single.encode, &mut wire).unwrap();
     }
     go_verify(&wire, "zoo");
+}
+
+/// gotypes.gob's values as the Rust types hold them (time.Time, math/big, marshalers, interface
+/// values, strings that are not UTF-8): Go reads them as the values it wrote.
+#[test]
+fn go_reads_our_gotypes() {
+    let mut encoder = Encoder::new(&Limits::default());
+    let mut wire = BytesMut::new();
+    for value in gotypes() {
+        encoder.encode(&value.encode, &mut wire).unwrap();
+    }
+    go_verify(&wire, "gotypes");
 }
 
 #[test]
