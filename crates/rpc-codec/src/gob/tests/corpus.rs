@@ -992,3 +992,43 @@ fn gotypes_round_trip() {
         assert_eq!((value.decode)(body), value.debug, "value {i}");
     }
 }
+
+/// Go names the slice, array and map types of struct fields as `reflect.Type.String()` does,
+/// and a top-level value of the same type reuses the definition (Go's type ids are per type):
+/// errors show Go's names.
+#[test]
+fn errors_name_remote_types_as_go_does() {
+    let zoo = values_of(ZOO);
+    assert_eq!(
+        zoo[5].decode::<i64>().unwrap_err().to_string(),
+        "gob: decoding into local type int64, received remote type [2]string"
+    );
+    let bodies = values_of(GOTYPES);
+    assert_eq!(
+        bodies[17].decode::<i64>().unwrap_err().to_string(),
+        "gob: decoding into local type int64, received remote type []interface {}"
+    );
+    assert_eq!(
+        bodies[18].decode::<String>().unwrap_err().to_string(),
+        "gob: decoding into local type string, received remote type map[string]interface {}"
+    );
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct WrongItems {
+        items: i64,
+    }
+    let err = bodies[9].decode::<WrongItems>().unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "gob: wrong type (int64) for received field Envelope.Items (remote type []interface {})"
+        ),
+        "{err}"
+    );
+    // Go leaves the type of a top-level value unnamed ([]time.Time here): built from its
+    // element types.
+    assert_eq!(
+        bodies[11].decode::<i64>().unwrap_err().to_string(),
+        "gob: decoding into local type int64, received remote type []Time"
+    );
+}

@@ -4,6 +4,9 @@
 //	go run ./gen [-out DIR]                 write the corpus (*.gob) into DIR (default ".")
 //	go run ./gen -verify FILE -kind KIND    decode FILE as KIND; exit 0 if Go reads the expected
 //	                                        values, 1 (with the difference on stderr) if not
+//	go run ./gen -verify FILE -kind remote-type -want NAME
+//	                                        decode FILE's one value into an int: exit 0 if Go
+//	                                        refuses it naming the remote type NAME
 //
 // Kinds:
 //
@@ -12,6 +15,7 @@
 //	hinted         the values of the hinted check (empty containers typed by their Rust type),
 //	               in order
 //	gotypes        the values of gotypes.gob, in order
+//	remote-type    one value that is not an int: Go's error must name its type as -want
 //	rpc-requests   a client's request stream for the canonical calls: Go's rpc server must
 //	               answer each call as expected
 //	rpc-responses  a server's response stream for the canonical calls: Go's rpc client must
@@ -646,6 +650,20 @@ func verifyValues(data []byte, want []interface{}) error {
 	return nil
 }
 
+// verifyRemoteType decodes the one value of data into an int, which Go must refuse with its
+// error naming the remote type as want: the name the stream's type definition gave it (a type
+// id that this process has defined for a type of its own would show that type instead, but
+// this process defines none before decoding).
+func verifyRemoteType(data []byte, want string) error {
+	var n int
+	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&n)
+	wantErr := "gob: decoding into local type *int, received remote type " + want
+	if err == nil || err.Error() != wantErr {
+		return fmt.Errorf("decoding into an int: got error %v, want %q", err, wantErr)
+	}
+	return nil
+}
+
 // fakeConn reads from a fixed stream (once start is closed) and keeps what is written.
 type fakeConn struct {
 	r      io.Reader
@@ -745,7 +763,8 @@ func verifyResponses(data []byte) error {
 func main() {
 	out := flag.String("out", ".", "directory to write the corpus into")
 	verify := flag.String("verify", "", "gob stream to check instead of writing the corpus")
-	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, hinted, gotypes, rpc-requests or rpc-responses")
+	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, hinted, gotypes, remote-type, rpc-requests or rpc-responses")
+	want := flag.String("want", "", "for -kind remote-type: the name Go's error must give the value's type")
 	flag.Parse()
 	if *verify == "" {
 		generate(*out)
@@ -762,6 +781,8 @@ func main() {
 		err = verifyValues(data, hintedValues())
 	case "gotypes":
 		err = verifyValues(data, gotypesValues())
+	case "remote-type":
+		err = verifyRemoteType(data, *want)
 	case "rpc-requests":
 		err = verifyRequests(data)
 	case "rpc-responses":
