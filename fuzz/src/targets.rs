@@ -152,7 +152,7 @@ impl Target {
     }
 
     /// The most bytes the target may hold allocated at once on one input of up to 8 KiB (see
-    /// [`alloc`](crate::alloc)). Decoders work within [`LIMITS`] (4 KiB messages): 1 MiB is
+    /// [`alloc`](crate::alloc)). Decoders work within small limits (4 KiB messages): 1 MiB is
     /// plenty, but for postcard, whose bodies serde's own `Deserialize` implementations
     /// preallocate for up to 1 MiB per sequence or map from a length prefix (a `HashMap`
     /// rounds it up to 2 MiB). Engine targets also build a runtime and a server.
