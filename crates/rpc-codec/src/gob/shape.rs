@@ -458,7 +458,7 @@ impl Shapes {
             }
             GoType::Pointer(elem) => self.go_type(elem, depth)?,
             GoType::Interface => Shape::Interface,
-            GoType::Duration => Shape::Int,
+            GoType::Duration => Shape::Int("time.Duration"),
             GoType::Time => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Time")),
             GoType::BigInt => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Int")),
             GoType::BigRat => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Rat")),
