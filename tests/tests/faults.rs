@@ -1069,8 +1069,8 @@ async fn failed_handshakes(codec: CodecKind, transport: TransportKind) {
                 failures.push(Box::pin(bare_tcp(&addr, b"", true)));
                 failures.push(Box::pin(bare_tcp(&addr, b"not yamux at all", false)));
                 // A Data frame announcing 4 GiB: refused from its header (GoAway).
-                let huge = [0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
-                failures.push(Box::pin(bare_tcp(&addr, &huge, false)));
+                const HUGE: &[u8] = &[0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
+                failures.push(Box::pin(bare_tcp(&addr, HUGE, false)));
                 // A header cut short.
                 failures.push(Box::pin(bare_tcp(&addr, &[0, 1, 0], false)));
             }
