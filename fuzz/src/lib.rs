@@ -5,7 +5,8 @@
 //! chunks whose size the first byte picks, so message boundaries fall everywhere) and decode every
 //! body they yield into several types (`gob_values`: into Go's time, math/big, marshaler,
 //! byte-string and interface types from [`netrpc::go`], and into JSON); engine targets feed them
-//! to a real [`netrpc::Server`] connection and wait until it closes.
+//! to a real [`netrpc::Server`] connection and wait until it closes; the yamux target feeds them
+//! to rpc-yamux's I/O-free session core under a clock it moves.
 //!
 //! Both drivers also hold each target to an allocation bound ([`Target::alloc_bound`]), counted
 //! by [`alloc::Counting`] as their global allocator: a decoder that reserves memory for a count
@@ -21,6 +22,7 @@ pub mod alloc;
 mod mutate;
 mod seeds;
 mod targets;
+mod yamux;
 
 pub use mutate::Mutator;
 pub use seeds::seeds;

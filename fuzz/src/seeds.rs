@@ -28,6 +28,9 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
         }
         return out;
     }
+    if target == Target::YamuxSession {
+        return crate::yamux::seeds();
+    }
     let codec = target.codec();
     let mut out = Vec::new();
     match target {

@@ -45,11 +45,13 @@ pub enum Target {
     /// serde does not have (`netrpc::go`'s time, math/big, marshaler and byte-string types,
     /// enums for interface values) and into `serde_json::Value`.
     GobValues,
+    /// rpc-yamux's session core (a server), fed frames and driven by the input's own bytes.
+    YamuxSession,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 14] = [
+    pub const ALL: [Target; 15] = [
         Target::JsonServer,
         Target::JsonClient,
         Target::PostcardServer,
@@ -64,6 +66,7 @@ impl Target {
         Target::EngineGob,
         Target::EngineAuto,
         Target::GobValues,
+        Target::YamuxSession,
     ];
 
     /// The name used on the command line and for corpus directories.
@@ -83,6 +86,7 @@ impl Target {
             Target::EngineGob => "engine_gob",
             Target::EngineAuto => "engine_auto",
             Target::GobValues => "gob_values",
+            Target::YamuxSession => "yamux_session",
         }
     }
 
@@ -91,7 +95,8 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// The codec the target's inputs are written in.
+    /// The codec the target's inputs are written in (gob for `yamux_session`, whose inputs are
+    /// yamux frames: no codec reads them).
     pub fn codec(self) -> Arc<dyn Codec> {
         match self {
             Target::JsonServer | Target::JsonClient | Target::EngineJson => Arc::new(netrpc::Json),
@@ -102,7 +107,8 @@ impl Target {
             | Target::GobClient
             | Target::EngineGob
             | Target::EngineAuto
-            | Target::GobValues => Arc::new(netrpc::Gob),
+            | Target::GobValues
+            | Target::YamuxSession => Arc::new(netrpc::Gob),
             Target::ProtobufServer | Target::ProtobufClient | Target::EngineProtobuf => {
                 Arc::new(netrpc::Protobuf)
             }
@@ -136,6 +142,10 @@ impl Target {
             | Target::EngineAuto
             | Target::EngineProtobuf => serve_bytes(self.codec_under_test(), self.codec(), data),
             Target::GobValues => decode_gob_values(data),
+            Target::YamuxSession => {
+                let (chunk, stream) = chunking(data);
+                crate::yamux::run(chunk, stream)
+            }
         }
     }
 
@@ -155,7 +165,8 @@ impl Target {
     /// [`alloc`](crate::alloc)). Decoders work within small limits (4 KiB messages): 1 MiB is
     /// plenty, but for postcard, whose bodies serde's own `Deserialize` implementations
     /// preallocate for up to 1 MiB per sequence or map from a length prefix (a `HashMap`
-    /// rounds it up to 2 MiB). Engine targets also build a runtime and a server.
+    /// rounds it up to 2 MiB). Engine targets also build a runtime and a server. The yamux
+    /// session holds no more than the input's data in its streams' buffers, within 1 MiB.
     pub fn alloc_bound(self) -> usize {
         match self {
             _ if self.is_engine() => 16 << 20,

@@ -161,3 +161,8 @@ fn allocations_are_counted() {
     });
     assert!((1 << 20..2 << 20).contains(&peak), "{peak}");
 }
+
+#[test]
+fn yamux_session() {
+    run(Target::YamuxSession);
+}
