@@ -491,3 +491,17 @@ async fn go_net_rpc_client_over_yamux_calls_netrpc_serve() {
     assert!(done.stdout.contains("reply hello:world"), "{}", done.stdout);
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netrpc_call_command_over_yamux_tcp_calls_go_net_rpc() {
+    let (go, addr) = blocking(|| go_listening(&["-mode", "rpc-server"])).await;
+    let connect = format!("yamux+tcp://{addr}");
+    let done = blocking(move || {
+        common::netrpc_call(&["--connect", &connect, "HelloService.Hello", "\"world\""])
+    })
+    .await;
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout.trim(), "\"hello:world\"");
+    let done = go_success(go).await;
+    assert!(done.stdout.contains("served 1 streams"), "{}", done.stdout);
+}
