@@ -35,7 +35,7 @@
 //! `goplugin/` is a second Go module (`go 1.24`, for HashiCorp's go-plugin stack) whose
 //! dependencies come from the Go module proxy, pinned by its `go.sum`: `hashicorp/yamux
 //! v0.1.2`. Its `yamuxpeer` listens or dials (`-listen`/`-dial`, `-net tcp|unix`) as a yamux
-//! server or client and plays a scenario (`-mode echo|open|hold|goaway|expect-goaway|
+//! server or client and plays a scenario (`-mode echo|open|order|hold|goaway|expect-goaway|
 //! expect-reset|idle|rpc-server|rpc-client`) against netrpc's yamux; [`goplugin_program`] builds
 //! it (`tests/yamux.rs`).
 //!

@@ -4,7 +4,8 @@
 //!
 //! Covered both ways: many concurrent streams, payloads several windows large, half-close
 //! (FIN), resets (RST: a dropped stream, Go's backlog overflow), GoAway, keepalive pings each
-//! way, and net/rpc (gob) calls over yamux streams with netrpc's client and server.
+//! way, streams accepted in the order they were opened (go-plugin relies on it), and net/rpc
+//! (gob) calls over yamux streams with netrpc's client, command and server.
 //!
 //! Every test binds loopback port 0 (or a fresh socket file), learns addresses from `listening
 //! on ADDR` lines, and bounds every wait. Go 1.24 or newer is required.
@@ -504,4 +505,30 @@ async fn netrpc_call_command_over_yamux_tcp_calls_go_net_rpc() {
     assert_eq!(done.stdout.trim(), "\"hello:world\"");
     let done = go_success(go).await;
     assert!(done.stdout.contains("served 1 streams"), "{}", done.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_accepts_streams_in_the_order_we_opened_them() {
+    const STREAMS: usize = 20;
+    let streams_arg = STREAMS.to_string();
+    let (go, addr) =
+        blocking(move || go_listening(&["-mode", "order", "-streams", &streams_arg])).await;
+    let stream = TcpStream::connect(&addr).await.expect("dial");
+    let session = Session::new(stream, Mode::Client, Config::default());
+    let mut opened = Vec::new();
+    for _ in 0..STREAMS {
+        opened.push(session.open().await.expect("open"));
+    }
+    // Data goes out last stream first: only the SYNs, sent by open, give the order.
+    for (k, s) in opened.iter_mut().enumerate().rev() {
+        s.write_all(k.to_string().as_bytes()).await.unwrap();
+        s.shutdown().await.unwrap();
+    }
+    for mut s in opened {
+        let mut rest = Vec::new();
+        bounded("FIN back", s.read_to_end(&mut rest)).await.unwrap();
+    }
+    session.close();
+    let done = go_success(go).await;
+    assert!(done.stdout.contains("in order 20"), "{}", done.stdout);
 }

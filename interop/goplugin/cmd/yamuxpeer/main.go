@@ -7,6 +7,9 @@
 //	                    the session ends
 //	-mode open          open -streams streams at once, send -size bytes on each, half-close, read
 //	                    the echo back and check it
+//	-mode order         accept -streams streams and check that the k-th accepted one carries
+//	                    the text k (go-plugin relies on streams being accepted in the order they
+//	                    were opened)
 //	-mode hold          accept nothing (with -backlog 1, the second stream is refused with RST)
 //	-mode goaway        on the first accepted stream send GoAway, then echo that stream
 //	-mode expect-goaway open a stream, echo-check it, then expect OpenStream to fail with
@@ -104,6 +107,8 @@ func main() {
 		echo(session)
 	case "open":
 		open(session)
+	case "order":
+		order(session)
 	case "hold":
 		<-session.CloseChan()
 		fmt.Println("session closed")
@@ -202,6 +207,25 @@ func open(session *yamux.Session) {
 	}
 	fmt.Printf("ok %d streams of %d bytes\n", *streams, *size)
 	session.Close()
+}
+
+func order(session *yamux.Session) {
+	for k := 0; k < *streams; k++ {
+		s, err := session.AcceptStream()
+		if err != nil {
+			fail("accept %d: %v", k, err)
+		}
+		text, err := io.ReadAll(s)
+		if err != nil {
+			fail("stream %d: %v", s.StreamID(), err)
+		}
+		if want := fmt.Sprint(k); string(text) != want {
+			fail("accepted stream %d (id %d) carries %q, want %q", k, s.StreamID(), text, want)
+		}
+		s.Close()
+	}
+	fmt.Printf("in order %d\n", *streams)
+	<-session.CloseChan()
 }
 
 func goAway(session *yamux.Session) {
