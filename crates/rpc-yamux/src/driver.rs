@@ -299,6 +299,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     return true;
                 }
                 Poll::Ready(Ok(n)) => {
+                    let n = n.min(self.write_buf.len() - self.write_pos);
                     self.write_pos += n;
                     self.need_flush = true;
                     self.stalled = false;
@@ -333,7 +334,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     fn check_stall(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.stalled {
             self.stalled = true;
-            let at = tokio::time::Instant::now() + self.write_timeout;
+            let now = tokio::time::Instant::now();
+            // A timeout too far to be represented: a year is as good as never.
+            let at = now
+                .checked_add(self.write_timeout)
+                .unwrap_or_else(|| now + std::time::Duration::from_secs(365 * 24 * 3600));
             self.stall.as_mut().reset(at);
         }
         if self.stall.as_mut().poll(cx).is_ready() {

@@ -799,3 +799,22 @@ fn ids_of_each_side_never_collide() {
     assert_eq!(pair.server.accept().unwrap(), Some(3));
     assert_eq!(pair.client.accept().unwrap(), Some(2));
 }
+
+#[test]
+fn durations_too_long_to_represent_never_pass() {
+    let now = Instant::now();
+    let config = Config {
+        keepalive: Some(Duration::MAX),
+        keepalive_timeout: Duration::MAX,
+        open_timeout: Some(Duration::MAX),
+        close_timeout: Some(Duration::MAX),
+        write_timeout: Duration::MAX,
+        ..Config::default()
+    };
+    let mut client = Core::new(Mode::Client, config, now);
+    let id = client.open(now).unwrap().unwrap();
+    client.finish(now, id).unwrap();
+    assert_eq!(client.poll_timeout(), None);
+    client.handle_timeout(now + Duration::from_secs(1_000_000));
+    assert!(client.close_reason().is_none());
+}
