@@ -1,8 +1,8 @@
 //! The I/O-free yamux session: a state machine fed with received bytes and the time, giving
 //! back bytes to send, [`Event`]s and when it next needs the time.
 //!
-//! It never reads a clock, a socket or a task: whoever drives it (the tokio
-//! [`driver`](crate::driver), a test, the fuzzer) passes `now` in, calls
+//! It never reads a clock, a socket or a task: whoever drives it (the tokio driver behind
+//! [`Session`](crate::Session), a test, the fuzzer) passes `now` in, calls
 //! [`Core::handle_input`] with whatever arrived, sends what [`Core::take_output`] hands out
 //! (reporting it with [`Core::on_written`]) and calls [`Core::handle_timeout`] at
 //! [`Core::poll_timeout`]. Stream operations ([`Core::open`], [`Core::read`], [`Core::write`],
