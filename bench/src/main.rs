@@ -101,7 +101,11 @@ struct RunArgs {
     #[arg(long)]
     list: bool,
     /// Transports of the codec x transport matrix (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "tcp,unix,tls,quic,mem")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tcp,unix,tls,quic,yamux+tcp,mem"
+    )]
     transports: Vec<String>,
     /// W5: pending watch counts (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]

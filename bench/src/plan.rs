@@ -31,6 +31,7 @@ pub const TRANSPORTS: &[TransportSpec] = &[
     TransportSpec { name: "unix", listen: "unix://{sock}", certificate: false, in_process: false },
     TransportSpec { name: "tls", listen: "tls://127.0.0.1:0", certificate: true, in_process: false },
     TransportSpec { name: "quic", listen: "quic://127.0.0.1:0", certificate: true, in_process: false },
+    TransportSpec { name: "yamux+tcp", listen: "yamux+tcp://127.0.0.1:0", certificate: false, in_process: false },
     TransportSpec { name: "mem", listen: "mem://", in_process: true, certificate: false },
 ];
 

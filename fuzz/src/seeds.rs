@@ -12,9 +12,25 @@ const GO_CLIENT_STREAM: &[u8] =
     include_bytes!("../../crates/rpc-codec/testdata/gob/rpc_client.gob");
 const GO_SERVER_STREAM: &[u8] =
     include_bytes!("../../crates/rpc-codec/testdata/gob/rpc_server.gob");
+/// Plain gob streams Go wrote: Go's types that serde does not have (time.Time, math/big,
+/// marshalers, interface values, strings that are not UTF-8), and a zoo of every kind.
+const GO_GOTYPES_STREAM: &[u8] = include_bytes!("../../crates/rpc-codec/testdata/gob/gotypes.gob");
+const GO_ZOO_STREAM: &[u8] = include_bytes!("../../crates/rpc-codec/testdata/gob/zoo.gob");
 
 /// Seeds for `target`: well-formed streams of several messages (with a chunk-size byte first).
 pub fn seeds(target: Target) -> Vec<Vec<u8>> {
+    if target == Target::GobValues {
+        let mut out = Vec::new();
+        for chunk in [0u8, 7, 63] {
+            for stream in [GO_GOTYPES_STREAM, GO_ZOO_STREAM] {
+                out.push([&[chunk][..], stream].concat());
+            }
+        }
+        return out;
+    }
+    if target == Target::YamuxSession {
+        return crate::yamux::seeds();
+    }
     let codec = target.codec();
     let mut out = Vec::new();
     match target {

@@ -1,15 +1,16 @@
 //! The fuzz targets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use netrpc::proto::{Body, Codec, Limits, ServerInbound};
 use netrpc::transport::{Connection, Peer};
-use netrpc::{Empty, Server, service};
+use netrpc::{Empty, Server, go, service};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::codec::Decoder as _;
 
 /// Something that takes arbitrary bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +41,17 @@ pub enum Target {
     EngineGob,
     /// A server connection detecting its codec (`auto`).
     EngineAuto,
+    /// A plain gob stream (Go's `gob.Encoder` output), each value decoded into Go's types that
+    /// serde does not have (`netrpc::go`'s time, math/big, marshaler and byte-string types,
+    /// enums for interface values) and into `serde_json::Value`.
+    GobValues,
+    /// rpc-yamux's session core (a server), fed frames and driven by the input's own bytes.
+    YamuxSession,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Target; 13] = [
+    pub const ALL: [Target; 15] = [
         Target::JsonServer,
         Target::JsonClient,
         Target::PostcardServer,
@@ -58,6 +65,8 @@ impl Target {
         Target::EnginePostcard,
         Target::EngineGob,
         Target::EngineAuto,
+        Target::GobValues,
+        Target::YamuxSession,
     ];
 
     /// The name used on the command line and for corpus directories.
@@ -76,6 +85,8 @@ impl Target {
             Target::EnginePostcard => "engine_postcard",
             Target::EngineGob => "engine_gob",
             Target::EngineAuto => "engine_auto",
+            Target::GobValues => "gob_values",
+            Target::YamuxSession => "yamux_session",
         }
     }
 
@@ -84,16 +95,20 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// The codec the target's inputs are written in.
+    /// The codec the target's inputs are written in (gob for `yamux_session`, whose inputs are
+    /// yamux frames: no codec reads them).
     pub fn codec(self) -> Arc<dyn Codec> {
         match self {
             Target::JsonServer | Target::JsonClient | Target::EngineJson => Arc::new(netrpc::Json),
             Target::PostcardServer | Target::PostcardClient | Target::EnginePostcard => {
                 Arc::new(netrpc::Postcard)
             }
-            Target::GobServer | Target::GobClient | Target::EngineGob | Target::EngineAuto => {
-                Arc::new(netrpc::Gob)
-            }
+            Target::GobServer
+            | Target::GobClient
+            | Target::EngineGob
+            | Target::EngineAuto
+            | Target::GobValues
+            | Target::YamuxSession => Arc::new(netrpc::Gob),
             Target::ProtobufServer | Target::ProtobufClient | Target::EngineProtobuf => {
                 Arc::new(netrpc::Protobuf)
             }
@@ -126,6 +141,37 @@ impl Target {
             | Target::EngineGob
             | Target::EngineAuto
             | Target::EngineProtobuf => serve_bytes(self.codec_under_test(), self.codec(), data),
+            Target::GobValues => decode_gob_values(data),
+            Target::YamuxSession => {
+                let (chunk, stream) = chunking(data);
+                crate::yamux::run(chunk, stream)
+            }
+        }
+    }
+
+    /// Whether the target runs a server connection (and so is slower, and allocates a runtime).
+    pub fn is_engine(self) -> bool {
+        matches!(
+            self,
+            Target::EngineJson
+                | Target::EnginePostcard
+                | Target::EngineGob
+                | Target::EngineAuto
+                | Target::EngineProtobuf
+        )
+    }
+
+    /// The most bytes the target may hold allocated at once on one input of up to 8 KiB (see
+    /// [`alloc`](crate::alloc)). Decoders work within small limits (4 KiB messages): 1 MiB is
+    /// plenty, but for postcard, whose bodies serde's own `Deserialize` implementations
+    /// preallocate for up to 1 MiB per sequence or map from a length prefix (a `HashMap`
+    /// rounds it up to 2 MiB). Engine targets also build a runtime and a server. The yamux
+    /// session holds no more than the input's data in its streams' buffers, within 1 MiB.
+    pub fn alloc_bound(self) -> usize {
+        match self {
+            _ if self.is_engine() => 16 << 20,
+            Target::PostcardServer | Target::PostcardClient => 4 << 20,
+            _ => 1 << 20,
         }
     }
 }
@@ -166,6 +212,111 @@ fn decode_body(body: &Body) {
     let _ = body.decode::<Empty>();
     let _ = body.decode::<f64>();
     let _ = body.decode::<serde_json::Value>();
+}
+
+/// A Go `interface{}` holding one of the types gob's corpus registers.
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+enum Any {
+    #[serde(rename = "int")]
+    Int(i64),
+    #[serde(rename = "string")]
+    Str(String),
+    #[serde(rename = "[]string")]
+    Strings(Vec<String>),
+    #[serde(rename = "main.Point")]
+    Point(Point),
+    #[serde(rename = "[]interface {}")]
+    List(Vec<Any>),
+    #[serde(rename = "map[string]interface {}")]
+    Map(BTreeMap<String, Any>),
+    #[serde(rename = "time.Time")]
+    Time(go::Time),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+/// A struct of every type `netrpc::go` has, under the field names of gob's corpus
+/// (`crates/rpc-codec/testdata/gob/gen`), so that mutated corpus values reach each of them.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct GoTypes {
+    name: go::ByteString,
+    when: go::Time,
+    #[serde(rename = "UTC")]
+    utc: go::Time,
+    zone_sec: Option<go::Time>,
+    zero: go::BigInt,
+    neg: Option<go::BigInt>,
+    rat: go::BigRat,
+    float: Option<go::BigFloat>,
+    third: go::BigFloat,
+    link: go::Marshaled,
+    price: go::Marshaled,
+    level: go::Duration,
+    note: go::ByteString,
+    any: Option<Any>,
+    payload: Any,
+    items: Vec<Any>,
+    attrs: BTreeMap<String, Any>,
+}
+
+/// Decodes a gob value into Go's types that serde does not have, and into JSON.
+fn decode_go_types(body: &Body) {
+    let _ = body.decode::<GoTypes>();
+    let _ = body.decode::<go::Time>();
+    let _ = body.decode::<Vec<go::Time>>();
+    let _ = body.decode::<go::BigInt>();
+    let _ = body.decode::<go::BigRat>();
+    let _ = body.decode::<go::BigFloat>();
+    let _ = body.decode::<go::Marshaled>();
+    let _ = body.decode::<go::ByteString>();
+    let _ = body.decode::<Any>();
+    let _ = body.decode::<Option<Any>>();
+    let _ = body.decode::<Vec<Any>>();
+    let _ = body.decode::<HashMap<String, Any>>();
+    let _ = body.decode::<serde_json::Value>();
+    let _ = body.decode::<serde::de::IgnoredAny>();
+    // What the numbers hold, as a Go program would use them (formatting is where big values
+    // cost: it must stay bounded too).
+    if let Ok(n) = body.decode::<go::BigFloat>() {
+        let _ = (n.to_f64(), n.to_string());
+    }
+    if let Ok(n) = body.decode::<go::BigRat>() {
+        let _ = n.to_string();
+    }
+    if let Ok(t) = body.decode::<go::Time>() {
+        let _ = (t.to_string(), t.date(), t.clock(), t.gob_encode());
+    }
+}
+
+/// Feeds a plain gob stream to gob's stream decoder.
+fn decode_gob_values(data: &[u8]) -> usize {
+    let (chunk, stream) = chunking(data);
+    let mut decoder = netrpc::codec::gob::Decoder::new(&LIMITS);
+    let mut buf = BytesMut::new();
+    let mut decoded = 0;
+    for piece in stream.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(body)) => {
+                    decode_go_types(&body);
+                    decoded += 1;
+                }
+                Ok(None) => break,
+                Err(_) => return decoded,
+            }
+        }
+    }
+    decoded
 }
 
 fn decode_requests(codec: &dyn Codec, data: &[u8]) -> usize {

@@ -32,10 +32,16 @@
 //!   `[]byte` and a string that is not UTF-8, over gob or, with `-json`, jsonrpc; [`realgo`] is
 //!   its Rust twin.
 //!
-//! `goplugin/` is a second Go module, on HashiCorp go-plugin v1.8.0 (Go 1.24 or newer): see
-//! [`goplugin`].
+//! `goplugin/` is a second Go module (`go 1.24`, for HashiCorp's go-plugin stack) whose
+//! dependencies come from the Go module proxy, pinned by its `go.sum`: `hashicorp/yamux
+//! v0.1.2`. Its `yamuxpeer` listens or dials (`-listen`/`-dial`, `-net tcp|unix`) as a yamux
+//! server or client and plays a scenario (`-mode echo|open|order|hold|goaway|expect-goaway|
+//! expect-reset|idle|rpc-server|rpc-client`) against netrpc's yamux; [`goplugin_program`] builds
+//! it (`tests/yamux.rs`). Its `testhost` and `testplugin` are a go-plugin v1.8.0 host and
+//! plugin (broker callbacks both ways, concurrent calls, faults), which [`go_plugin`] runs with
+//! go-plugin's own `examples/basic` against netrpc-plugin (`tests/goplugin.rs`).
 //!
-//! This crate builds them once per test process ([`go_program`]), finds or builds the `netrpc`
+//! This crate builds them once per test process ([`go_program`], [`goplugin_program`]), finds or builds the `netrpc`
 //! command ([`netrpc_command`]), and runs child processes with bounded waits ([`Process`]), so
 //! the tests in `tests/` can pit Go against netrpc's library and command.
 //!
@@ -54,11 +60,12 @@
 //!
 //! Go is required, never optional: when `go` is missing the tests fail and say so
 //! (`scripts/test` installs it). `INTEROP_GO` names another `go` binary (say, Debian's Go 1.19
-//! at `/usr/lib/go-1.19/bin/go`). Nothing is downloaded: the build runs with
-//! `GOTOOLCHAIN=local GOPROXY=off`.
+//! at `/usr/lib/go-1.19/bin/go`). The `go/` build downloads nothing (`GOTOOLCHAIN=local
+//! GOPROXY=off`); `goplugin/` needs Go 1.24 or newer (`INTEROP_GOPLUGIN_GO` names one; an older
+//! Go fails the tests, saying so) and fetches only what its `go.sum` pins, never a toolchain.
 #![deny(missing_docs)]
 
-pub mod goplugin;
+pub mod go_plugin;
 pub mod realgo;
 pub mod zoo;
 
@@ -110,7 +117,32 @@ fn profile_dir() -> PathBuf {
 /// when Go is missing.
 pub fn go_program(name: &str) -> Command {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = match BUILT.get_or_init(build_go_programs) {
+    let dir = BUILT.get_or_init(|| build_go_programs(&GoModule::standard_library()));
+    program_in(dir, name)
+}
+
+/// The `goplugin/` Go module's directory (hashicorp/yamux, Go 1.24 or newer).
+pub fn goplugin_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("goplugin")
+}
+
+/// The oldest Go that builds `goplugin/` (its go.mod says `go 1.24`, as go-plugin v1.8 needs).
+pub const GOPLUGIN_MIN_GO: (u32, u32) = (1, 24);
+
+/// A command running the Go program `goplugin/cmd/<name>` (hashicorp/yamux v0.1.2, pinned by
+/// `goplugin/go.sum` and fetched through the Go module proxy into the module cache when it is not
+/// there yet), built once per process into `<target>/interop-goplugin/<pid>/`.
+///
+/// Uses `INTEROP_GOPLUGIN_GO`, else the `go` on `PATH`. Panics, naming Go 1.24, when that Go is
+/// older (the module does not build with it), and with Go's output if the build fails.
+pub fn goplugin_program(name: &str) -> Command {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| build_go_programs(&GoModule::goplugin()));
+    program_in(dir, name)
+}
+
+fn program_in(built: &Result<PathBuf, String>, name: &str) -> Command {
+    let dir = match built {
         Ok(dir) => dir,
         Err(message) => panic!("{message}"),
     };
@@ -123,44 +155,127 @@ pub fn go_program(name: &str) -> Command {
     Command::new(path)
 }
 
-/// Builds every `go/cmd/<name>` with `go build -o <dir>/<name> ./cmd/<name>`.
-fn build_go_programs() -> Result<PathBuf, String> {
-    let root = target_dir().join("interop-go");
+/// A Go module whose `cmd/*` programs the tests run.
+struct GoModule {
+    dir: PathBuf,
+    /// Where under the target directory its programs are built.
+    out: &'static str,
+    /// The variable naming the `go` binary to use.
+    go_var: &'static str,
+    /// The oldest Go it builds with, checked first to say so plainly.
+    min_go: Option<(u32, u32)>,
+    /// Whether the build may fetch modules (through the Go module proxy, as `go.sum` pins them).
+    fetch: bool,
+}
+
+impl GoModule {
+    fn standard_library() -> GoModule {
+        GoModule {
+            dir: go_dir(),
+            out: "interop-go",
+            go_var: "INTEROP_GO",
+            min_go: None,
+            fetch: false,
+        }
+    }
+
+    fn goplugin() -> GoModule {
+        GoModule {
+            dir: goplugin_dir(),
+            out: "interop-goplugin",
+            go_var: "INTEROP_GOPLUGIN_GO",
+            min_go: Some(GOPLUGIN_MIN_GO),
+            fetch: true,
+        }
+    }
+}
+
+/// `go1.26.8` (or `go1.24`, `go1.25rc1`) as (1, 26).
+pub(crate) fn parse_go_version(text: &str) -> Option<(u32, u32)> {
+    let rest = text.trim().strip_prefix("go")?;
+    let mut parts = rest.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
+}
+
+/// Builds every `cmd/<name>` of `module` with `go build -o <dir>/<name> ./cmd/<name>`.
+fn build_go_programs(module: &GoModule) -> Result<PathBuf, String> {
+    let root = target_dir().join(module.out);
     remove_stale_builds(&root);
     let out = root.join(std::process::id().to_string());
     std::fs::create_dir_all(&out).map_err(|err| format!("creating {}: {err}", out.display()))?;
-    let go = std::env::var_os("INTEROP_GO").unwrap_or_else(|| "go".into());
-    let cmd_dir = go_dir().join("cmd");
+    let go = std::env::var_os(module.go_var).unwrap_or_else(|| "go".into());
+    let go_command = || {
+        let mut command = Command::new(&go);
+        command
+            .current_dir(&module.dir)
+            // Never fetch a toolchain.
+            .env("GOTOOLCHAIN", "local")
+            .env("GOWORK", "off")
+            .env("CGO_ENABLED", "0")
+            .stdin(Stdio::null());
+        if module.fetch {
+            // Modules as go.sum pins them, from the module cache or the module proxy; go.mod and
+            // go.sum are never changed.
+            command
+                .env_remove("GOPROXY")
+                .env("GOFLAGS", "-mod=readonly");
+        } else {
+            // Standard library only.
+            command.env("GOPROXY", "off").env("GOFLAGS", "-mod=mod");
+        }
+        command
+    };
+    let not_found = |err: std::io::Error| match err.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "`{}` was not found: the interop tests need Go (scripts/test installs Debian's \
+             golang-go; {} may name another go binary)",
+            Path::new(&go).display(),
+            module.go_var
+        ),
+        _ => format!("running {}: {err}", Path::new(&go).display()),
+    };
+    if let Some((major, minor)) = module.min_go {
+        let output = go_command()
+            .args(["env", "GOVERSION"])
+            .output()
+            .map_err(not_found)?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        match parse_go_version(&version) {
+            Some(found) if found >= (major, minor) => {}
+            _ => {
+                return Err(format!(
+                    "{} needs Go {major}.{minor} or newer (hashicorp/yamux and go-plugin), but \
+                     `{}` is {version:?}: install a newer Go or name one with {}",
+                    module.dir.display(),
+                    Path::new(&go).display(),
+                    module.go_var
+                ));
+            }
+        }
+    }
+    let cmd_dir = module.dir.join("cmd");
     let mut names: Vec<String> = std::fs::read_dir(&cmd_dir)
         .map_err(|err| format!("reading {}: {err}", cmd_dir.display()))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .collect();
     names.sort();
     for name in names {
-        let output = Command::new(&go)
+        let output = go_command()
             .args(["build", "-o"])
             .arg(out.join(&name))
             .arg(format!("./cmd/{name}"))
-            .current_dir(go_dir())
-            // Never fetch a toolchain or a module; standard library only.
-            .env("GOTOOLCHAIN", "local")
-            .env("GOPROXY", "off")
-            .env("GOFLAGS", "-mod=mod")
-            .env("GOWORK", "off")
-            .env("CGO_ENABLED", "0")
-            .stdin(Stdio::null())
             .output()
-            .map_err(|err| match err.kind() {
-                std::io::ErrorKind::NotFound => format!(
-                    "`{}` was not found: the interop tests need Go (scripts/test installs \
-                     Debian's golang-go; INTEROP_GO may name another go binary)",
-                    Path::new(&go).display()
-                ),
-                _ => format!("running {}: {err}", Path::new(&go).display()),
-            })?;
+            .map_err(not_found)?;
         if !output.status.success() {
             return Err(format!(
-                "go build ./cmd/{name} failed ({}):\n{}{}",
+                "go build ./cmd/{name} in {} failed ({}):\n{}{}",
+                module.dir.display(),
                 output.status,
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
@@ -587,5 +702,20 @@ impl Drop for Process {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_go_version;
+
+    #[test]
+    fn go_versions_parse() {
+        assert_eq!(parse_go_version("go1.26.8\n"), Some((1, 26)));
+        assert_eq!(parse_go_version("go1.24"), Some((1, 24)));
+        assert_eq!(parse_go_version("go1.25rc1"), Some((1, 25)));
+        assert_eq!(parse_go_version("go1.19.8"), Some((1, 19)));
+        assert!(parse_go_version("go1.19.8") < Some((1, 24)));
+        assert_eq!(parse_go_version("devel"), None);
     }
 }

@@ -197,8 +197,9 @@ fn netrpc_call_gob_against_go_seedserver() {
     // Without --arg-type a JSON array of strings is inferred as []string, and Go's gob does not
     // decode a slice into an array: Go's server answers with its decoding error (exit 1), and
     // nothing is set. Go's text ends with its name for the remote type, which varies with the
-    // Go version and is no name at all for an unnamed type such as []string (Go 1.26 prints
-    // nothing; Go 1.19 the local type that happens to have the same id), whoever sent it.
+    // Go version: the name the type's definition gives it (netrpc names it as Go does,
+    // `[]string`: Go 1.26 prints `received remote type []string`), or the local type that
+    // happens to have the same id (Go 1.19).
     let (code, stdout, stderr) = call_gob(&addr, &["KVStoreService.Set", r#"["k","v2"]"#]);
     assert_eq!((code, stdout.as_str()), (Some(1), ""), "{stderr}");
     assert!(

@@ -10,7 +10,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use interop::goplugin::{Hello, goplugin_path, goplugin_program, process_exists, process_running};
+use interop::go_plugin::{Hello, process_exists, process_running};
+use interop::go_plugin::{path as goplugin_path, program as goplugin_program};
 use interop::{Process, Stream, netrpc_command};
 use netrpc_plugin::{Client, ClientConfig, HandshakeConfig, Nil, StartError};
 

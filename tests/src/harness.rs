@@ -60,9 +60,9 @@ impl CodecKind {
     }
 
     /// Whether a forgotten call's handler is cancelled over `transport`: by the codec's cancel
-    /// message, or on QUIC by resetting the call's stream (whatever the codec).
+    /// message, or on QUIC and yamux by resetting the call's stream (whatever the codec).
     pub fn cancels_over(self, transport: TransportKind) -> bool {
-        self.carries_cancel() || transport == TransportKind::Quic
+        self.carries_cancel() || transport.is_multiplexed()
     }
 }
 
@@ -82,6 +82,10 @@ pub enum TransportKind {
     /// QUIC on 127.0.0.1 (one stream per call), with a fresh self-signed certificate the
     /// client trusts.
     Quic,
+    /// Yamux over TCP on 127.0.0.1 (one stream per call).
+    YamuxTcp,
+    /// Yamux over a Unix socket in the temp directory (one stream per call).
+    YamuxUnix,
 }
 
 impl TransportKind {
@@ -90,16 +94,21 @@ impl TransportKind {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         match self {
             TransportKind::Tcp => "tcp://127.0.0.1:0".into(),
-            TransportKind::Unix => {
+            TransportKind::Unix | TransportKind::YamuxUnix => {
                 let n = NEXT.fetch_add(1, Ordering::Relaxed);
                 let path = std::env::temp_dir()
                     .join(format!("netrpc-test-{}-{n}.sock", std::process::id()));
-                format!("unix://{}", path.display())
+                let scheme = match self {
+                    TransportKind::Unix => "unix",
+                    _ => "yamux+unix",
+                };
+                format!("{scheme}://{}", path.display())
             }
             TransportKind::Mem => "mem://".into(),
             TransportKind::Http => "http://127.0.0.1:0".into(),
             TransportKind::Tls => "tls://127.0.0.1:0".into(),
             TransportKind::Quic => "quic://127.0.0.1:0".into(),
+            TransportKind::YamuxTcp => "yamux+tcp://127.0.0.1:0".into(),
         }
     }
 
@@ -219,6 +228,8 @@ impl TransportKind {
         TransportKind::Http,
         TransportKind::Tls,
         TransportKind::Quic,
+        TransportKind::YamuxTcp,
+        TransportKind::YamuxUnix,
     ];
 
     /// Keeps [`ALL`](Self::ALL) complete: an exhaustive match, so adding a variant fails to
@@ -231,7 +242,17 @@ impl TransportKind {
             TransportKind::Http => 3,
             TransportKind::Tls => 4,
             TransportKind::Quic => 5,
+            TransportKind::YamuxTcp => 6,
+            TransportKind::YamuxUnix => 7,
         }
+    }
+
+    /// Whether a connection carries many streams (one per call): QUIC and yamux.
+    pub fn is_multiplexed(self) -> bool {
+        matches!(
+            self,
+            TransportKind::Quic | TransportKind::YamuxTcp | TransportKind::YamuxUnix
+        )
     }
 }
 

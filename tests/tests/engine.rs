@@ -685,7 +685,7 @@ async fn write_timeout_closes_a_peer_that_never_reads(codec: CodecKind, transpor
     let mut requests: Vec<(&str, u64, &str)> = vec![("Tracked.Whoami", 0, "")];
     requests.extend((1..=256u64).map(|seq| ("Test.Echo", seq, payload.as_str())));
     let mut raw = h.raw().await;
-    if transport == TransportKind::Quic {
+    if transport.is_multiplexed() {
         // The server gives up on this stream (not the connection): it stops reading it, so
         // writing requests that are never answered fails before long ...
         let mut pair = codec.codec().client(&Limits::DEFAULT);
@@ -726,7 +726,7 @@ async fn connection_limits(codec: CodecKind, transport: TransportKind) {
     let (factory, mut closed) = Tracked::factory();
     let per_peer = matches!(
         transport,
-        TransportKind::Tcp | TransportKind::Http | TransportKind::Tls
+        TransportKind::Tcp | TransportKind::Http | TransportKind::Tls | TransportKind::YamuxTcp
     );
     let server = Server::builder()
         .register_name("Test", svc)
@@ -824,47 +824,63 @@ matrix! {
         json_http => (Json, Http),
         json_tls => (Json, Tls),
         json_quic => (Json, Quic),
+        json_yamux_tcp => (Json, YamuxTcp),
+        json_yamux_unix => (Json, YamuxUnix),
         postcard_tcp => (Postcard, Tcp),
         postcard_unix => (Postcard, Unix),
         postcard_mem => (Postcard, Mem),
         postcard_http => (Postcard, Http),
         postcard_tls => (Postcard, Tls),
         postcard_quic => (Postcard, Quic),
+        postcard_yamux_tcp => (Postcard, YamuxTcp),
+        postcard_yamux_unix => (Postcard, YamuxUnix),
         gob_tcp => (Gob, Tcp),
         gob_unix => (Gob, Unix),
         gob_mem => (Gob, Mem),
         gob_http => (Gob, Http),
         gob_tls => (Gob, Tls),
         gob_quic => (Gob, Quic),
+        gob_yamux_tcp => (Gob, YamuxTcp),
+        gob_yamux_unix => (Gob, YamuxUnix),
         auto_gob_tcp => (AutoGob, Tcp),
         auto_gob_unix => (AutoGob, Unix),
         auto_gob_mem => (AutoGob, Mem),
         auto_gob_http => (AutoGob, Http),
         auto_gob_tls => (AutoGob, Tls),
         auto_gob_quic => (AutoGob, Quic),
+        auto_gob_yamux_tcp => (AutoGob, YamuxTcp),
+        auto_gob_yamux_unix => (AutoGob, YamuxUnix),
         auto_json_tcp => (AutoJson, Tcp),
         auto_json_unix => (AutoJson, Unix),
         auto_json_mem => (AutoJson, Mem),
         auto_json_http => (AutoJson, Http),
         auto_json_tls => (AutoJson, Tls),
         auto_json_quic => (AutoJson, Quic),
+        auto_json_yamux_tcp => (AutoJson, YamuxTcp),
+        auto_json_yamux_unix => (AutoJson, YamuxUnix),
         auto_postcard_tcp => (AutoPostcard, Tcp),
         auto_postcard_unix => (AutoPostcard, Unix),
         auto_postcard_mem => (AutoPostcard, Mem),
         auto_postcard_http => (AutoPostcard, Http),
         auto_postcard_tls => (AutoPostcard, Tls),
         auto_postcard_quic => (AutoPostcard, Quic),
+        auto_postcard_yamux_tcp => (AutoPostcard, YamuxTcp),
+        auto_postcard_yamux_unix => (AutoPostcard, YamuxUnix),
         protobuf_tcp => (Protobuf, Tcp),
         protobuf_unix => (Protobuf, Unix),
         protobuf_mem => (Protobuf, Mem),
         protobuf_http => (Protobuf, Http),
         protobuf_tls => (Protobuf, Tls),
         protobuf_quic => (Protobuf, Quic),
+        protobuf_yamux_tcp => (Protobuf, YamuxTcp),
+        protobuf_yamux_unix => (Protobuf, YamuxUnix),
         auto_protobuf_tcp => (AutoProtobuf, Tcp),
         auto_protobuf_unix => (AutoProtobuf, Unix),
         auto_protobuf_mem => (AutoProtobuf, Mem),
         auto_protobuf_http => (AutoProtobuf, Http),
         auto_protobuf_tls => (AutoProtobuf, Tls),
         auto_protobuf_quic => (AutoProtobuf, Quic),
+        auto_protobuf_yamux_tcp => (AutoProtobuf, YamuxTcp),
+        auto_protobuf_yamux_unix => (AutoProtobuf, YamuxUnix),
     ]
 }

@@ -273,7 +273,9 @@ fn kill_noticed_within(transport: TransportKind) -> Duration {
         | TransportKind::Unix
         | TransportKind::Mem
         | TransportKind::Http
-        | TransportKind::Tls => BOUND,
+        | TransportKind::Tls
+        | TransportKind::YamuxTcp
+        | TransportKind::YamuxUnix => BOUND,
         // UDP has no close: a QUIC client learns the server is gone when its idle timeout
         // passes with nothing heard (set to 2 s for this test by `dial_options`).
         TransportKind::Quic => BOUND,
@@ -303,9 +305,12 @@ fn dial_options(transport: TransportKind, pem: &str) -> DialOptions {
                 idle_timeout: Duration::from_secs(2),
                 keep_alive_interval: Duration::from_millis(500),
             }),
-        TransportKind::Tcp | TransportKind::Unix | TransportKind::Mem | TransportKind::Http => {
-            DialOptions::new()
-        }
+        TransportKind::Tcp
+        | TransportKind::Unix
+        | TransportKind::Mem
+        | TransportKind::Http
+        | TransportKind::YamuxTcp
+        | TransportKind::YamuxUnix => DialOptions::new(),
     }
 }
 
@@ -474,7 +479,9 @@ fn dial_fails_fast(transport: TransportKind) -> bool {
         | TransportKind::Unix
         | TransportKind::Mem
         | TransportKind::Http
-        | TransportKind::Tls => true,
+        | TransportKind::Tls
+        | TransportKind::YamuxTcp
+        | TransportKind::YamuxUnix => true,
         // UDP has no refusal: a QUIC dial resends its first packet until the handshake times
         // out, so the service side's dial is still pending when the caller comes back, and
         // completes then.
@@ -617,9 +624,11 @@ async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, lea
     match leave {
         Leave::Close | Leave::Drop => {
             // QUIC opens a stream per call and keeps at most `MAX_OPEN_STREAMS` (895) open on
-            // a connection: 880 watches there, all waiting at once.
+            // a connection: 880 watches there, all waiting at once. Yamux opens at most 256
+            // (Go's accept backlog): 240 watches.
             let half = match transport {
                 TransportKind::Quic => 440,
+                TransportKind::YamuxTcp | TransportKind::YamuxUnix => 120,
                 _ => 500,
             };
             let client = h.client().await;
@@ -1055,7 +1064,17 @@ async fn failed_handshakes(codec: CodecKind, transport: TransportKind) {
                 failures.push(Box::pin(bare_udp(&addr, &[0xc3; 1200])));
                 failures.push(Box::pin(untrusting_dial(&addr)));
             }
-            TransportKind::Unix | TransportKind::Mem => {
+            TransportKind::YamuxTcp => {
+                failures.push(Box::pin(bare_tcp(&addr, b"", false)));
+                failures.push(Box::pin(bare_tcp(&addr, b"", true)));
+                failures.push(Box::pin(bare_tcp(&addr, b"not yamux at all", false)));
+                // A Data frame announcing 4 GiB: refused from its header (GoAway).
+                const HUGE: &[u8] = &[0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
+                failures.push(Box::pin(bare_tcp(&addr, HUGE, false)));
+                // A header cut short.
+                failures.push(Box::pin(bare_tcp(&addr, &[0, 1, 0], false)));
+            }
+            TransportKind::Unix | TransportKind::Mem | TransportKind::YamuxUnix => {
                 // No transport handshake to fail: the preface above is the first thing read.
             }
         }

@@ -134,7 +134,12 @@ fn completed_per_batch(transport: TransportKind) -> usize {
         // So does QUIC's (the same TLS 1.3 handshake): the other nine send a datagram that is
         // not a QUIC handshake, which the listener must drop.
         TransportKind::Tls | TransportKind::Quic => 10,
-        TransportKind::Tcp | TransportKind::Unix | TransportKind::Mem | TransportKind::Http => 100,
+        TransportKind::Tcp
+        | TransportKind::Unix
+        | TransportKind::Mem
+        | TransportKind::Http
+        | TransportKind::YamuxTcp
+        | TransportKind::YamuxUnix => 100,
     }
 }
 
@@ -380,6 +385,10 @@ fn calls_open_per_connection(transport: TransportKind) -> Option<usize> {
         | TransportKind::Tls => None,
         // A stream per call, and each side opens at most `MAX_OPEN_STREAMS` (DESIGN.md).
         TransportKind::Quic => Some(netrpc::transport::quic::MAX_OPEN_STREAMS as usize),
+        // A stream per call, and each side opens at most `max_streams` (256, Go's backlog).
+        TransportKind::YamuxTcp | TransportKind::YamuxUnix => {
+            Some(netrpc::transport::yamux::Config::default().max_streams)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Transport addresses: parsing and printing the URL-like strings that name
 //! where to dial or listen (`tcp://host:port`, `unix:///path`, `mem://name`,
-//! `http://host:port[/path]`, `tls://host:port`, `quic://host:port`, or a bare `host:port`
-//! meaning TCP).
+//! `http://host:port[/path]`, `tls://host:port`, `quic://host:port`, `yamux+tcp://host:port`,
+//! `yamux+unix:///path`, or a bare `host:port` meaning TCP).
 //!
 //! Parsing is purely syntactic: it does not resolve host names, touch the
 //! file system, or check which transports were compiled in (that is
@@ -50,6 +50,13 @@ pub enum Address {
     /// Written `quic://host:port`. Needs certificates as
     /// [`Tls`](Address::Tls) does.
     Quic(String),
+    /// Yamux (hashicorp/yamux's wire format: many streams) over TCP,
+    /// `"host:port"` as for [`Tcp`](Address::Tcp). Written
+    /// `yamux+tcp://host:port`. The dialer is the yamux client.
+    YamuxTcp(String),
+    /// Yamux over a Unix domain socket at this path. Written
+    /// `yamux+unix:///path`.
+    YamuxUnix(PathBuf),
 }
 
 /// Go's `rpc.DefaultRPCPath`: where an `http://` address without a path
@@ -72,13 +79,14 @@ impl Address {
             Address::Tcp(host_port)
             | Address::Http { host_port, .. }
             | Address::Tls(host_port)
-            | Address::Quic(host_port) => Some(host_port),
-            Address::Unix(_) | Address::Mem(_) => None,
+            | Address::Quic(host_port)
+            | Address::YamuxTcp(host_port) => Some(host_port),
+            Address::Unix(_) | Address::Mem(_) | Address::YamuxUnix(_) => None,
         }
     }
 
-    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"`, `"tls"`
-    /// or `"quic"`
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"http"`, `"tls"`,
+    /// `"quic"`, `"yamux+tcp"` or `"yamux+unix"`
     /// (the URL scheme, and [`Peer::transport`](crate::Peer::transport) of
     /// its connections).
     pub fn transport(&self) -> &'static str {
@@ -89,6 +97,8 @@ impl Address {
             Address::Http { .. } => "http",
             Address::Tls(_) => "tls",
             Address::Quic(_) => "quic",
+            Address::YamuxTcp(_) => "yamux+tcp",
+            Address::YamuxUnix(_) => "yamux+unix",
         }
     }
 }
@@ -99,7 +109,7 @@ impl Address {
 pub enum AddressError {
     /// The text before `://` is not a known transport.
     #[error(
-        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem://, http://, tls:// or quic://)"
+        "unknown address scheme {scheme:?} in {input:?} (expected tcp://, unix://, mem://, http://, tls://, quic://, yamux+tcp:// or yamux+unix://)"
     )]
     UnknownScheme {
         /// The scheme as written.
@@ -132,7 +142,7 @@ pub enum AddressError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// `unix://` with nothing after it.
+    /// `unix://` (or `yamux+unix://`) with nothing after it.
     #[error("empty socket path in unix address {input:?} (expected unix:///path/to.sock)")]
     EmptyUnixPath {
         /// The whole address as written.
@@ -195,6 +205,14 @@ impl FromStr for Address {
                 check_host_port(rest, input)?;
                 Ok(Address::Quic(rest.to_owned()))
             }
+            "yamux+tcp" => {
+                check_host_port(rest, input)?;
+                Ok(Address::YamuxTcp(rest.to_owned()))
+            }
+            "yamux+unix" if rest.is_empty() => Err(AddressError::EmptyUnixPath {
+                input: input.to_owned(),
+            }),
+            "yamux+unix" => Ok(Address::YamuxUnix(PathBuf::from(rest))),
             _ => Err(AddressError::UnknownScheme {
                 scheme: scheme.to_owned(),
                 input: input.to_owned(),
@@ -215,6 +233,8 @@ impl fmt::Display for Address {
             Address::Http { host_port, path } => write!(f, "http://{host_port}{path}"),
             Address::Tls(host_port) => write!(f, "tls://{host_port}"),
             Address::Quic(host_port) => write!(f, "quic://{host_port}"),
+            Address::YamuxTcp(host_port) => write!(f, "yamux+tcp://{host_port}"),
+            Address::YamuxUnix(path) => write!(f, "yamux+unix://{}", path.display()),
         }
     }
 }
@@ -427,7 +447,7 @@ mod tests {
         assert!(matches!(err, AddressError::UnknownScheme { ref scheme, .. } if scheme == "foo"));
         assert_eq!(
             err.to_string(),
-            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem://, http://, tls:// or quic://)"#
+            r#"unknown address scheme "foo" in "foo://x" (expected tcp://, unix://, mem://, http://, tls://, quic://, yamux+tcp:// or yamux+unix://)"#
         );
         // Schemes are lowercase only.
         assert!(matches!(
@@ -505,6 +525,9 @@ mod tests {
             "tls://[::1]:0",
             "tls://localhost:443",
             "tls://:443",
+            "yamux+tcp://127.0.0.1:9",
+            "yamux+tcp://[::1]:0",
+            "yamux+unix:///tmp/y.sock",
         ] {
             let addr = parse(s).unwrap();
             assert_eq!(addr.to_string(), s);
@@ -525,5 +548,33 @@ mod tests {
         assert_eq!(parse("quic://h:2").unwrap().host_port(), Some("h:2"));
         assert_eq!(parse("unix:///x").unwrap().host_port(), None);
         assert_eq!(parse("tls://h:1").unwrap().transport(), "tls");
+        assert_eq!(parse("yamux+tcp://h:1").unwrap().transport(), "yamux+tcp");
+        assert_eq!(parse("yamux+tcp://h:1").unwrap().host_port(), Some("h:1"));
+        assert_eq!(parse("yamux+unix:///x").unwrap().transport(), "yamux+unix");
+        assert_eq!(parse("yamux+unix:///x").unwrap().host_port(), None);
+    }
+
+    #[test]
+    fn yamux_addresses_are_checked_as_their_sockets() {
+        assert_eq!(
+            parse("yamux+unix:///run/p.sock").unwrap(),
+            Address::YamuxUnix(PathBuf::from("/run/p.sock"))
+        );
+        assert!(matches!(
+            parse("yamux+unix://"),
+            Err(AddressError::EmptyUnixPath { .. })
+        ));
+        assert!(matches!(
+            parse("yamux+tcp://h"),
+            Err(AddressError::MissingPort { .. })
+        ));
+        assert!(matches!(
+            parse("yamux+tcp://h:x"),
+            Err(AddressError::InvalidHostPort { .. })
+        ));
+        assert!(matches!(
+            parse("yamux://h:1"),
+            Err(AddressError::UnknownScheme { .. })
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! Byte-stream transports for netrpc: dial and listen by URL-like
 //! [`Address`], getting back a [`Connection`]: its [`Link`] (one boxed
-//! `AsyncRead + AsyncWrite` stream, or for QUIC a [`Multiplexed`] source
-//! of such streams) plus the [`Peer`]'s identity.
+//! `AsyncRead + AsyncWrite` stream, or for QUIC and yamux a [`Multiplexed`]
+//! source of such streams) plus the [`Peer`]'s identity.
 //!
 //! This crate knows nothing about RPC. Each transport is a module behind a
 //! cargo feature (all on by default):
@@ -14,6 +14,9 @@
 //! | `http`  | `http://host:port[/path]` (Go's `rpc.DialHTTPPath`; + `tcp`) | `http` |
 //! | `tls`   | `tls://host:port` (TLS over TCP; + `tcp`)        | `tls`  |
 //! | `quic`  | `quic://host:port` (QUIC, many streams; + `tls`) | `quic` |
+//! | `yamux` | `yamux+tcp://host:port`, `yamux+unix:///path` (hashicorp/yamux, many streams; + `tcp`, `unix`) | `yamux` |
+//!
+//! [`yamux::wrap`] runs yamux over any other stream, as client or server.
 //!
 //! [`http::optional`] wraps any listener so that Go's HTTP clients and raw
 //! clients share one port. An `http://` address's path is where RPC is
@@ -73,6 +76,8 @@ pub mod tcp;
 pub mod tls;
 #[cfg(all(feature = "unix", unix))]
 pub mod unix;
+#[cfg(feature = "yamux")]
+pub mod yamux;
 
 use std::fmt;
 use std::future::Future;
@@ -107,13 +112,13 @@ pub enum Link {
     /// http, tls).
     Stream(BoxStream),
     /// Any number of independent byte streams, opened by either side
-    /// (QUIC). Each stream is ordered and reliable on its own; a stream
+    /// (QUIC, yamux). Each stream is ordered and reliable on its own; a stream
     /// that stalls or is reset does not hold up the others.
     Multiplexed(Arc<dyn Multiplexed>),
 }
 
 /// A connection that carries many independent bidirectional byte streams,
-/// each opened by either side (QUIC's streams).
+/// each opened by either side (QUIC's streams, yamux's).
 ///
 /// Dropping a stream before shutting down its write half abandons it: the
 /// peer's reads fail (a reset) instead of ending cleanly, so it can stop
@@ -260,6 +265,10 @@ pub async fn dial_with(addr: &Address, options: &DialOptions) -> io::Result<Conn
                  (TlsClientConfig::from_ca_file, ::system_roots, or ::insecure for tests)",
             )),
         },
+        #[cfg(feature = "yamux")]
+        Address::YamuxTcp(_) => yamux::dial(addr, &options.yamux).await,
+        #[cfg(all(feature = "yamux", unix))]
+        Address::YamuxUnix(_) => yamux::dial(addr, &options.yamux).await,
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }
@@ -327,6 +336,14 @@ pub async fn listen_with(addr: &Address, options: &ListenOptions) -> io::Result<
                  (TlsServerConfig::from_pem_files or ::self_signed)",
             )),
         },
+        #[cfg(feature = "yamux")]
+        Address::YamuxTcp(_) => Ok(Box::new(
+            yamux::YamuxListener::bind(addr, options.yamux.clone()).await?,
+        )),
+        #[cfg(all(feature = "yamux", unix))]
+        Address::YamuxUnix(_) => Ok(Box::new(
+            yamux::YamuxListener::bind(addr, options.yamux.clone()).await?,
+        )),
         #[allow(unreachable_patterns)]
         other => Err(not_compiled_in(other)),
     }

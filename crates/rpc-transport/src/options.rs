@@ -18,6 +18,10 @@ pub struct DialOptions {
     /// QUIC's timing (idle timeout, keep-alives) for `quic://` addresses.
     #[cfg(feature = "quic")]
     pub quic: crate::quic::QuicSettings,
+    /// Yamux's settings (windows, stream cap, keepalive) for `yamux+tcp://`
+    /// and `yamux+unix://` addresses.
+    #[cfg(feature = "yamux")]
+    pub yamux: crate::yamux::Config,
 }
 
 impl DialOptions {
@@ -39,6 +43,13 @@ impl DialOptions {
         self.quic = settings;
         self
     }
+
+    /// Uses `config` for `yamux+tcp://` and `yamux+unix://` addresses.
+    #[cfg(feature = "yamux")]
+    pub fn with_yamux(mut self, config: crate::yamux::Config) -> Self {
+        self.yamux = config;
+        self
+    }
 }
 
 /// Settings for listening; see [`listen_with`](crate::listen_with).
@@ -58,6 +69,9 @@ pub struct ListenOptions {
     /// QUIC's timing (idle timeout, keep-alives) for `quic://` addresses.
     #[cfg(feature = "quic")]
     pub quic: crate::quic::QuicSettings,
+    /// Yamux's settings for `yamux+tcp://` and `yamux+unix://` addresses.
+    #[cfg(feature = "yamux")]
+    pub yamux: crate::yamux::Config,
 }
 
 impl ListenOptions {
@@ -84,6 +98,13 @@ impl ListenOptions {
     #[cfg(feature = "quic")]
     pub fn with_quic(mut self, settings: crate::quic::QuicSettings) -> Self {
         self.quic = settings;
+        self
+    }
+
+    /// Uses `config` for `yamux+tcp://` and `yamux+unix://` addresses.
+    #[cfg(feature = "yamux")]
+    pub fn with_yamux(mut self, config: crate::yamux::Config) -> Self {
+        self.yamux = config;
         self
     }
 }

@@ -9,20 +9,21 @@ use std::net::{IpAddr, SocketAddr};
 /// The other side of a [`Connection`](crate::Connection).
 #[derive(Clone, Debug)]
 pub struct Peer {
-    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"tls"`, or
-    /// `"http"` for a TCP connection that made Go's HTTP `CONNECT`
-    /// handshake.
+    /// The transport's name: `"tcp"`, `"unix"`, `"mem"`, `"tls"`,
+    /// `"quic"`, `"yamux+tcp"`, `"yamux+unix"`, or `"http"` for a TCP
+    /// connection that made Go's HTTP `CONNECT` handshake.
     pub transport: &'static str,
     /// The other side's address in Go's style, for logs and messages:
-    /// - tcp, http and tls: the socket address, e.g. `"127.0.0.1:54321"`;
-    /// - unix: the peer's socket path if it has one, else `"@"`;
+    /// - tcp, http, tls, quic and yamux+tcp: the socket address, e.g.
+    ///   `"127.0.0.1:54321"`;
+    /// - unix and yamux+unix: the peer's socket path if it has one, else `"@"`;
     /// - mem: `"mem://NAME#N"`, the listener's address and the connection's
     ///   sequence number (from 1) on that listener.
     pub addr: String,
-    /// The other side's socket address (tcp, http and tls only).
+    /// The other side's socket address (tcp, http, tls, quic and yamux+tcp).
     pub socket_addr: Option<SocketAddr>,
     /// The other process's credentials as reported by the kernel (unix
-    /// only; `None` if the platform could not tell).
+    /// and yamux+unix; `None` if the platform could not tell).
     pub unix_cred: Option<UnixCred>,
     /// The identity in the other side's TLS certificate, when the TLS
     /// handshake verified one (tls only):

@@ -24,7 +24,8 @@ pub enum Mode {
 /// and each side has at most `max_streams` streams of each direction, so a session holds at
 /// most about `2 × max_streams × window` of received data (128 MiB at the defaults, only if
 /// every stream's reader stalls), plus a send queue of a few hundred KiB.
-#[non_exhaustive]
+///
+/// Build one from the default: `Config { keepalive: None, ..Config::default() }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The most streams the peer may have open to us at once, accepted or waiting to be

@@ -26,8 +26,14 @@ use tokio::time::Sleep;
 use crate::error::SessionError;
 use crate::proto::{Core, Event};
 
-/// How many bytes one read takes from the connection.
-const READ_CHUNK: usize = 64 * 1024;
+/// How many bytes one read takes from the connection: from the smallest, doubling while reads
+/// fill the buffer, back to the smallest when the connection goes quiet (an idle session keeps
+/// little memory).
+const READ_MIN: usize = 8 * 1024;
+const READ_MAX: usize = 64 * 1024;
+
+/// A send buffer larger than this is freed once written (the core's and the driver's swap).
+const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
 
 /// How many turns the driver takes before it lets other tasks run.
 const TURNS: usize = 32;
@@ -171,7 +177,8 @@ where
     let mut driver = Driver {
         io,
         shared,
-        read_buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
+        read_buf: vec![0u8; READ_MIN].into_boxed_slice(),
+        last_read: 0,
         write_buf: Vec::new(),
         write_pos: 0,
         timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())),
@@ -196,6 +203,8 @@ struct Driver<T> {
     io: T,
     shared: Arc<Shared>,
     read_buf: Box<[u8]>,
+    /// How much the last read got.
+    last_read: usize,
     write_buf: Vec<u8>,
     write_pos: usize,
     timer: Pin<Box<Sleep>>,
@@ -242,14 +251,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         }
         let mut buf = ReadBuf::new(&mut self.read_buf);
         match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-            Poll::Pending => false,
+            Poll::Pending => {
+                if self.read_buf.len() > READ_MIN && self.last_read < self.read_buf.len() / 2 {
+                    self.read_buf = vec![0u8; READ_MIN].into_boxed_slice();
+                }
+                false
+            }
             Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                self.last_read = n;
                 let mut inner = self.shared.lock();
-                if buf.filled().is_empty() {
+                if n == 0 {
                     self.read_done = true;
                     inner.core.handle_eof();
                 } else {
                     inner.core.handle_input(now(), buf.filled());
+                }
+                drop(inner);
+                if n == self.read_buf.len() && n < READ_MAX {
+                    self.read_buf = vec![0u8; n * 2].into_boxed_slice();
                 }
                 true
             }
@@ -286,6 +306,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         let mut progress = false;
         loop {
             if self.write_pos == self.write_buf.len() {
+                if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
+                    self.write_buf = Vec::new();
+                }
                 self.write_buf.clear();
                 self.write_pos = 0;
                 self.shared.lock().core.take_output(&mut self.write_buf);
@@ -299,6 +322,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     return true;
                 }
                 Poll::Ready(Ok(n)) => {
+                    let n = n.min(self.write_buf.len() - self.write_pos);
                     self.write_pos += n;
                     self.need_flush = true;
                     self.stalled = false;
@@ -333,7 +357,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     fn check_stall(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.stalled {
             self.stalled = true;
-            let at = tokio::time::Instant::now() + self.write_timeout;
+            let now = tokio::time::Instant::now();
+            // A timeout too far to be represented: a year is as good as never.
+            let at = now
+                .checked_add(self.write_timeout)
+                .unwrap_or_else(|| now + std::time::Duration::from_secs(365 * 24 * 3600));
             self.stall.as_mut().reset(at);
         }
         if self.stall.as_mut().poll(cx).is_ready() {

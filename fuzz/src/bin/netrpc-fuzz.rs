@@ -1,16 +1,20 @@
 //! `netrpc-fuzz TARGET [--seconds N] [--seed S]`: mutation fuzzing on stable Rust.
 //!
 //! Starts from the built-in seeds and `fuzz/corpus/TARGET/*`, mutates, and runs the target until
-//! the time is up. An input that panics (or hangs an engine target) is written to
-//! `fuzz/artifacts/TARGET/` and the run exits 1; copy it to `fuzz/regressions/TARGET/` once fixed
-//! so the test suite replays it.
+//! the time is up. An input that panics (or hangs an engine target, or holds more memory at
+//! once than the target's allocation bound) is written to `fuzz/artifacts/TARGET/` and the run
+//! exits 1; copy it to `fuzz/regressions/TARGET/` once fixed so the test suite replays it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use netrpc_fuzz::alloc::{Counting, measure};
 use netrpc_fuzz::{Mutator, Target, seeds};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -59,17 +63,26 @@ fn main() -> ExitCode {
         let other = (mutator.next_u64() % corpus.len() as u64) as usize;
         let input = mutator.mutate(&corpus[pick], &corpus[other], 8192);
         runs += 1;
-        let outcome = catch_unwind(AssertUnwindSafe(|| target.run(&input)));
-        let Ok(got_through) = outcome else {
+        let outcome = catch_unwind(AssertUnwindSafe(|| measure(|| target.run(&input))));
+        let finding = match &outcome {
+            Err(_) => Some("panicked".to_string()),
+            Ok((_, peak)) if *peak > target.alloc_bound() => Some(format!(
+                "held {peak} bytes at once (bound {})",
+                target.alloc_bound()
+            )),
+            Ok(_) => None,
+        };
+        if let Some(finding) = finding {
             let dir = root.join("artifacts").join(name.as_str());
             let path = dir.join(format!("crash-{seed}-{runs}"));
             let saved = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &input));
             eprintln!(
-                "{name}: input {runs} panicked; saved to {} ({saved:?})",
+                "{name}: input {runs} {finding}; saved to {} ({saved:?})",
                 path.display()
             );
             return ExitCode::from(1);
-        };
+        }
+        let got_through = outcome.map_or(0, |(got_through, _)| got_through);
         // Crude feedback: keep inputs that still get some messages through, so mutations
         // build on streams the code under test parses rather than on garbage.
         if got_through > 0 && corpus.len() < 4096 {

@@ -34,7 +34,7 @@ netrpc::service! {
         /// Serves a `Hello` from `who` under a new broker id and returns the id.
         async fn serve_back(&self, who: String) -> Result<u32, Infallible> {
             let id = self.broker.next_id();
-            tokio::spawn(self.broker.clone().accept_and_serve(id, interop::goplugin::Hello { who }));
+            tokio::spawn(self.broker.clone().accept_and_serve(id, interop::go_plugin::Hello { who }));
             Ok(id)
         }
 

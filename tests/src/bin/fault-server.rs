@@ -42,9 +42,12 @@ fn listen_options(transport: TransportKind) -> Result<(ListenOptions, Option<Str
                 .map_err(|err| format!("self-signed certificate: {err}"))?;
             Ok((ListenOptions::new().with_tls(config), Some(pem)))
         }
-        TransportKind::Tcp | TransportKind::Unix | TransportKind::Mem | TransportKind::Http => {
-            Ok((ListenOptions::new(), None))
-        }
+        TransportKind::Tcp
+        | TransportKind::Unix
+        | TransportKind::Mem
+        | TransportKind::Http
+        | TransportKind::YamuxTcp
+        | TransportKind::YamuxUnix => Ok((ListenOptions::new(), None)),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::error::{Error, bail};
 use super::ser::{Out, ValueSerializer, Written};
-use super::shape::{Class, ClassId, Shape, Shapes};
+use super::shape::{Class, ClassId, Shape, Shapes, go_name};
 use super::types::{
     BOOL, BYTES, FIRST_ASSIGNED_ID, FLOAT, INT, INTERFACE, STRING, TypeId, UINT, WireField,
     WireType, write_wire_type,
@@ -41,7 +41,11 @@ impl Default for Registry {
 
 /// Writes the canonical description of the wire type of `shape`, with classes numbered in the
 /// order first met (a class met again is a back reference), so equal descriptions mean equal
-/// wire types.
+/// wire types. The names of slice, array and map types are not part of it: a type is defined
+/// once per stream under the name it first has (`[]int32`, and a later `[]int64` is the same
+/// `[]int` on the wire), as Go's encoder names each type once, and a value of the same Go type
+/// always has the same definition whatever its Rust numbers (dynamic values serialize every
+/// integer as `i64`).
 fn describe(shape: &Shape, classes: &[Class], out: &mut Vec<u8>, seen: &mut Vec<ClassId>) {
     fn text(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(&(s.len() as u64).to_le_bytes());
@@ -96,9 +100,9 @@ fn describe(shape: &Shape, classes: &[Class], out: &mut Vec<u8>, seen: &mut Vec<
 fn builtin_id(shape: &Shape) -> Option<TypeId> {
     Some(match shape {
         Shape::Bool => BOOL,
-        Shape::Int => INT,
-        Shape::Uint | Shape::U8 => UINT,
-        Shape::Float => FLOAT,
+        Shape::Int(_) => INT,
+        Shape::Uint(_) | Shape::U8 => UINT,
+        Shape::Float(_) => FLOAT,
         Shape::Bytes => BYTES,
         Shape::String | Shape::Unknown => STRING,
         Shape::Interface => INTERFACE,
@@ -160,18 +164,21 @@ impl Registry {
         }
         let slot = defs.len();
         defs.push(None);
+        // Slices, arrays and maps are named as Go names them (`[]string`, `map[string]int`),
+        // when every part has a name.
+        let name = || go_name(shape, classes).unwrap_or_default();
         let wire = match shape {
             Shape::Slice(elem) => WireType::Slice {
-                name: String::new(),
+                name: name(),
                 elem: self.resolve(elem, classes, memo, defs, journal)?,
             },
             Shape::Array(len, elem) => WireType::Array {
-                name: String::new(),
+                name: name(),
                 elem: self.resolve(elem, classes, memo, defs, journal)?,
                 len: *len,
             },
             Shape::Map(key, elem) => WireType::Map {
-                name: String::new(),
+                name: name(),
                 key: self.resolve(key, classes, memo, defs, journal)?,
                 elem: self.resolve(elem, classes, memo, defs, journal)?,
             },
@@ -336,5 +343,145 @@ impl fmt::Debug for Encoder {
             .field("types_sent", &self.registry.ids.len())
             .field("limits", &self.limits)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+
+    use super::*;
+    use crate::gob::types::read_wire_type;
+    use crate::gob::wire::{Reader, peek_uint};
+
+    /// The type definitions in `stream`, in order.
+    fn definitions(mut stream: &[u8]) -> Vec<(TypeId, WireType)> {
+        let mut out = Vec::new();
+        while let Ok(Some((len, width))) = peek_uint(stream) {
+            let end = width + len as usize;
+            let mut r = Reader::new(&stream[width..end]);
+            let id = r.int().unwrap();
+            if id < 0 {
+                out.push((-id, read_wire_type(&mut r).unwrap()));
+            }
+            stream = &stream[end..];
+        }
+        out
+    }
+
+    fn name(wire: &WireType) -> &str {
+        match wire {
+            WireType::Array { name, .. }
+            | WireType::Slice { name, .. }
+            | WireType::Struct { name, .. }
+            | WireType::Map { name, .. }
+            | WireType::Marshaler { name, .. } => name,
+        }
+    }
+
+    fn encode<T: Serialize + ?Sized>(encoder: &mut Encoder, value: &T) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        encoder.encode(value, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        #[serde(rename = "A")]
+        a: i64,
+    }
+
+    #[derive(Serialize)]
+    enum Any {
+        #[serde(rename = "int")]
+        Int(i64),
+    }
+
+    /// The fields of Go's struct whose definitions Go names (gen's type zoo and
+    /// /tmp experiments: `Strs []string` is `[]string`, `I32s []int32` is `[]int32`, ...).
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Holder {
+        strs: Vec<String>,
+        pair: [String; 2],
+        m: BTreeMap<String, i64>,
+        i32s: Vec<i32>,
+        u8s: Vec<u8>,
+        inners: Vec<Inner>,
+        nested: Vec<Vec<i64>>,
+        ms: BTreeMap<i64, Vec<Inner>>,
+        f: Vec<f64>,
+        b: [bool; 3],
+        byt: [u8; 4],
+        anys: Vec<Any>,
+        ts: Vec<rpc_gotypes::Time>,
+    }
+
+    #[test]
+    fn composite_definitions_carry_gos_names() {
+        let holder = Holder {
+            strs: vec!["a".into()],
+            pair: ["k".into(), "v".into()],
+            m: BTreeMap::from([("a".into(), 1)]),
+            i32s: vec![1],
+            u8s: vec![1],
+            inners: vec![Inner { a: 1 }],
+            nested: vec![vec![1]],
+            ms: BTreeMap::from([(1, vec![Inner { a: 2 }])]),
+            f: vec![1.5],
+            b: [true, false, true],
+            byt: [1, 2, 3, 4],
+            anys: vec![Any::Int(1)],
+            ts: vec![rpc_gotypes::Time::default()],
+        };
+        let defs = definitions(&encode(&mut Encoder::new(&Limits::default()), &holder));
+        let names: Vec<&str> = defs.iter().map(|(_, wire)| name(wire)).collect();
+        // As Go names them, but for Go's int (a Rust i64 is int64) and package names.
+        assert_eq!(
+            names,
+            [
+                "Holder",
+                "[]string",
+                "[2]string",
+                "map[string]int64",
+                "[]int32",
+                "[]Inner",
+                "Inner",
+                // Its element type is the stream's []int32 (the same wire type).
+                "[][]int64",
+                "map[int64][]Inner",
+                "[]float64",
+                "[3]bool",
+                "[4]uint8",
+                "[]interface {}",
+                "[]Time",
+                "Time",
+                // The concrete type of the interface value is builtin: no definition.
+            ]
+        );
+        // []byte is gob's builtin type: no definition. Top-level composites are named too.
+        let defs = definitions(&encode(&mut Encoder::new(&Limits::default()), &["k", "v"]));
+        assert_eq!(name(&defs[0].1), "[2]string");
+    }
+
+    #[test]
+    fn one_definition_per_structure_under_its_first_name() {
+        let mut encoder = Encoder::new(&Limits::default());
+        let first = definitions(&encode(&mut encoder, &vec![1i32]));
+        assert_eq!(name(&first[0].1), "[]int32");
+        // A []int64 is the same wire type: the stream's []int32 serves.
+        let second = encode(&mut encoder, &vec![2i64]);
+        assert!(definitions(&second).is_empty());
+        assert_eq!(second, [5, 0xff, 0x82, 0, 1, 4]);
+        // A marshaler type without a name leaves the slice unnamed.
+        let unnamed = rpc_gotypes::Marshaled::new(
+            rpc_gotypes::MarshalerKind::BinaryMarshaler,
+            "",
+            "https://go.dev",
+        );
+        let defs = definitions(&encode(&mut encoder, &vec![unnamed]));
+        assert_eq!(name(&defs[0].1), "");
     }
 }

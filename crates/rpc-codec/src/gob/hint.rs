@@ -47,9 +47,10 @@ pub(crate) fn take_trace() -> Option<TraceFn> {
 /// // []string, which Go refuses to decode into a []int64).
 /// let ids: Vec<i64> = Vec::new();
 /// let bytes = gob::to_vec(&Hinted::new(&ids))?;
-/// // The stream defines []int (type 65: a slice of int, id 2) and sends an empty one.
-/// assert_eq!(bytes, [0x0c, 0xff, 0x81, 0x02, 0x01, 0x02, 0xff, 0x82, 0x00, 0x01, 0x04, 0x00, 0x00,
-///                    0x04, 0xff, 0x82, 0x00, 0x00]);
+/// // The stream defines type 65 named "[]int64", a slice of int (id 2), and sends an empty one.
+/// assert_eq!(bytes, [&[0x15, 0xff, 0x81, 0x02, 0x01, 0x01, 0x07][..], b"[]int64",
+///                    &[0x01, 0xff, 0x82, 0x00, 0x01, 0x04, 0x00, 0x00],
+///                    &[0x04, 0xff, 0x82, 0x00, 0x00]].concat());
 /// let back: Vec<i64> = gob::from_slice(&bytes)?;
 /// assert!(back.is_empty());
 /// # Ok::<(), rpc_proto::CodecError>(())

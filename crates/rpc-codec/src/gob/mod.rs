@@ -143,6 +143,18 @@
 //! (so recursive types are one recursive gob type) unless their fields conflict. Identical types
 //! get one id per stream, defined once.
 //!
+//! Types are named as Go names them: structs by their serde names, marshaler types by their
+//! marker names, and slice, array and map types as Go's `reflect.Type.String()` writes them
+//! (`[]string`, `[2]string`, `map[string]int64`, `[]interface {}`, `[]struct { A int64 }`),
+//! from the Rust types of the numbers (`i64` is `int64`, `char` `int32`, `u8` `uint8`; numbers
+//! of several types in one container are Go's `int`, `uint`, `float64`) and the names of the
+//! structs (unqualified: Go's would be `[]main.Inner`). Go's encoder names the types of struct
+//! fields so; its decoder matches types by structure alone and shows the names in its errors
+//! (`received remote type [2]string`), as this decoder does with the names a peer sends
+//! (building one from the element types for a type sent without a name, as Go sends the types
+//! of top-level values). A type is defined once per stream, under the name it first has: a
+//! `Vec<i64>` after a `Vec<i32>` is the same `[]int` on the wire, defined as `[]int32`.
+//!
 //! The limits of this, all for values that show nothing of their type:
 //!
 //! - A sequence or map with no elements anywhere in the value (an empty top-level `Vec`, a

@@ -80,7 +80,7 @@ pub(crate) struct ValueSerializer<'c, 'p> {
 
 impl<'c, 'p> ValueSerializer<'c, 'p> {
     fn int(self, v: i64, what: &str) -> Result<Written, Error> {
-        if *self.shape != Shape::Int {
+        if !matches!(self.shape, Shape::Int(_)) {
             return Err(changed(self.shape, what));
         }
         put_int(&mut self.out.buf, v);
@@ -92,7 +92,7 @@ impl<'c, 'p> ValueSerializer<'c, 'p> {
     }
 
     fn uint(self, v: u64, what: &str) -> Result<Written, Error> {
-        if !matches!(self.shape, Shape::Uint | Shape::U8) {
+        if !matches!(self.shape, Shape::Uint(_) | Shape::U8) {
             return Err(changed(self.shape, what));
         }
         put_uint(&mut self.out.buf, v);
@@ -259,7 +259,7 @@ impl<'c, 'p> ser::Serializer for ValueSerializer<'c, 'p> {
         self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> Result<Written, Error> {
-        if *self.shape != Shape::Float {
+        if !matches!(self.shape, Shape::Float(_)) {
             return Err(changed(self.shape, "float"));
         }
         put_float(&mut self.out.buf, v);

@@ -56,6 +56,13 @@ fn take_hint() -> Option<GoType> {
     HINT.with(|hint| hint.borrow_mut().take())
 }
 
+/// The Go name of a number's type as far as the Rust type tells it: `int64` for `i64`, `int32`
+/// for `char` (Go's `rune`), `float32` for `f32`; Go's `int`, `uint` and `float64` where
+/// numbers of different types merged. gob's wire types are only `int`, `uint` and `float`
+/// whatever the name, which goes only into the names of the composite types that hold the
+/// number (`[]int64`, see [`go_name`]).
+pub(crate) type NumName = &'static str;
+
 /// Index of a [`Class`] in [`Shapes::classes`].
 pub(crate) type ClassId = usize;
 
@@ -66,11 +73,11 @@ pub(crate) enum Shape {
     #[default]
     Unknown,
     Bool,
-    Int,
-    Uint,
-    /// A `u8`: `uint`, except that a sequence of them is `[]byte`.
+    Int(NumName),
+    Uint(NumName),
+    /// A `u8`: `uint` (`uint8`), except that a sequence of them is `[]byte`.
     U8,
-    Float,
+    Float(NumName),
     Bytes,
     String,
     Slice(Box<Shape>),
@@ -87,7 +94,7 @@ impl Shape {
     /// `U8` as the `uint` it is everywhere but in a sequence.
     pub(crate) fn normalized(self) -> Shape {
         match self {
-            Shape::U8 => Shape::Uint,
+            Shape::U8 => Shape::Uint("uint8"),
             other => other,
         }
     }
@@ -106,9 +113,9 @@ impl Shape {
         match self {
             Shape::Unknown => "unknown",
             Shape::Bool => "bool",
-            Shape::Int => "int",
-            Shape::Uint | Shape::U8 => "uint",
-            Shape::Float => "float",
+            Shape::Int(_) => "int",
+            Shape::Uint(_) | Shape::U8 => "uint",
+            Shape::Float(_) => "float",
             Shape::Bytes => "[]byte",
             Shape::String => "string",
             Shape::Slice(_) => "slice",
@@ -126,7 +133,8 @@ fn compatible(a: &Shape, b: &Shape) -> bool {
     use Shape::*;
     match (a, b) {
         (Unknown, _) | (_, Unknown) => true,
-        (U8 | Uint, U8 | Uint) => true,
+        (U8 | Uint(_), U8 | Uint(_)) => true,
+        (Int(_), Int(_)) | (Float(_), Float(_)) => true,
         (Bytes, Slice(e)) | (Slice(e), Bytes) => **e == Unknown,
         (Slice(x), Slice(y)) => compatible(x, y),
         (Array(n, x), Array(m, y)) => n == m && compatible(x, y),
@@ -142,7 +150,11 @@ fn merge(a: &mut Shape, b: Shape) {
     match (a, b) {
         (_, Unknown) => {}
         (a @ Unknown, b) => *a = b,
-        (a @ U8, Uint) => *a = Uint,
+        (a @ U8, Uint(name)) => *a = Uint(if name == "uint8" { name } else { "uint" }),
+        (Uint(name), U8) if *name != "uint8" => *name = "uint",
+        (Int(a), Int(b)) if *a != b => *a = "int",
+        (Uint(a), Uint(b)) if *a != b => *a = "uint",
+        (Float(a), Float(b)) if *a != b => *a = "float64",
         (a @ Slice(_), Bytes) => *a = Bytes,
         (Slice(x), Slice(y)) => merge(x, *y),
         (Array(_, x), Array(_, y)) => merge(x, *y),
@@ -152,6 +164,118 @@ fn merge(a: &mut Shape, b: Shape) {
         }
         _ => {}
     }
+}
+
+/// Whether `a` and `b` are the same type but for the Go names of numbers; if so, `a` ends up
+/// with the names both have (Go's `int`, `uint` or `float64` where they differ).
+pub(crate) fn unify_names(a: &mut Shape, b: &Shape) -> bool {
+    use Shape::*;
+    match (&mut *a, b) {
+        (Int(x), Int(y)) => {
+            if x != y {
+                *x = "int";
+            }
+            true
+        }
+        (Uint(x), Uint(y)) => {
+            if x != y {
+                *x = "uint";
+            }
+            true
+        }
+        (Float(x), Float(y)) => {
+            if x != y {
+                *x = "float64";
+            }
+            true
+        }
+        (Slice(x), Slice(y)) => unify_names(x, y),
+        (Array(n, x), Array(m, y)) => n == m && unify_names(x, y),
+        (Map(k1, v1), Map(k2, v2)) => unify_names(k1, k2) && unify_names(v1, v2),
+        (x, y) => *x == *y,
+    }
+}
+
+/// The longest type name [`go_name`] gives; longer ones (deeply nested anonymous structs) are
+/// left out, which Go accepts.
+const MAX_NAME: usize = 1024;
+
+/// Go's name for the type of `shape` (its `reflect.Type.String()`) as far as the Rust type
+/// tells it: `[]int64`, `[2]string`, `map[string][]Inner`, `struct { X int64; Y string }`,
+/// `[]interface {}`. Structs are named by their serde names (Go would qualify them with their
+/// package: `main.Inner`). `None` where a part has no name (a marshaler type that came
+/// without one, a recursive anonymous struct) or the name would pass [`MAX_NAME`] bytes.
+///
+/// Go's encoder names every type it defines for a struct field this way (and leaves the
+/// others unnamed); the names are for people: Go's decoder prints them in its errors
+/// (`received remote type [2]string`) and matches types by structure alone.
+pub(crate) fn go_name(shape: &Shape, classes: &[Class]) -> Option<String> {
+    let mut out = String::new();
+    write_go_name(shape, classes, &mut Vec::new(), &mut out)?;
+    Some(out)
+}
+
+fn write_go_name(
+    shape: &Shape,
+    classes: &[Class],
+    open: &mut Vec<ClassId>,
+    out: &mut String,
+) -> Option<()> {
+    if out.len() > MAX_NAME {
+        return None;
+    }
+    match shape {
+        // An unknown element type goes as a string.
+        Shape::Unknown | Shape::String => out.push_str("string"),
+        Shape::Bool => out.push_str("bool"),
+        Shape::Int(name) | Shape::Uint(name) | Shape::Float(name) => out.push_str(name),
+        Shape::U8 => out.push_str("uint8"),
+        Shape::Bytes => out.push_str("[]uint8"),
+        Shape::Interface => out.push_str("interface {}"),
+        Shape::Marshaler(_, name) if name.is_empty() => return None,
+        Shape::Marshaler(_, name) => out.push_str(name),
+        Shape::Slice(elem) => {
+            out.push_str("[]");
+            write_go_name(elem, classes, open, out)?;
+        }
+        Shape::Array(len, elem) => {
+            out.push('[');
+            out.push_str(&len.to_string());
+            out.push(']');
+            write_go_name(elem, classes, open, out)?;
+        }
+        Shape::Map(key, elem) => {
+            out.push_str("map[");
+            write_go_name(key, classes, open, out)?;
+            out.push(']');
+            write_go_name(elem, classes, open, out)?;
+        }
+        Shape::Struct(id) => {
+            let class = classes.get(*id)?;
+            if !class.name.is_empty() {
+                out.push_str(&class.name);
+            } else if class.fields.is_empty() {
+                out.push_str("struct {}");
+            } else {
+                if open.contains(id) {
+                    return None;
+                }
+                open.push(*id);
+                out.push_str("struct { ");
+                for (i, (field, shape)) in class.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str("; ");
+                    }
+                    out.push_str(field);
+                    out.push(' ');
+                    write_go_name(shape, classes, open, out)?;
+                }
+                out.push_str(" }");
+                open.pop();
+            }
+        }
+    }
+    (out.len() <= MAX_NAME).then_some(())
 }
 
 /// Where the field `name` is in `fields`, looking first at `hint` (structs of one type
@@ -301,13 +425,18 @@ impl Shapes {
         }
         Ok(match ty {
             GoType::Bool => Shape::Bool,
-            GoType::Int | GoType::Int8 | GoType::Int16 | GoType::Int32 | GoType::Int64 => {
-                Shape::Int
-            }
-            GoType::Uint | GoType::Uint8 | GoType::Uint16 | GoType::Uint32 | GoType::Uint64 => {
-                Shape::Uint
-            }
-            GoType::Float32 | GoType::Float64 => Shape::Float,
+            GoType::Int => Shape::Int("int"),
+            GoType::Int8 => Shape::Int("int8"),
+            GoType::Int16 => Shape::Int("int16"),
+            GoType::Int32 => Shape::Int("int32"),
+            GoType::Int64 => Shape::Int("int64"),
+            GoType::Uint => Shape::Uint("uint"),
+            GoType::Uint8 => Shape::Uint("uint8"),
+            GoType::Uint16 => Shape::Uint("uint16"),
+            GoType::Uint32 => Shape::Uint("uint32"),
+            GoType::Uint64 => Shape::Uint("uint64"),
+            GoType::Float32 => Shape::Float("float32"),
+            GoType::Float64 => Shape::Float("float64"),
             GoType::String => Shape::String,
             GoType::Bytes => Shape::Bytes,
             GoType::Slice(elem) if **elem == GoType::Uint8 => Shape::Bytes,
@@ -329,7 +458,7 @@ impl Shapes {
             }
             GoType::Pointer(elem) => self.go_type(elem, depth)?,
             GoType::Interface => Shape::Interface,
-            GoType::Duration => Shape::Int,
+            GoType::Duration => Shape::Int("time.Duration"),
             GoType::Time => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Time")),
             GoType::BigInt => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Int")),
             GoType::BigRat => Shape::Marshaler(Marshaler::Gob, Cow::Borrowed("Rat")),
@@ -420,7 +549,7 @@ impl Fill<'_> {
     /// The shape of a traced type that no value showed, as a shape of this pass.
     fn adopt(&mut self, cx: &mut Shapes, traced: &Shape) -> Shape {
         match traced {
-            Shape::U8 => Shape::Uint,
+            Shape::U8 => Shape::Uint("uint8"),
             Shape::Slice(elem) => Shape::Slice(Box::new(self.adopt(cx, elem))),
             Shape::Array(len, elem) => Shape::Array(*len, Box::new(self.adopt(cx, elem))),
             Shape::Map(key, elem) => Shape::Map(
@@ -547,43 +676,43 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
         Ok(Shape::Bool)
     }
     fn serialize_i8(self, _: i8) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int8"))
     }
     fn serialize_i16(self, _: i16) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int16"))
     }
     fn serialize_i32(self, _: i32) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int32"))
     }
     fn serialize_i64(self, _: i64) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int64"))
     }
     fn serialize_i128(self, _: i128) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int64"))
     }
     fn serialize_u8(self, _: u8) -> Result<Shape, Error> {
         Ok(Shape::U8)
     }
     fn serialize_u16(self, _: u16) -> Result<Shape, Error> {
-        Ok(Shape::Uint)
+        Ok(Shape::Uint("uint16"))
     }
     fn serialize_u32(self, _: u32) -> Result<Shape, Error> {
-        Ok(Shape::Uint)
+        Ok(Shape::Uint("uint32"))
     }
     fn serialize_u64(self, _: u64) -> Result<Shape, Error> {
-        Ok(Shape::Uint)
+        Ok(Shape::Uint("uint64"))
     }
     fn serialize_u128(self, _: u128) -> Result<Shape, Error> {
-        Ok(Shape::Uint)
+        Ok(Shape::Uint("uint64"))
     }
     fn serialize_f32(self, _: f32) -> Result<Shape, Error> {
-        Ok(Shape::Float)
+        Ok(Shape::Float("float32"))
     }
     fn serialize_f64(self, _: f64) -> Result<Shape, Error> {
-        Ok(Shape::Float)
+        Ok(Shape::Float("float64"))
     }
     fn serialize_char(self, _: char) -> Result<Shape, Error> {
-        Ok(Shape::Int)
+        Ok(Shape::Int("int32"))
     }
     fn serialize_str(self, _: &str) -> Result<Shape, Error> {
         Ok(Shape::String)
@@ -903,5 +1032,133 @@ impl ser::Serializer for FieldName {
         serialize_unit_variant serialize_newtype_variant serialize_seq serialize_tuple
         serialize_tuple_struct serialize_tuple_variant serialize_map serialize_struct
         serialize_struct_variant
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+    use serde_json::json;
+
+    use super::*;
+    use crate::gob::dynamic::Typed;
+
+    /// Go's name for the type of `value`, as the encoder names its definition.
+    fn name_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+        let mut shapes = Shapes::new(64);
+        let shape = shapes.of(value).unwrap();
+        shapes.finish();
+        go_name(&shape, &shapes.classes)
+    }
+
+    fn typed_name(value: serde_json::Value, ty: &str) -> Option<String> {
+        let ty = GoType::parse(ty).unwrap();
+        name_of(&Typed::new(&value, &ty))
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        #[serde(rename = "A")]
+        a: i64,
+    }
+
+    #[derive(Serialize)]
+    enum Any {
+        #[serde(rename = "int")]
+        Int(i64),
+    }
+
+    #[test]
+    fn composite_types_are_named_as_go_names_them() {
+        let name = |name: &str| Some(name.to_string());
+        assert_eq!(name_of(&vec!["a"]), name("[]string"));
+        assert_eq!(name_of(&["k", "v"]), name("[2]string"));
+        assert_eq!(
+            name_of(&BTreeMap::from([("a", 1i64)])),
+            name("map[string]int64")
+        );
+        assert_eq!(name_of(&vec![vec![1i32]]), name("[][]int32"));
+        assert_eq!(name_of(&[1u8, 2, 3, 4]), name("[4]uint8"));
+        assert_eq!(name_of(&vec![vec![1u8]]), name("[][]uint8"));
+        assert_eq!(name_of(&vec![1.5f32]), name("[]float32"));
+        assert_eq!(name_of(&vec!['x']), name("[]int32"));
+        assert_eq!(name_of(&[true, false, true]), name("[3]bool"));
+        assert_eq!(name_of(&vec![u64::MAX]), name("[]uint64"));
+        assert_eq!(
+            name_of(&BTreeMap::from([(1i64, vec![Inner { a: 1 }])])),
+            name("map[int64][]Inner")
+        );
+        assert_eq!(name_of(&vec![Any::Int(1)]), name("[]interface {}"));
+        assert_eq!(name_of(&vec![rpc_gotypes::Time::default()]), name("[]Time"));
+        assert_eq!(name_of(&vec![()]), name("[]struct {}"));
+        // An element type the value does not tell goes as string, and is named so.
+        assert_eq!(name_of(&Vec::<i64>::new()), name("[]string"));
+        // Numbers of different types in one container: Go's int.
+        assert_eq!(name_of(&(1i32, 2i64)), name("[2]int"));
+        assert_eq!(name_of(&(1u8, 2u16)), name("[2]uint"));
+        // Go types: exact.
+        assert_eq!(typed_name(json!([]), "[]int"), name("[]int"));
+        assert_eq!(
+            typed_name(json!({}), "map[string][]uint16"),
+            name("map[string][]uint16")
+        );
+        assert_eq!(
+            typed_name(json!([]), "[]struct{A int; B []string}"),
+            name("[]struct { A int; B []string }")
+        );
+        // Scalars and structs are named too (only composite definitions use it).
+        assert_eq!(name_of(&5i8), name("int8"));
+        assert_eq!(name_of(&Inner { a: 1 }), name("Inner"));
+    }
+
+    #[test]
+    fn names_that_cannot_be_told() {
+        // A marshaler type that came without a name (Go's *big.Int and *url.URL are unnamed).
+        let unnamed = rpc_gotypes::Marshaled::new(
+            rpc_gotypes::MarshalerKind::BinaryMarshaler,
+            "",
+            "https://go.dev",
+        );
+        assert_eq!(name_of(&vec![unnamed]), None);
+        // A name beyond MAX_NAME bytes.
+        let long = format!("[]struct{{{} int}}", "F".repeat(MAX_NAME));
+        assert_eq!(typed_name(json!([]), &long), None);
+        let field = "F".repeat(50);
+        let nested = format!(
+            "[]{}int{}",
+            format!("struct{{{field} ").repeat(25),
+            "}".repeat(25)
+        );
+        assert_eq!(typed_name(json!([]), &nested), None);
+        let shallow = format!(
+            "[]{}int{}",
+            format!("struct{{{field} ").repeat(2),
+            "}".repeat(2)
+        );
+        assert!(typed_name(json!([]), &shallow).is_some());
+    }
+
+    #[test]
+    fn names_merge() {
+        let mut a = Shape::Slice(Box::new(Shape::Int("int32")));
+        assert!(unify_names(
+            &mut a,
+            &Shape::Slice(Box::new(Shape::Int("int32")))
+        ));
+        assert_eq!(a, Shape::Slice(Box::new(Shape::Int("int32"))));
+        assert!(unify_names(
+            &mut a,
+            &Shape::Slice(Box::new(Shape::Int("int64")))
+        ));
+        assert_eq!(a, Shape::Slice(Box::new(Shape::Int("int"))));
+        assert!(!unify_names(
+            &mut a,
+            &Shape::Slice(Box::new(Shape::Uint("uint")))
+        ));
+        let mut f = Shape::Float("float32");
+        assert!(unify_names(&mut f, &Shape::Float("float64")));
+        assert_eq!(f, Shape::Float("float64"));
     }
 }

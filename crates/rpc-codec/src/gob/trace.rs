@@ -44,7 +44,7 @@ use serde::de::{
 };
 
 use super::error::Error;
-use super::shape::Shape;
+use super::shape::{Shape, unify_names};
 
 /// How deep a trace goes before giving up (unknown) on what is deeper.
 const MAX_DEPTH: usize = 128;
@@ -157,8 +157,8 @@ impl TraceDe<'_> {
             depth: depth + 1,
         });
         let mut elems = elems.into_iter().map(Shape::normalized);
-        let first = elems.next().unwrap_or(Shape::Unknown);
-        *self.out = if elems.all(|elem| elem == first) {
+        let mut first = elems.next().unwrap_or(Shape::Unknown);
+        *self.out = if elems.all(|elem| unify_names(&mut first, &elem)) {
             Shape::Array(len, Box::new(first))
         } else {
             Shape::Unknown
@@ -168,9 +168,9 @@ impl TraceDe<'_> {
 }
 
 macro_rules! scalar {
-    ($($method:ident => $shape:ident, $visit:ident($value:expr),)*) => {
+    ($($method:ident => $shape:expr, $visit:ident($value:expr),)*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            *self.out = Shape::$shape;
+            *self.out = $shape;
             visitor.$visit($value)
         })*
     };
@@ -185,25 +185,25 @@ impl<'de> Deserializer<'de> for TraceDe<'_> {
     }
 
     scalar! {
-        deserialize_bool => Bool, visit_bool(false),
-        deserialize_i8 => Int, visit_i8(1),
-        deserialize_i16 => Int, visit_i16(1),
-        deserialize_i32 => Int, visit_i32(1),
-        deserialize_i64 => Int, visit_i64(1),
-        deserialize_i128 => Int, visit_i128(1),
-        deserialize_u8 => U8, visit_u8(1),
-        deserialize_u16 => Uint, visit_u16(1),
-        deserialize_u32 => Uint, visit_u32(1),
-        deserialize_u64 => Uint, visit_u64(1),
-        deserialize_u128 => Uint, visit_u128(1),
-        deserialize_f32 => Float, visit_f32(1.0),
-        deserialize_f64 => Float, visit_f64(1.0),
-        deserialize_char => Int, visit_char('a'),
-        deserialize_str => String, visit_str(""),
-        deserialize_string => String, visit_string(String::new()),
-        deserialize_identifier => String, visit_str(""),
-        deserialize_bytes => Bytes, visit_bytes(&[]),
-        deserialize_byte_buf => Bytes, visit_byte_buf(Vec::new()),
+        deserialize_bool => Shape::Bool, visit_bool(false),
+        deserialize_i8 => Shape::Int("int8"), visit_i8(1),
+        deserialize_i16 => Shape::Int("int16"), visit_i16(1),
+        deserialize_i32 => Shape::Int("int32"), visit_i32(1),
+        deserialize_i64 => Shape::Int("int64"), visit_i64(1),
+        deserialize_i128 => Shape::Int("int64"), visit_i128(1),
+        deserialize_u8 => Shape::U8, visit_u8(1),
+        deserialize_u16 => Shape::Uint("uint16"), visit_u16(1),
+        deserialize_u32 => Shape::Uint("uint32"), visit_u32(1),
+        deserialize_u64 => Shape::Uint("uint64"), visit_u64(1),
+        deserialize_u128 => Shape::Uint("uint64"), visit_u128(1),
+        deserialize_f32 => Shape::Float("float32"), visit_f32(1.0),
+        deserialize_f64 => Shape::Float("float64"), visit_f64(1.0),
+        deserialize_char => Shape::Int("int32"), visit_char('a'),
+        deserialize_str => Shape::String, visit_str(""),
+        deserialize_string => Shape::String, visit_string(String::new()),
+        deserialize_identifier => Shape::String, visit_str(""),
+        deserialize_bytes => Shape::Bytes, visit_bytes(&[]),
+        deserialize_byte_buf => Shape::Bytes, visit_byte_buf(Vec::new()),
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -212,7 +212,10 @@ impl TypeTable {
     }
 
     /// A short description of type `id` for error messages (`int`, `[]string`, `Point`,
-    /// `map[string]int`), looking one level into composite types.
+    /// `map[string]int`), as Go's decoder describes a remote type: by the name the peer gave
+    /// it (Go names the slice, array and map types of struct fields as `reflect.Type.String()`
+    /// does, `[2]string`, and so does netrpc every such type), else built from its element
+    /// types, looking one level into them.
     pub(crate) fn describe(&self, id: TypeId) -> String {
         self.describe_depth(id, 2)
     }
@@ -235,7 +238,12 @@ impl TypeTable {
             COMPLEX => "complex".into(),
             INTERFACE => "interface".into(),
             _ => match self.types.get(&id) {
-                Some(WireType::Struct { name, .. }) if !name.is_empty() => name.clone(),
+                Some(
+                    WireType::Struct { name, .. }
+                    | WireType::Array { name, .. }
+                    | WireType::Slice { name, .. }
+                    | WireType::Map { name, .. },
+                ) if !name.is_empty() => name.clone(),
                 Some(WireType::Struct { .. }) => "struct".into(),
                 Some(WireType::Array { elem, len, .. }) => format!("[{len}]{}", inner(*elem)),
                 Some(WireType::Slice { elem, .. }) => format!("[]{}", inner(*elem)),
@@ -569,5 +577,54 @@ mod tests {
         assert!(table.get(16).is_err());
         assert_eq!(table.describe(64), "Point");
         assert_eq!(table.describe(BYTES), "[]byte");
+    }
+
+    #[test]
+    fn descriptions_use_the_peers_names() {
+        let mut table = TypeTable::default();
+        let slice = |name: &str| WireType::Slice {
+            name: name.into(),
+            elem: INTERFACE,
+        };
+        table.define(65, slice("[]interface {}")).unwrap();
+        table.define(66, slice("")).unwrap();
+        table
+            .define(
+                67,
+                WireType::Array {
+                    name: "[2]string".into(),
+                    elem: STRING,
+                    len: 2,
+                },
+            )
+            .unwrap();
+        table
+            .define(
+                68,
+                WireType::Map {
+                    name: String::new(),
+                    key: STRING,
+                    elem: 67,
+                },
+            )
+            .unwrap();
+        table
+            .define(
+                69,
+                WireType::Map {
+                    name: "Attrs".into(),
+                    key: STRING,
+                    elem: 66,
+                },
+            )
+            .unwrap();
+        // Go's names (reflect.Type.String(), or a named type's name) as they came.
+        assert_eq!(table.describe(65), "[]interface {}");
+        assert_eq!(table.describe(67), "[2]string");
+        assert_eq!(table.describe(69), "Attrs");
+        // Unnamed (Go leaves the types of top-level values and of elements unnamed): built
+        // from the element types, named or not.
+        assert_eq!(table.describe(66), "[]interface");
+        assert_eq!(table.describe(68), "map[string][2]string");
     }
 }

@@ -1,8 +1,8 @@
 //! The I/O-free yamux session: a state machine fed with received bytes and the time, giving
 //! back bytes to send, [`Event`]s and when it next needs the time.
 //!
-//! It never reads a clock, a socket or a task: whoever drives it (the tokio
-//! [`driver`](crate::driver), a test, the fuzzer) passes `now` in, calls
+//! It never reads a clock, a socket or a task: whoever drives it (the tokio driver behind
+//! [`Session`](crate::Session), a test, the fuzzer) passes `now` in, calls
 //! [`Core::handle_input`] with whatever arrived, sends what [`Core::take_output`] hands out
 //! (reporting it with [`Core::on_written`]) and calls [`Core::handle_timeout`] at
 //! [`Core::poll_timeout`]. Stream operations ([`Core::open`], [`Core::read`], [`Core::write`],
@@ -108,7 +108,7 @@ impl Core {
     /// with [`SessionError::Config`].
     pub fn new(mode: Mode, config: Config, now: Instant) -> Core {
         let invalid = config.validate().err();
-        let next_ping = config.keepalive.map(|every| now + every);
+        let next_ping = config.keepalive.and_then(|every| now.checked_add(every));
         Core {
             mode,
             closed: invalid.map(SessionError::Config),
@@ -160,11 +160,13 @@ impl Core {
     }
 
     /// Bytes received on stream `id` and not read yet.
+    #[cfg_attr(not(feature = "proto"), allow(dead_code))] // For tests and custom drivers.
     pub fn buffered(&self, id: u32) -> usize {
         self.streams.get(&id).map_or(0, StreamState::buffered)
     }
 
     /// How many more bytes stream `id` may send now.
+    #[cfg_attr(not(feature = "proto"), allow(dead_code))] // For tests and custom drivers.
     pub fn send_window(&self, id: u32) -> u32 {
         self.streams.get(&id).map_or(0, |s| s.send_window)
     }
@@ -256,7 +258,10 @@ impl Core {
             let id = self.ping_id;
             self.ping_id = self.ping_id.wrapping_add(1);
             self.queue(Header::ping(Flags::SYN, id), &[]);
-            self.ping = Some((id, now + self.config.keepalive_timeout));
+            // A timeout too far to be represented never passes.
+            self.ping = now
+                .checked_add(self.config.keepalive_timeout)
+                .map(|deadline| (id, deadline));
         }
         while let Some(&(at, id, timer)) = self.timers.first() {
             if at > now {
@@ -369,7 +374,10 @@ impl Core {
             && id == header.length
         {
             self.ping = None;
-            self.next_ping = self.config.keepalive.map(|every| now + every);
+            self.next_ping = self
+                .config
+                .keepalive
+                .and_then(|every| now.checked_add(every));
         }
     }
 
@@ -626,8 +634,11 @@ impl Core {
         }
         self.next_id += 2;
         let mut stream = StreamState::new(true);
-        if let Some(after) = self.config.open_timeout {
-            let at = now + after;
+        if let Some(at) = self
+            .config
+            .open_timeout
+            .and_then(|after| now.checked_add(after))
+        {
             stream.open_deadline = Some(at);
             self.timers.insert((at, id, Timer::Open));
         }
@@ -772,8 +783,8 @@ impl Core {
         }
         stream.fin_sent = true;
         let wait = !stream.fin_received;
-        if wait && let Some(after) = close_timeout {
-            stream.close_deadline = Some(now + after);
+        if wait {
+            stream.close_deadline = close_timeout.and_then(|after| now.checked_add(after));
         }
         self.queue(Header::window_update(id, Flags::FIN, 0), &[]);
         let offset = self.queued;

@@ -360,7 +360,8 @@ fn a_frame_larger_than_max_frame_is_refused_from_its_header() {
 
 #[test]
 fn protocol_errors_send_go_away_and_end_the_session() {
-    let cases: Vec<(Vec<u8>, fn(&SessionError) -> bool)> = vec![
+    type Check = fn(&SessionError) -> bool;
+    let cases: Vec<(Vec<u8>, Check)> = vec![
         (vec![1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], |e| {
             matches!(e, SessionError::Protocol(ProtocolError::Version(1)))
         }),
@@ -695,7 +696,7 @@ fn end_of_input_between_frames_is_clean_and_inside_one_is_not() {
     a.handle_eof();
     assert!(matches!(a.close_reason(), Some(SessionError::PeerClosed)));
     // What arrived, with its FIN, is still read to the end.
-    assert_eq!(a.accept().unwrap_err().is_clean(), true);
+    assert!(a.accept().unwrap_err().is_clean());
     let mut b = Core::new(Mode::Server, Config::default(), now);
     b.handle_input(now, &Header::data(1, Flags::SYN, 10).encode());
     b.handle_input(now, b"abc");
@@ -797,4 +798,23 @@ fn ids_of_each_side_never_collide() {
     assert_eq!(pair.server.accept().unwrap(), Some(1));
     assert_eq!(pair.server.accept().unwrap(), Some(3));
     assert_eq!(pair.client.accept().unwrap(), Some(2));
+}
+
+#[test]
+fn durations_too_long_to_represent_never_pass() {
+    let now = Instant::now();
+    let config = Config {
+        keepalive: Some(Duration::MAX),
+        keepalive_timeout: Duration::MAX,
+        open_timeout: Some(Duration::MAX),
+        close_timeout: Some(Duration::MAX),
+        write_timeout: Duration::MAX,
+        ..Config::default()
+    };
+    let mut client = Core::new(Mode::Client, config, now);
+    let id = client.open(now).unwrap().unwrap();
+    client.finish(now, id).unwrap();
+    assert_eq!(client.poll_timeout(), None);
+    client.handle_timeout(now + Duration::from_secs(1_000_000));
+    assert!(client.close_reason().is_none());
 }

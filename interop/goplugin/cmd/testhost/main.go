@@ -22,7 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"netrpc.example/interop/goplugin"
+	"netrpc.dev/goplugin"
 )
 
 func main() {

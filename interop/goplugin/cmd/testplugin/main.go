@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/examples/basic/shared"
 
-	"netrpc.example/interop/goplugin"
+	"netrpc.dev/goplugin"
 )
 
 // Test is the "test" plugin's implementation.

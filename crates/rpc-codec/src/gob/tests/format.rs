@@ -489,14 +489,17 @@ fn struct_types_merge_fields_of_elements() {
 
 #[test]
 fn unknown_element_types_fall_back_to_string() {
-    // An empty top-level sequence shows no element type: []string on the wire.
+    // An empty top-level sequence shows no element type: []string on the wire (and named so).
     let bytes = to_vec(&Vec::<i32>::new()).unwrap();
     assert_eq!(
         bytes,
         [
-            0x0c, 0xff, 0x81, 0x02, 0x01, 0x02, 0xff, 0x82, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x04,
-            0xff, 0x82, 0x00, 0x00
+            &[0x16, 0xff, 0x81, 0x02, 0x01, 0x01, 0x08][..],
+            b"[]string",
+            &[0x01, 0xff, 0x82, 0x00, 0x01, 0x0c, 0x00, 0x00],
+            &[0x04, 0xff, 0x82, 0x00, 0x00],
         ]
+        .concat()
     );
     assert_eq!(from_slice::<Vec<i32>>(&bytes).unwrap(), Vec::<i32>::new());
     let value: serde_json::Value = from_slice(&bytes).unwrap();

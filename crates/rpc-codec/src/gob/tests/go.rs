@@ -11,7 +11,7 @@ use rpc_proto::{
 };
 use serde_json::json;
 
-use super::corpus::{RPC_CLIENT, calls, replies, singles, zoo};
+use super::corpus::{RPC_CLIENT, calls, gotypes, replies, singles, zoo};
 use super::hint::hinted_values;
 use crate::gob::dynamic::{GoType, Typed};
 use crate::gob::{Encoder, Gob};
@@ -24,13 +24,23 @@ fn testdata() -> PathBuf {
 /// Runs `go run ./gen -verify FILE -kind KIND` on `bytes`; panics with Go's complaint if Go does
 /// not read the expected values, or if `go` cannot be run.
 fn go_verify(bytes: &[u8], kind: &str) {
-    let file =
-        std::env::temp_dir().join(format!("rpc-codec-gob-{}-{kind}.gob", std::process::id()));
+    go_verify_with(bytes, kind, &[]);
+}
+
+/// [`go_verify`] with more arguments for `gen`.
+fn go_verify_with(bytes: &[u8], kind: &str, args: &[&str]) {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!(
+        "rpc-codec-gob-{}-{kind}-{n}.gob",
+        std::process::id()
+    ));
     std::fs::write(&file, bytes).unwrap();
     let output = Command::new("go")
         .args(["run", "./gen", "-verify"])
         .arg(&file)
         .args(["-kind", kind])
+        .args(args)
         .current_dir(testdata())
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off")
@@ -57,6 +67,52 @@ fn go_reads_our_zoo() {
         encoder.encode(&single.encode, &mut wire).unwrap();
     }
     go_verify(&wire, "zoo");
+}
+
+/// gotypes.gob's values as the Rust types hold them (time.Time, math/big, marshalers, interface
+/// values, strings that are not UTF-8): Go reads them as the values it wrote.
+#[test]
+fn go_reads_our_gotypes() {
+    let mut encoder = Encoder::new(&Limits::default());
+    let mut wire = BytesMut::new();
+    for value in gotypes() {
+        encoder.encode(&value.encode, &mut wire).unwrap();
+    }
+    go_verify(&wire, "gotypes");
+}
+
+/// Go's decoder names a remote type by the name its definition gives it: netrpc gives slices,
+/// arrays and maps Go's names, so Go's errors read as between Go programs.
+#[test]
+fn gos_errors_name_our_types() {
+    #[derive(serde::Serialize)]
+    enum Any {
+        #[serde(rename = "int")]
+        Int(i64),
+    }
+    let ty = GoType::parse("[]struct{A int; B []string}").unwrap();
+    let empty = json!([]);
+    let values: [(Box<dyn erased_serde::Serialize>, &str); 6] = [
+        (Box::new(["k", "v"]), "[2]string"),
+        (Box::new(vec![vec![1i32]]), "[][]int32"),
+        (
+            Box::new(std::collections::BTreeMap::from([("a", 1i64)])),
+            "map[string]int64",
+        ),
+        (Box::new(vec![Any::Int(1)]), "[]interface {}"),
+        (Box::new(vec![[1u8, 2]]), "[][2]uint8"),
+        (
+            Box::new(Typed::new(&empty, &ty)),
+            "[]struct { A int; B []string }",
+        ),
+    ];
+    for (value, name) in values {
+        let mut wire = BytesMut::new();
+        Encoder::new(&Limits::default())
+            .encode(&value, &mut wire)
+            .unwrap();
+        go_verify_with(&wire, "remote-type", &["-want", name]);
+    }
 }
 
 #[test]

@@ -21,10 +21,10 @@ fn render(trace: &Trace) -> String {
         match shape {
             Shape::Unknown => "?".into(),
             Shape::Bool => "bool".into(),
-            Shape::Int => "int".into(),
-            Shape::Uint => "uint".into(),
+            Shape::Int(_) => "int".into(),
+            Shape::Uint(_) => "uint".into(),
             Shape::U8 => "uint8".into(),
-            Shape::Float => "float".into(),
+            Shape::Float(_) => "float".into(),
             Shape::Bytes => "[]byte".into(),
             Shape::String => "string".into(),
             Shape::Interface => "interface{}".into(),
@@ -202,17 +202,17 @@ fn empty_containers_get_their_rust_types() {
         to_vec(&Vec::<i64>::new()).unwrap(),
         typed(json!([]), "[]string")
     );
-    // With the hint.
+    // With the hint (and the Go names of the Rust types: `int64` for `i64`).
     assert_eq!(hinted(&Vec::<i64>::new()), typed(json!([]), "[]int64"));
     assert_eq!(hinted(&Vec::<u8>::new()), typed(json!([]), "[]byte"));
     assert_eq!(hinted(&Vec::<f32>::new()), typed(json!([]), "[]float32"));
     assert_eq!(
         hinted(&HashMap::<String, Vec<i64>>::new()),
-        typed(json!({}), "map[string][]int")
+        typed(json!({}), "map[string][]int64")
     );
     assert_eq!(
         hinted(&BTreeMap::<u16, bool>::new()),
-        typed(json!({}), "map[uint]bool")
+        typed(json!({}), "map[uint16]bool")
     );
     assert_eq!(
         hinted(&[Vec::<f64>::new(), Vec::new()]),
@@ -220,7 +220,7 @@ fn empty_containers_get_their_rust_types() {
     );
     assert_eq!(
         hinted(&vec![Vec::<i64>::new()]),
-        typed(json!([[]]), "[][]int")
+        typed(json!([[]]), "[][]int64")
     );
     assert_eq!(
         hinted(&vec![HashMap::<String, Vec<u8>>::new()]),
@@ -230,7 +230,7 @@ fn empty_containers_get_their_rust_types() {
     assert_eq!(hinted(&vec![1u8]), typed(json!([1]), "[]byte"));
     assert_eq!(
         hinted(&HashMap::from([("k".to_string(), vec![1i64])])),
-        typed(json!({"k": [1]}), "map[string][]int")
+        typed(json!({"k": [1]}), "map[string][]int64")
     );
     // Round trips, structs and recursive types included.
     round_trip(Vec::<i64>::new());

@@ -4,6 +4,9 @@
 //	go run ./gen [-out DIR]                 write the corpus (*.gob) into DIR (default ".")
 //	go run ./gen -verify FILE -kind KIND    decode FILE as KIND; exit 0 if Go reads the expected
 //	                                        values, 1 (with the difference on stderr) if not
+//	go run ./gen -verify FILE -kind remote-type -want NAME
+//	                                        decode FILE's one value into an int: exit 0 if Go
+//	                                        refuses it naming the remote type NAME
 //
 // Kinds:
 //
@@ -11,14 +14,17 @@
 //	dynamic        the values of the dynamic (JSON-typed) check, in order
 //	hinted         the values of the hinted check (empty containers typed by their Rust type),
 //	               in order
+//	gotypes        the values of gotypes.gob, in order
+//	remote-type    one value that is not an int: Go's error must name its type as -want
 //	rpc-requests   a client's request stream for the canonical calls: Go's rpc server must
 //	               answer each call as expected
 //	rpc-responses  a server's response stream for the canonical calls: Go's rpc client must
 //	               get the expected reply or error for each call
 //
-// Files written: zoo.gob (a type zoo, then single values), unsupported.gob (interface values and
-// GobEncoder/BinaryMarshaler types), rpc_client.gob and rpc_server.gob (the two directions of a
-// net/rpc connection over which a Go client made the canonical calls to a Go server).
+// Files written: zoo.gob (a type zoo, then single values), gotypes.gob (Go's types that serde
+// does not have: time.Time, math/big, *url.URL and user marshalers, interface values, strings
+// that are not UTF-8), rpc_client.gob and rpc_server.gob (the two directions of a net/rpc
+// connection over which a Go client made the canonical calls to a Go server).
 //
 // Standard library only; builds with Go 1.19.
 package main
@@ -32,6 +38,7 @@ import (
 	"io"
 	"io/ioutil"
 	"math"
+	"math/big"
 	"net"
 	"net/rpc"
 	"net/url"
@@ -234,7 +241,104 @@ type Stamped struct {
 	When time.Time
 }
 
-func unsupportedValues() []interface{} {
+// Times has time.Time fields (a GobEncoder whose bytes are MarshalBinary's): UTC, a zone
+// offset in whole minutes (version 1), an offset with seconds (version 2), a time before 1970,
+// and the zero time, which gob leaves out of the struct like any zero field.
+type Times struct {
+	UTC     time.Time
+	Zone    time.Time
+	ZoneSec time.Time
+	Old     time.Time
+	Zero    time.Time
+}
+
+// Bigs has math/big fields (GobEncoders; a nil pointer is left out).
+type Bigs struct {
+	Zero  *big.Int
+	Neg   *big.Int
+	Huge  *big.Int
+	Nil   *big.Int
+	Rat   *big.Rat
+	Float *big.Float
+	Third *big.Float
+}
+
+// Money is a user GobEncoder: its gob form is its GobEncode bytes.
+type Money struct {
+	Cents    int64
+	Currency string
+}
+
+func (m Money) GobEncode() ([]byte, error) {
+	return []byte(fmt.Sprintf("%s %d", m.Currency, m.Cents)), nil
+}
+
+func (m *Money) GobDecode(b []byte) error {
+	_, err := fmt.Sscanf(string(b), "%s %d", &m.Currency, &m.Cents)
+	return err
+}
+
+// Level is a user TextMarshaler. Go's gob does not use TextMarshaler (golang.org/issue/6760):
+// a Level goes as the int it is.
+type Level int
+
+func (l Level) MarshalText() ([]byte, error) {
+	return []byte(fmt.Sprintf("level-%d", int(l))), nil
+}
+
+func (l *Level) UnmarshalText(b []byte) error {
+	_, err := fmt.Sscanf(string(b), "level-%d", (*int)(l))
+	return err
+}
+
+// Custom has a BinaryMarshaler, a user GobEncoder, a user TextMarshaler and a string that is
+// not UTF-8.
+type Custom struct {
+	Link  *url.URL
+	Price Money
+	Level Level
+	Note  string
+}
+
+// Point is registered (gob.Register) as main.Point, for interface values.
+type Point struct {
+	X, Y int
+}
+
+// Envelope has interface fields: a registered struct, a nil interface (left out), a slice of
+// interface values and a map of them.
+type Envelope struct {
+	Name    string
+	Payload interface{}
+	Nil     interface{}
+	Items   []interface{}
+	Attrs   map[string]interface{}
+}
+
+func init() {
+	gob.Register(Point{})
+	// Go registers int, string, []string and the other basic types itself, but not these.
+	gob.Register([]interface{}{})
+	gob.Register(map[string]interface{}{})
+}
+
+func mustBig(s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 0)
+	if !ok {
+		panic("bad big.Int " + s)
+	}
+	return n
+}
+
+// iface is a pointer to an interface value holding v: encoded, a top-level interface value
+// (type id 8), as a net/rpc reply of type interface{} goes.
+func iface(v interface{}) *interface{} {
+	return &v
+}
+
+// gotypesValues are the values of gotypes.gob, in order: Go's types that serde does not have
+// (interface values, marshalers, strings of any bytes).
+func gotypesValues() []interface{} {
 	when := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
 	return []interface{}{
 		WithAny{Name: "any", Any: 42},
@@ -243,6 +347,45 @@ func unsupportedValues() []interface{} {
 		&url.URL{Scheme: "https", Host: "example.com"}, // a BinaryMarshaler
 		net.IPv4(192, 0, 2, 1),                         // a TextMarshaler, which gob ignores: []byte
 		Stamped{Name: "stamped", When: when},
+		Times{
+			UTC:     time.Date(2024, 2, 29, 12, 30, 45, 123456789, time.UTC),
+			Zone:    time.Date(2024, 3, 15, 6, 0, 0, 0, time.FixedZone("", -7*3600)),
+			ZoneSec: time.Date(1900, 1, 1, 0, 0, 0, 0, time.FixedZone("", 19*60+32)),
+			Old:     time.Date(1969, 7, 20, 20, 17, 40, 500, time.UTC),
+		},
+		Bigs{
+			Zero:  big.NewInt(0),
+			Neg:   big.NewInt(-12345),
+			Huge:  mustBig("-0x1_0000_0000_0000_0000_0001"), // -(2^80 + 1)
+			Rat:   big.NewRat(-22, 7),
+			Float: big.NewFloat(-2.75),
+			Third: new(big.Float).SetPrec(100).Quo(big.NewFloat(1), big.NewFloat(3)),
+		},
+		Custom{
+			Link:  &url.URL{Scheme: "https", User: url.User("gopher"), Host: "go.dev", Path: "/doc", RawQuery: "q=1"},
+			Price: Money{Cents: 1234, Currency: "EUR"},
+			Level: 3,
+			Note:  "caf\xe9 \xff",
+		},
+		Envelope{
+			Name:    "env",
+			Payload: Point{X: 3, Y: -4},
+			Items:   []interface{}{7, "two", []string{"a", "b"}, Point{X: 5}, []interface{}{-1, "x"}},
+			Attrs:   map[string]interface{}{"k": Point{Y: 9}},
+		},
+		time.Time{}, // the zero time, sent at the top level
+		[]time.Time{when, time.Date(1, 1, 1, 0, 0, 1, 0, time.FixedZone("", 3600+1))},
+		mustBig("0x10_0000_0000_0000_0000_0000_0000"), // 2^100
+		big.NewRat(1, 3),
+		Money{Cents: -5, Currency: "USD"},
+		Level(-2),
+		"\xff\xfe not UTF-8 \xc0",
+		[]interface{}{1, "s", []string{"x"}, Point{X: 1, Y: 2}, []interface{}{Point{}}, map[string]interface{}{"n": 2}},
+		map[string]interface{}{"p": Point{X: 6, Y: 7}},
+		iface(Point{X: 8, Y: 9}),
+		iface(-3),
+		iface("str"),
+		new(interface{}), // a nil interface value
 	}
 }
 
@@ -383,11 +526,11 @@ func rpcStreams() (client, server []byte) {
 }
 
 func generate(dir string) {
-	files := map[string][]byte{
-		"zoo.gob":         encodeAll(zooValues()),
-		"unsupported.gob": encodeAll(unsupportedValues()),
-	}
+	// In this order, because Go's type ids are process-wide: a stream's ids depend on the types
+	// encoded before it. New files go last, so that the others stay as they were.
+	files := map[string][]byte{"zoo.gob": encodeAll(zooValues())}
 	files["rpc_client.gob"], files["rpc_server.gob"] = rpcStreams()
+	files["gotypes.gob"] = encodeAll(gotypesValues())
 	names := make([]string, 0, len(files))
 	for name := range files {
 		names = append(names, name)
@@ -399,7 +542,17 @@ func generate(dir string) {
 	}
 }
 
-// sameValue compares two values as reflect.DeepEqual does, except that NaN equals NaN.
+var (
+	timeType     = reflect.TypeOf(time.Time{})
+	bigIntType   = reflect.TypeOf(big.Int{})
+	bigRatType   = reflect.TypeOf(big.Rat{})
+	bigFloatType = reflect.TypeOf(big.Float{})
+)
+
+// sameValue compares two values as reflect.DeepEqual does, except that NaN equals NaN, times
+// are the same instant in zones of the same offset (Go reads a zone back as Local when Local
+// has its offset), and math/big numbers are equal numbers (big.Float: of the same precision
+// and rounding mode).
 func sameValue(a, b reflect.Value) bool {
 	if a.IsValid() != b.IsValid() {
 		return false
@@ -409,6 +562,23 @@ func sameValue(a, b reflect.Value) bool {
 	}
 	if a.Type() != b.Type() {
 		return false
+	}
+	if a.CanAddr() && b.CanAddr() {
+		switch a.Type() {
+		case bigIntType:
+			return a.Addr().Interface().(*big.Int).Cmp(b.Addr().Interface().(*big.Int)) == 0
+		case bigRatType:
+			return a.Addr().Interface().(*big.Rat).Cmp(b.Addr().Interface().(*big.Rat)) == 0
+		case bigFloatType:
+			x, y := a.Addr().Interface().(*big.Float), b.Addr().Interface().(*big.Float)
+			return x.Cmp(y) == 0 && x.Prec() == y.Prec() && x.Mode() == y.Mode()
+		}
+	}
+	if a.Type() == timeType && a.CanInterface() && b.CanInterface() {
+		x, y := a.Interface().(time.Time), b.Interface().(time.Time)
+		_, xoff := x.Zone()
+		_, yoff := y.Zone()
+		return x.Equal(y) && xoff == yoff
 	}
 	switch a.Kind() {
 	case reflect.Float32, reflect.Float64:
@@ -446,6 +616,16 @@ func sameValue(a, b reflect.Value) bool {
 			}
 		}
 		return true
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Complex64, reflect.Complex128:
+		return a.Complex() == b.Complex()
 	default:
 		return reflect.DeepEqual(a.Interface(), b.Interface())
 	}
@@ -466,6 +646,20 @@ func verifyValues(data []byte, want []interface{}) error {
 	var extra interface{}
 	if err := dec.Decode(&extra); err != io.EOF {
 		return fmt.Errorf("after %d values: expected the end of the stream, got %v", len(want), err)
+	}
+	return nil
+}
+
+// verifyRemoteType decodes the one value of data into an int, which Go must refuse with its
+// error naming the remote type as want: the name the stream's type definition gave it (a type
+// id that this process has defined for a type of its own would show that type instead, but
+// this process defines none before decoding).
+func verifyRemoteType(data []byte, want string) error {
+	var n int
+	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&n)
+	wantErr := "gob: decoding into local type *int, received remote type " + want
+	if err == nil || err.Error() != wantErr {
+		return fmt.Errorf("decoding into an int: got error %v, want %q", err, wantErr)
 	}
 	return nil
 }
@@ -569,7 +763,8 @@ func verifyResponses(data []byte) error {
 func main() {
 	out := flag.String("out", ".", "directory to write the corpus into")
 	verify := flag.String("verify", "", "gob stream to check instead of writing the corpus")
-	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, hinted, rpc-requests or rpc-responses")
+	kind := flag.String("kind", "", "what -verify's stream holds: zoo, dynamic, hinted, gotypes, remote-type, rpc-requests or rpc-responses")
+	want := flag.String("want", "", "for -kind remote-type: the name Go's error must give the value's type")
 	flag.Parse()
 	if *verify == "" {
 		generate(*out)
@@ -584,6 +779,10 @@ func main() {
 		err = verifyValues(data, dynamicValues())
 	case "hinted":
 		err = verifyValues(data, hintedValues())
+	case "gotypes":
+		err = verifyValues(data, gotypesValues())
+	case "remote-type":
+		err = verifyRemoteType(data, *want)
 	case "rpc-requests":
 		err = verifyRequests(data)
 	case "rpc-responses":

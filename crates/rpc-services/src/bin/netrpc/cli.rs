@@ -126,7 +126,8 @@ impl CodecArg {
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
     /// Address to listen on: tcp://HOST:PORT, unix:///PATH, http://HOST:PORT[/RPC_PATH],
-    /// tls://HOST:PORT, quic://HOST:PORT, or HOST:PORT.
+    /// tls://HOST:PORT, quic://HOST:PORT, yamux+tcp://HOST:PORT, yamux+unix:///PATH, or
+    /// HOST:PORT.
     #[arg(long, default_value = "tcp://127.0.0.1:1234")]
     pub(crate) listen: String,
     /// Wire format; auto serves every codec (and Go's HTTP CONNECT) on one port.
