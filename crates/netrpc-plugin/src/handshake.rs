@@ -127,7 +127,7 @@ impl HandshakeLine {
                 stderr: String::new(),
             });
         }
-        let core = go_atoi(parts[0]).map_err(|err| StartError::CoreVersionSyntax(err))?;
+        let core = go_atoi(parts[0]).map_err(StartError::CoreVersionSyntax)?;
         if core != i64::from(CORE_PROTOCOL_VERSION) {
             return Err(StartError::CoreVersion {
                 plugin: parts[0].to_owned(),
