@@ -2,11 +2,10 @@
 //! its client, both with the default configuration (as go-plugin's `yamux.Server(conn, nil)`
 //! and `yamux.Client(conn, nil)`).
 
-use std::io;
 use std::sync::Arc;
 
-use rpc_transport::{BoxFuture, BoxStream, Multiplexed};
-use rpc_yamux::{Config, Mode, Session};
+use rpc_transport::yamux::{Config, Mode, wrap};
+use rpc_transport::{BoxStream, Multiplexed};
 
 /// Which end of the session this side is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,40 +17,14 @@ pub(crate) enum Role {
 }
 
 /// Starts a yamux session over `stream` with yamux's default configuration (Go's
-/// `DefaultConfig`: 256 KiB windows, keepalive every 30 s).
+/// `DefaultConfig`: 256 KiB windows, keepalive every 30 s), through rpc-transport's
+/// [`wrap`].
 pub(crate) fn session(stream: BoxStream, role: Role) -> Arc<dyn Multiplexed> {
     let mode = match role {
         Role::Host => Mode::Client,
         Role::Plugin => Mode::Server,
     };
-    Arc::new(Yamux(Session::new(stream, mode, Config::default())))
-}
-
-/// A yamux session as a source of streams.
-struct Yamux(Session);
-
-impl Multiplexed for Yamux {
-    fn open(&self) -> BoxFuture<'_, io::Result<BoxStream>> {
-        Box::pin(async move { Ok(Box::new(self.0.open().await?) as BoxStream) })
-    }
-
-    fn accept(&self) -> BoxFuture<'_, io::Result<Option<BoxStream>>> {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .accept()
-                .await?
-                .map(|stream| Box::new(stream) as BoxStream))
-        })
-    }
-
-    fn closed(&self) -> BoxFuture<'_, io::Error> {
-        Box::pin(self.0.closed())
-    }
-
-    fn close(&self) {
-        self.0.close();
-    }
+    wrap(stream, mode, Config::default())
 }
 
 /// An in-memory stand-in for a session pair, for unit tests of the protocol above yamux:
