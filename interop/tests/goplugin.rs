@@ -306,6 +306,57 @@ async fn rust_host_and_go_plugin_call_back_through_the_broker() {
 }
 
 // -------------------------------------------------------------------------------------------
+// Standard output and error after the handshake
+
+/// Reads `reader` until `expected` has come (bounded).
+async fn read_until(reader: &mut tokio::io::DuplexStream, expected: &str, what: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains(expected) {
+        let n = bounded(what, reader.read(&mut buf)).await.unwrap();
+        assert!(
+            n > 0,
+            "{what}: ended with {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_plugin_prints_reaches_the_hosts_sync_writers() {
+    for path in [goplugin_path("testplugin"), rust_test_plugin()] {
+        let (out_writer, mut out) = tokio::io::duplex(64 * 1024);
+        let (err_writer, mut err) = tokio::io::duplex(64 * 1024);
+        let mut config = ClientConfig::new(tokio::process::Command::new(&path), test_handshake());
+        config.sync_stdout = Some(Box::new(out_writer));
+        config.sync_stderr = Some(Box::new(err_writer));
+        let plugin = bounded("start", Client::start(config)).await.unwrap();
+        let test = bounded("dispense", plugin.dispense("test")).await.unwrap();
+        let printed: String = bounded(
+            "Print",
+            test.call("Plugin.Print", "printed after the handshake"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(printed, "printed after the handshake");
+        let what = format!("{} stdout", path.display());
+        assert_eq!(
+            read_until(&mut out, "\n", &what).await,
+            "printed after the handshake\n"
+        );
+        let what = format!("{} stderr", path.display());
+        assert_eq!(
+            read_until(&mut err, "\n", &what).await,
+            "printed after the handshake\n"
+        );
+        bounded("kill", plugin.kill()).await;
+    }
+}
+
+// -------------------------------------------------------------------------------------------
 // Many calls at once
 
 #[test]

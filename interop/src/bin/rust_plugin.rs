@@ -1,6 +1,6 @@
 //! A go-plugin net/rpc plugin in Rust for the interop tests, the twin of the Go module's
 //! `cmd/testplugin`: handshake `NETRPC_TEST_PLUGIN=yes`, version 1; it serves `test` (Greet,
-//! CallHost, ServeBack, Block, Crash, Pid) and `greeter` (go-plugin's basic greeter).
+//! CallHost, ServeBack, Block, Crash, Print, Pid) and `greeter` (go-plugin's basic greeter).
 
 use std::convert::Infallible;
 
@@ -47,6 +47,15 @@ netrpc::service! {
         #[rpc("Crash")]
         async fn crash(&self, code: i32) -> Result<String, Infallible> {
             std::process::exit(code)
+        }
+
+        #[rpc("Print")]
+        /// Prints `text` with `println!` and `eprintln!`, which netrpc-plugin redirects (fd 1
+        /// and fd 2) to the host's SyncStdout and SyncStderr.
+        async fn print(&self, text: String) -> Result<String, Infallible> {
+            println!("{text}");
+            eprintln!("{text}");
+            Ok(text)
         }
 
         #[rpc("Pid")]

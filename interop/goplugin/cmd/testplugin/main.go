@@ -1,5 +1,5 @@
 // testplugin is a go-plugin net/rpc plugin for netrpc's interop tests. It serves "test"
-// (Greet, CallHost, ServeBack, Block, Crash, Pid) and "greeter" (go-plugin's basic greeter).
+// (Greet, CallHost, ServeBack, Block, Crash, Print, Pid) and "greeter" (go-plugin's basic greeter).
 //
 // TESTPLUGIN_PIDFILE names a file it writes its process id to, first thing.
 // TESTPLUGIN_MODE changes how it starts: "silent" never prints a handshake line, "garbage"
@@ -56,6 +56,15 @@ func (t *Test) Block(args interface{}, reply *string) error {
 // Crash exits the process with the given status at once.
 func (t *Test) Crash(code int, reply *string) error {
 	os.Exit(code)
+	return nil
+}
+
+// Print writes text and a newline to os.Stdout and os.Stderr, which go-plugin redirects to the
+// host's SyncStdout and SyncStderr.
+func (t *Test) Print(text string, reply *string) error {
+	fmt.Fprintln(os.Stdout, text)
+	fmt.Fprintln(os.Stderr, text)
+	*reply = text
 	return nil
 }
 
