@@ -201,3 +201,16 @@ async fn broker_timeouts_and_acks() {
     };
     assert!(matches!(err, BrokerError::Io(_)), "{err}");
 }
+
+#[test]
+fn a_nil_interface_decodes_as_none_or_unit() {
+    // Nil is what go-plugin's hosts send as `new(interface{})`; the Go side of this is
+    // interop/tests/goplugin.rs.
+    let bytes = netrpc::codec::gob::to_vec(&Nil).unwrap();
+    let none: Option<()> = netrpc::codec::gob::from_slice(&bytes).unwrap();
+    assert_eq!(none, None);
+    let unit: () = netrpc::codec::gob::from_slice(&bytes).unwrap();
+    assert_eq!(unit, ());
+    let none: Option<String> = netrpc::codec::gob::from_slice(&bytes).unwrap();
+    assert_eq!(none, None);
+}
