@@ -163,6 +163,32 @@ async fn rust_host_loads_go_and_rust_greeters() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_plugin_listens_on_tcp_in_the_hosts_port_range() {
+    let mut cmd = tokio::process::Command::new(rust_test_plugin());
+    cmd.env("RUST_PLUGIN_TCP", "1");
+    let plugin = bounded(
+        "start",
+        Client::start(ClientConfig::new(cmd, test_handshake())),
+    )
+    .await
+    .unwrap();
+    match plugin.addr() {
+        netrpc_plugin::PluginAddr::Tcp(addr) => {
+            assert!(addr.ip().is_loopback(), "{addr}");
+            assert!((10000..=25000).contains(&addr.port()), "{addr}");
+        }
+        other => panic!("not TCP: {other:?}"),
+    }
+    let test = bounded("dispense", plugin.dispense("test")).await.unwrap();
+    let greeting: String = bounded("Greet", test.call("Plugin.Greet", &Nil))
+        .await
+        .unwrap();
+    assert_eq!(greeting, "Hello!");
+    let status = bounded("kill", plugin.kill()).await.unwrap();
+    assert!(status.success());
+}
+
 // -------------------------------------------------------------------------------------------
 // netrpc plugin call
 

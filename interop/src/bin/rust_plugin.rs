@@ -1,10 +1,11 @@
 //! A go-plugin net/rpc plugin in Rust for the interop tests, the twin of the Go module's
 //! `cmd/testplugin`: handshake `NETRPC_TEST_PLUGIN=yes`, version 1; it serves `test` (Greet,
 //! CallHost, ServeBack, Block, Crash, Print, Pid) and `greeter` (go-plugin's basic greeter).
+//! `RUST_PLUGIN_TCP=1` makes it listen on TCP instead of a Unix socket.
 
 use std::convert::Infallible;
 
-use netrpc_plugin::{Broker, HandshakeConfig, ServeConfig};
+use netrpc_plugin::{Broker, HandshakeConfig, Listen, ServeConfig};
 
 /// The `test` plugin, with the broker of its session.
 struct Test {
@@ -86,5 +87,10 @@ async fn main() {
             })
         })
         .plugin("greeter", Greeter);
+    // RUST_PLUGIN_TCP=1: listen on TCP 127.0.0.1, as go-plugin does on Windows.
+    let config = match std::env::var("RUST_PLUGIN_TCP").as_deref() {
+        Ok("1") => config.listen(Listen::Tcp),
+        _ => config,
+    };
     netrpc_plugin::serve(config).await;
 }
