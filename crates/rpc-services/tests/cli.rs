@@ -930,3 +930,76 @@ fn call_accept_prints_only_the_reply_on_stdout() {
         }
     }
 }
+
+#[test]
+fn plugin_call_bad_arguments_and_missing_plugins_exit_2() {
+    // Bad arguments: one line, exit 2 (the plugin is never started).
+    for args in [
+        &["plugin", "call", "--cmd", "/bin/true", "Plugin.Greet"][..],
+        &[
+            "plugin",
+            "call",
+            "--cmd",
+            "/bin/true",
+            "--cookie",
+            "NOEQUALS",
+            "--dispense",
+            "x",
+            "Plugin.Greet",
+        ],
+        &[
+            "plugin",
+            "call",
+            "--cmd",
+            "/bin/true",
+            "--dispense",
+            "x",
+            "Plugin.Greet",
+            "{not json",
+        ],
+        &[
+            "plugin",
+            "call",
+            "--cmd",
+            "/bin/true",
+            "--dispense",
+            "x",
+            "--arg-type",
+            "chan int",
+            "Plugin.Greet",
+        ],
+    ] {
+        assert_usage_error(&run(args));
+    }
+    // No such program.
+    let missing = std::env::temp_dir().join(format!("netrpc-no-plugin-{}", std::process::id()));
+    let done = run(&[
+        "plugin",
+        "call",
+        "--cmd",
+        missing.to_str().unwrap(),
+        "--dispense",
+        "greeter",
+        "Plugin.Greet",
+    ]);
+    assert_usage_error(&done);
+    assert!(done.stderr.contains("starting plugin"), "{done:?}");
+    // A program that exits without a handshake line: go-plugin's text, exit 2.
+    let done = run(&[
+        "plugin",
+        "call",
+        "--cmd",
+        "/bin/true",
+        "--dispense",
+        "greeter",
+        "Plugin.Greet",
+    ]);
+    assert_eq!(done.status.code(), Some(2), "{done:?}");
+    assert!(
+        done.stderr.starts_with(
+            "error: starting plugin /bin/true: Unrecognized remote plugin message: \n\
+             Failed to read any lines from plugin's stdout\nThis usually means"
+        ),
+        "{done:?}"
+    );
+}
