@@ -2,8 +2,8 @@
 //! `testplugin` (HashiCorp go-plugin v1.8.0, which needs Go 1.24), go-plugin's own unchanged
 //! `examples/basic` host and greeter plugin, and the Rust twin of the test programs' `Hello`.
 //!
-//! [`path`] gives a built program: `testhost` and `testplugin` as [`goplugin_program`](crate::goplugin_program)
-//! builds every `goplugin/cmd/*`; `basic` (go-plugin's basic host) and `greeter` (its basic
+//! [`path`] gives a built program: `testhost` and `testplugin` as [`goplugin_program`] builds
+//! every `goplugin/cmd/*`; `basic` (go-plugin's basic host) and `greeter` (its basic
 //! plugin) built once per test process from the go-plugin module that `goplugin/go.sum` pins, with
 //! `go build github.com/hashicorp/go-plugin/examples/basic[/plugin]`, into
 //! `<target>/interop-goplugin-examples/<pid>/`. Modules come from the module cache or the Go

@@ -27,7 +27,7 @@
 //!
 //! 1. A new binary crate: `cargo new greeter && cd greeter`, then
 //!    `cargo add netrpc netrpc-plugin tokio --features tokio/rt,tokio/macros`.
-//! 2. The service, with netrpc's [`service!`](netrpc::service) macro. The host calls
+//! 2. The service, with netrpc's [`service!`](macro@netrpc::service) macro. The host calls
 //!    `Plugin.Greet` with `new(interface{})`, a nil interface value, which decodes into an
 //!    `Option` as `None` (`()` works too); the reply is a Go `string`:
 //!
