@@ -42,7 +42,8 @@ const EXIT_GRACE: Duration = Duration::from_millis(500);
 pub struct ClientConfig {
     /// The plugin's command, not yet started. Its environment gets the host's (unless
     /// `skip_host_env`) plus the cookie, `PLUGIN_MIN_PORT`, `PLUGIN_MAX_PORT` and
-    /// `PLUGIN_PROTOCOL_VERSIONS`; its standard input is closed and its output piped.
+    /// `PLUGIN_PROTOCOL_VERSIONS`; its standard input is the host's (as go-plugin's) and its
+    /// output is piped.
     pub cmd: Command,
     /// The handshake the plugin must match.
     pub handshake: HandshakeConfig,

@@ -25,8 +25,9 @@
 //! `Greet` returns. Here is that plugin in Rust (the whole of
 //! `examples/greeter_plugin.rs`, less its log line).
 //!
-//! 1. A new binary crate: `cargo new greeter && cd greeter`, then
-//!    `cargo add netrpc netrpc-plugin tokio --features tokio/rt,tokio/macros`.
+//! 1. A new binary crate (`cargo new greeter`) depending on `netrpc` and `netrpc-plugin` (path
+//!    or git dependencies on this workspace) and on `tokio` with its `rt` and `macros`
+//!    features.
 //! 2. The service, with netrpc's [`service!`](macro@netrpc::service) macro. The host calls
 //!    `Plugin.Greet` with `new(interface{})`, a nil interface value, which decodes into an
 //!    `Option` as `None` (`()` works too); the reply is a Go `string`:

@@ -45,13 +45,14 @@ pub(crate) enum FirstLine {
 }
 
 impl Process {
-    /// Starts `cmd` with piped output. Its standard error goes to the log (and to `stderr` when
-    /// given); the first line of its standard output comes back through the receiver.
+    /// Starts `cmd` with piped output and the host's standard input (as go-plugin does). Its
+    /// standard error goes to the log (and to `stderr` when given); the first line of its
+    /// standard output comes back through the receiver.
     pub(crate) fn spawn(
         cmd: &mut Command,
         stderr: Option<Output>,
     ) -> io::Result<(Process, oneshot::Receiver<FirstLine>)> {
-        cmd.stdin(std::process::Stdio::null())
+        cmd.stdin(std::process::Stdio::inherit())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
