@@ -314,15 +314,13 @@ async fn rust_host_and_go_plugin_call_back_through_the_broker() {
         let served: u32 = bounded("ServeBack", test.call("Plugin.ServeBack", "plugin"))
             .await
             .unwrap();
-        let back = bounded("dial", plugin.broker().dial_client(served))
-            .await
-            .unwrap();
+        let back = bounded("dial", plugin.broker().dial(served)).await.unwrap();
         let reply: String = bounded("Hello", back.call("Plugin.Hello", "host"))
             .await
             .unwrap();
         assert_eq!(reply, "plugin says hello to host");
         // An id nobody serves: go-plugin's text after its 5 s.
-        let err = bounded("accept", plugin.broker().accept(99))
+        let err = bounded("accept", plugin.broker().accept_stream(99))
             .await
             .err()
             .unwrap();

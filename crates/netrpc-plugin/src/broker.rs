@@ -4,7 +4,9 @@
 //!
 //! The wire protocol is go-plugin's: the dialing side opens a stream and writes the id as a
 //! 4-byte little-endian `uint32`; the accepting side's broker reads it and parks the stream
-//! until something [`accept`](Broker::accept)s that id, which writes the id back as the ack.
+//! until [`Broker::accept_stream`] (or [`Broker::accept_and_serve`]) claims that id, which
+//! writes the id back as the ack. [`Broker::dial`] gives a gob client for what the other side
+//! serves under an id; [`Broker::dial_stream`] the raw stream.
 //! A parked stream nobody claims within 5 s is closed; an `accept` no stream comes for within
 //! 5 s fails with `timeout waiting for accept`.
 
@@ -103,8 +105,9 @@ impl Broker {
     }
 
     /// Takes the other side's stream for `id` (waiting up to [`BROKER_TIMEOUT`] for it to
-    /// arrive) and acknowledges it. Call it once per id.
-    pub async fn accept(&self, id: u32) -> Result<BoxStream, BrokerError> {
+    /// arrive) and acknowledges it (go-plugin's `Accept`): the raw stream. Call it once per
+    /// id.
+    pub async fn accept_stream(&self, id: u32) -> Result<BoxStream, BrokerError> {
         let ticket = self.ticket();
         let rx = {
             let mut waiting = self.lock();
@@ -142,9 +145,9 @@ impl Broker {
         Ok(stream)
     }
 
-    /// Opens a stream to the other side's `accept(id)` and waits for its ack (go-plugin's
-    /// `Dial`).
-    pub async fn dial(&self, id: u32) -> Result<BoxStream, BrokerError> {
+    /// Opens a stream to the other side's `accept_stream(id)` and waits for its ack
+    /// (go-plugin's `Dial`): the raw stream.
+    pub async fn dial_stream(&self, id: u32) -> Result<BoxStream, BrokerError> {
         let mut stream = self.inner.session.open().await?;
         stream.write_all(&id.to_le_bytes()).await?;
         stream.flush().await?;
@@ -162,9 +165,10 @@ impl Broker {
     }
 
     /// Dials `id` and speaks Go's net/rpc with gob over the stream: a client for what the
-    /// other side serves there (registered as `Plugin`).
-    pub async fn dial_client(&self, id: u32) -> Result<netrpc::Client, BrokerError> {
-        let stream = self.dial(id).await?;
+    /// other side serves there (go-plugin's `Dial` and `rpc.NewClient`; the service is
+    /// `Plugin`).
+    pub async fn dial(&self, id: u32) -> Result<netrpc::Client, BrokerError> {
+        let stream = self.dial_stream(id).await?;
         Ok(netrpc::Client::new(
             Connection::boxed(stream, self.inner.peer.clone()),
             Gob,
@@ -192,7 +196,7 @@ impl Broker {
 
     /// Accepts `id` and serves every service of `server` there (each under its own name).
     pub async fn accept_and_serve_server(self, id: u32, server: Server) -> Result<(), BrokerError> {
-        let stream = self.accept(id).await?;
+        let stream = self.accept_stream(id).await?;
         let connection = Connection::boxed(stream, self.inner.peer.clone());
         server.serve_connection(connection, Arc::new(Gob)).await;
         Ok(())

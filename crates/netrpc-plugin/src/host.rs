@@ -262,7 +262,7 @@ impl Client {
     /// `unknown plugin type: NAME`.
     pub async fn dispense(&self, name: &str) -> Result<netrpc::Client, PluginError> {
         let id = calls::dispense(&self.control, name).await?;
-        Ok(self.broker.dial_client(id).await?)
+        Ok(self.broker.dial(id).await?)
     }
 
     /// Stops the plugin as go-plugin's `Kill` does: `Control.Quit`, close the streams and the

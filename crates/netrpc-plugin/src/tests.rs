@@ -33,7 +33,7 @@ service! {
     impl Caller {
         #[rpc("CallHost")]
         async fn call_host(&self, id: u32) -> Result<String, String> {
-            let client = self.broker.dial_client(id).await.map_err(|err| err.to_string())?;
+            let client = self.broker.dial(id).await.map_err(|err| err.to_string())?;
             client
                 .call::<_, String>("Plugin.Greet", &Nil)
                 .await
@@ -137,7 +137,7 @@ async fn dispense_call_callback_and_quit_within(
         .await
         .unwrap();
     assert_eq!(id, 1);
-    let greeter = host.broker.dial_client(id).await.unwrap();
+    let greeter = host.broker.dial(id).await.unwrap();
     let greeting: String = greeter.call("Plugin.Greet", &Nil).await.unwrap();
     assert_eq!(greeting, "Hello!");
 
@@ -151,7 +151,7 @@ async fn dispense_call_callback_and_quit_within(
         .await
         .unwrap();
     assert_eq!(id, 2);
-    let caller = host.broker.dial_client(id).await.unwrap();
+    let caller = host.broker.dial(id).await.unwrap();
     let host_id = host.broker.next_id();
     tokio::spawn(host.broker.clone().accept_and_serve(host_id, Greeter));
     let through: String = caller.call("Plugin.CallHost", &host_id).await.unwrap();
@@ -180,7 +180,7 @@ async fn broker_timeouts_and_acks() {
     tokio::spawn(b.clone().run());
 
     // Nothing dials: the accept gives up after 5 s with go-plugin's text.
-    let Err(err) = a.accept(7).await else {
+    let Err(err) = a.accept_stream(7).await else {
         panic!("accepted")
     };
     assert!(matches!(err, BrokerError::AcceptTimeout));
@@ -189,14 +189,14 @@ async fn broker_timeouts_and_acks() {
     // A dial that comes before its accept waits parked.
     let dial = tokio::spawn({
         let b = b.clone();
-        async move { b.dial(9).await.map(|_| ()) }
+        async move { b.dial_stream(9).await.map(|_| ()) }
     });
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    a.accept(9).await.unwrap();
+    a.accept_stream(9).await.unwrap();
     dial.await.unwrap().unwrap();
 
     // Nobody accepts: the parked stream is closed after 5 s and the dial fails.
-    let Err(err) = b.dial(11).await else {
+    let Err(err) = b.dial_stream(11).await else {
         panic!("dialed")
     };
     assert!(matches!(err, BrokerError::Io(_)), "{err}");

@@ -22,7 +22,7 @@ netrpc::service! {
         #[rpc("CallHost")]
         /// Dials the host's broker id and calls `Plugin.Hello("plugin")` there.
         async fn call_host(&self, id: u32) -> Result<String, String> {
-            let client = self.broker.dial_client(id).await.map_err(|err| err.to_string())?;
+            let client = self.broker.dial(id).await.map_err(|err| err.to_string())?;
             let reply = client
                 .call::<_, String>("Plugin.Hello", "plugin")
                 .await
