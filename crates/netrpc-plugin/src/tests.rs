@@ -214,3 +214,23 @@ fn a_nil_interface_decodes_as_none_or_unit() {
     let none: Option<String> = netrpc::codec::gob::from_slice(&bytes).unwrap();
     assert_eq!(none, None);
 }
+
+#[tokio::test]
+async fn a_wrong_ack_is_go_plugins_error() {
+    use tokio::io::AsyncWriteExt;
+    let (a, b) = memory::pair();
+    let broker = Broker::new(a, Peer::new("mem", "b"));
+    let peer = tokio::spawn(async move {
+        let mut stream = b.accept().await.unwrap().unwrap();
+        let mut id = [0u8; 4];
+        stream.read_exact(&mut id).await.unwrap();
+        assert_eq!(u32::from_le_bytes(id), 5);
+        stream.write_all(&6u32.to_le_bytes()).await.unwrap();
+        stream
+    });
+    let Err(err) = broker.dial_stream(5).await else {
+        panic!("dialed");
+    };
+    assert_eq!(err.to_string(), "bad ack: 6 (expected 5)");
+    drop(peer.await.unwrap());
+}
