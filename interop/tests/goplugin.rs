@@ -164,6 +164,48 @@ async fn rust_host_loads_go_and_rust_greeters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_highest_common_protocol_version_wins() {
+    for (host, negotiated, greeting) in [
+        (vec![1, 2], 2, "Hello, version 2!"),
+        (vec![2], 2, "Hello, version 2!"),
+        (vec![1], 1, "Hello!"),
+    ] {
+        let mut config = ClientConfig::new(
+            tokio::process::Command::new(rust_test_plugin()),
+            test_handshake(),
+        );
+        config.versions = host.clone();
+        let plugin = bounded("start", Client::start(config)).await.unwrap();
+        assert_eq!(
+            plugin.negotiated_version(),
+            negotiated,
+            "host speaks {host:?}"
+        );
+        let greeter = bounded("dispense", plugin.dispense("greeter"))
+            .await
+            .unwrap();
+        let reply: String = bounded("Greet", greeter.call("Plugin.Greet", &Nil))
+            .await
+            .unwrap();
+        assert_eq!(reply, greeting);
+        bounded("kill", plugin.kill()).await;
+    }
+    // No version in common: the plugin offers its lowest, and the host says no.
+    let mut config = ClientConfig::new(
+        tokio::process::Command::new(rust_test_plugin()),
+        test_handshake(),
+    );
+    config.versions = vec![3];
+    let Err(err) = bounded("start", Client::start(config)).await else {
+        panic!("started");
+    };
+    assert_eq!(
+        err.to_string(),
+        "incompatible API version with plugin. Plugin version: 1, Client versions: [3]"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rust_plugin_listens_on_tcp_in_the_hosts_port_range() {
     let mut cmd = tokio::process::Command::new(rust_test_plugin());
     cmd.env("RUST_PLUGIN_TCP", "1");

@@ -1,7 +1,8 @@
 //! A go-plugin net/rpc plugin in Rust for the interop tests, the twin of the Go module's
 //! `cmd/testplugin`: handshake `NETRPC_TEST_PLUGIN=yes`, version 1; it serves `test` (Greet,
 //! CallHost, ServeBack, Block, Crash, Print, Pid) and `greeter` (go-plugin's basic greeter).
-//! `RUST_PLUGIN_TCP=1` makes it listen on TCP instead of a Unix socket.
+//! Protocol version 2 has only a `greeter`, which says so. `RUST_PLUGIN_TCP=1` makes it listen on
+//! TCP instead of a Unix socket.
 
 use std::convert::Infallible;
 
@@ -77,6 +78,18 @@ netrpc::service! {
     }
 }
 
+/// The greeter of protocol version 2.
+struct GreeterV2;
+
+netrpc::service! {
+    impl GreeterV2 {
+        #[rpc("Greet")]
+        async fn greet(&self, _args: Option<()>) -> Result<String, Infallible> {
+            Ok("Hello, version 2!".into())
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let handshake = HandshakeConfig::new(1, "NETRPC_TEST_PLUGIN", "yes");
@@ -86,7 +99,8 @@ async fn main() {
                 broker: broker.clone(),
             })
         })
-        .plugin("greeter", Greeter);
+        .plugin("greeter", Greeter)
+        .versioned_plugin(2, "greeter", |_: &Broker| Ok::<_, Infallible>(GreeterV2));
     // RUST_PLUGIN_TCP=1: listen on TCP 127.0.0.1, as go-plugin does on Windows.
     let config = match std::env::var("RUST_PLUGIN_TCP").as_deref() {
         Ok("1") => config.listen(Listen::Tcp),
