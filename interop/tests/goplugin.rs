@@ -490,6 +490,45 @@ fn a_rust_plugin_exits_when_its_host_is_killed() {
     wait_gone(pid, "the plugin after its host was killed");
 }
 
+/// Starts `rust_host` on the Go test plugin, kills the host with SIGKILL, and returns the
+/// plugin's pid.
+fn kill_a_rust_host(extra: &[&str]) -> u32 {
+    let mut host = Command::new(env!("CARGO_BIN_EXE_rust_host"));
+    host.arg(goplugin_path("testplugin")).args(extra);
+    let host = Process::spawn("rust_host", host);
+    let line = host.line(Stream::Stdout, BOUND).expect("a pid line");
+    let pid: u32 = line
+        .strip_prefix("plugin pid ")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("not a pid line: {line:?}"));
+    let status = Command::new("kill")
+        .args(["-KILL", &host.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    host.wait();
+    pid
+}
+
+#[test]
+fn kill_with_host_takes_a_go_plugin_down_with_a_killed_rust_host() {
+    let pid = kill_a_rust_host(&["--kill-with-host"]);
+    wait_gone(pid, "a Go plugin whose host was killed (kill_with_host)");
+}
+
+#[test]
+fn without_kill_with_host_a_go_plugin_outlives_a_killed_host_as_in_go() {
+    let pid = kill_a_rust_host(&[]);
+    // go-plugin's plugins wait for Control.Quit, whatever happens to their host.
+    assert!(process_running(pid), "the Go plugin exited");
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_gone(pid, "the Go plugin, killed by the test");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashing_plugin_fails_pending_calls_at_once_and_is_reaped() {
     for path in [goplugin_path("testplugin"), rust_test_plugin()] {

@@ -57,6 +57,12 @@ pub struct ClientConfig {
     pub ports: (u16, u16),
     /// Give the plugin none of the host's environment, only the plugin variables.
     pub skip_host_env: bool,
+    /// Have the kernel SIGKILL the plugin when the host dies, even by SIGKILL (Linux's
+    /// `PR_SET_PDEATHSIG`; ignored elsewhere). Off by default, as in go-plugin, whose plugins
+    /// outlive a killed host (a netrpc-plugin plugin exits by itself when its host goes away).
+    /// Linux ties this to the thread that started the plugin: start it from a thread that lives
+    /// as long as the host (a runtime's main or worker thread).
+    pub kill_with_host: bool,
     /// Where the plugin process's own standard error goes, line by line, besides the log
     /// (go-plugin's `Stderr`; default: only the log, at the level each hclog line names).
     pub stderr: Option<Output>,
@@ -78,6 +84,7 @@ impl ClientConfig {
             start_timeout: DEFAULT_START_TIMEOUT,
             ports: negotiate::DEFAULT_PORTS,
             skip_host_env: false,
+            kill_with_host: false,
             stderr: None,
             sync_stdout: None,
             sync_stderr: None,
@@ -138,6 +145,7 @@ impl Client {
             start_timeout,
             ports,
             skip_host_env,
+            kill_with_host,
             stderr,
             sync_stdout,
             sync_stderr,
@@ -147,6 +155,9 @@ impl Client {
         }
         if skip_host_env {
             cmd.env_clear();
+        }
+        if kill_with_host {
+            process::kill_with_parent(&mut cmd);
         }
         for (key, value) in negotiate::host_env(&handshake, &versions, ports) {
             cmd.env(key, value);

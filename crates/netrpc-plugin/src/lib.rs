@@ -98,6 +98,8 @@
 //!   [`DEFAULT_CONNECT_TIMEOUT`] for the host to connect. It ignores SIGINT, as go-plugin's do.
 //! - A host waits [`DEFAULT_START_TIMEOUT`] (1 minute) for the handshake line; [`Client::kill`]
 //!   waits [`KILL_GRACE`] (2 s) for `Control.Quit` and then for the exit, then sends SIGKILL.
+//!   Dropping the [`Client`] kills the plugin at once; a host killed by a signal leaves a Go
+//!   plugin running (as go-plugin does) unless [`ClientConfig::kill_with_host`] is set.
 //! - The broker waits [`BROKER_TIMEOUT`] (5 s) for a stream to be accepted, and an accept
 //!   waits as long for its stream (go-plugin's timeouts).
 #![deny(missing_docs)]

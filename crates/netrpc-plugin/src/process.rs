@@ -169,6 +169,34 @@ impl Drop for Process {
     }
 }
 
+/// Has the kernel SIGKILL the child when this thread dies (Linux's `PR_SET_PDEATHSIG`); a
+/// host that died before the child asked is noticed (the child's parent changed) and the start
+/// fails.
+#[cfg(target_os = "linux")]
+pub(crate) fn kill_with_parent(cmd: &mut Command) {
+    // SAFETY: getpid cannot fail.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the child between fork and exec; it calls only prctl and
+    // getppid, which are async-signal-safe, and allocates nothing (its errors are errno
+    // values).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                // The host died while the plugin started.
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere there is no such thing: the plugin outlives a killed host.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn kill_with_parent(_cmd: &mut Command) {}
+
 /// Waits for the process to exit, or kills it when asked (or when the [`Process`] is gone),
 /// and always reaps it.
 async fn supervise(
