@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! netrpc-bench [--seconds S] [--warmup S] [--repeat N] [--json] [--json-out FILE] [--only TEXT]... [--smoke]
-//! netrpc-bench --from-json FILE
+//! netrpc-bench --from-json FILE [--charts DIR]
 //! netrpc-bench --list
 //! netrpc-bench serve (netrpc|tarpc|echo) [--codec C] --listen ADDR
 //! ```
@@ -13,6 +13,7 @@
 //! benchmark. BENCHMARKS.md at the repository root has the method and the latest figures.
 #![deny(missing_docs)]
 
+mod charts;
 mod clients;
 mod driver;
 mod measure;
@@ -88,6 +89,10 @@ struct RunArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json_out: Option<std::path::PathBuf>,
+    /// Also draw the report's charts (SVG) into this directory: calls/s per workload and
+    /// latency against calls in flight (with --from-json, of the saved report).
+    #[arg(long, value_name = "DIR")]
+    charts: Option<std::path::PathBuf>,
     /// Measure nothing: print the tables of a report saved with --json or --json-out.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json_out", "list"])]
     from_json: Option<std::path::PathBuf>,
@@ -171,7 +176,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
         let report: Report = serde_json::from_str(&text)
             .map_err(|err| format!("{}: not a netrpc-bench report: {err}", path.display()))?;
         print!("{}", report::table(&report));
-        return Ok(());
+        return draw_charts(&report, args.charts.as_deref());
     }
     let options = PlanOptions {
         transports: transports(&args.transports)?,
@@ -280,6 +285,17 @@ async fn run(args: RunArgs) -> Result<(), String> {
         println!("{json}");
     } else {
         print!("{}", report::table(&report));
+    }
+    draw_charts(&report, args.charts.as_deref())
+}
+
+/// Draws the charts of `report` into `dir`, if one was asked for, naming the files on stderr.
+fn draw_charts(report: &Report, dir: Option<&std::path::Path>) -> Result<(), String> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    for file in charts::draw(report, dir)? {
+        eprintln!("chart: {}", file.display());
     }
     Ok(())
 }
