@@ -422,6 +422,25 @@ async fn what_a_plugin_prints_reaches_the_hosts_sync_writers() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_plugins_panic_reaches_the_hosts_log_not_its_sync_stderr() {
+    let (log_writer, mut log) = tokio::io::duplex(64 * 1024);
+    let mut config = ClientConfig::new(
+        tokio::process::Command::new(rust_test_plugin()),
+        test_handshake(),
+    );
+    config.stderr = Some(Box::new(log_writer));
+    let plugin = bounded("start", Client::start(config)).await.unwrap();
+    let test = bounded("dispense", plugin.dispense("test")).await.unwrap();
+    let call = test.go::<_, String>("Plugin.Panic", "the plugin panics".to_string());
+    let seen = read_until(&mut log, "the plugin panics\n", "the host's log").await;
+    assert!(seen.contains("panicked at "), "{seen}");
+    // The plugin serves on (netrpc answers a panicked handler with an error or drops it).
+    drop(call);
+    bounded("ping", plugin.ping()).await.unwrap();
+    bounded("kill", plugin.kill()).await;
+}
+
 // -------------------------------------------------------------------------------------------
 // Many calls at once
 

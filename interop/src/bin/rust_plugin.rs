@@ -1,6 +1,6 @@
 //! A go-plugin net/rpc plugin in Rust for the interop tests, the twin of the Go module's
 //! `cmd/testplugin`: handshake `NETRPC_TEST_PLUGIN=yes`, version 1; it serves `test` (Greet,
-//! CallHost, ServeBack, Block, Crash, Print, Pid) and `greeter` (go-plugin's basic greeter).
+//! CallHost, ServeBack, Block, Crash, Print, Panic, Pid) and `greeter` (go-plugin's basic greeter).
 //! Protocol version 2 has only a `greeter`, which says so. `RUST_PLUGIN_TCP=1` makes it listen on
 //! TCP instead of a Unix socket.
 
@@ -58,6 +58,13 @@ netrpc::service! {
             println!("{text}");
             eprintln!("{text}");
             Ok(text)
+        }
+
+        #[rpc("Panic")]
+        /// Panics: the message goes to the host's log (the original standard error), not to
+        /// the redirected fd 2.
+        async fn panic(&self, text: String) -> Result<String, Infallible> {
+            panic!("{text}")
         }
 
         #[rpc("Pid")]
