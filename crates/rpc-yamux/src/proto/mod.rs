@@ -572,6 +572,13 @@ impl Core {
         if !(stream.is_finished() || self.closed.is_some()) {
             return;
         }
+        // A stream the peer opened and reset before we accepted it still waits in the accept
+        // queue, as in Go (go-plugin tells streams apart by the order they are accepted in),
+        // and keeps its place under the stream cap until it is accepted and dropped.
+        let unaccepted = !stream.outbound && !stream.established;
+        if unaccepted && self.closed.is_none() && self.accept_queue.contains(&id) {
+            return;
+        }
         if stream.counted {
             stream.counted = false;
             if stream.outbound {
@@ -581,7 +588,6 @@ impl Core {
                 self.inbound_live -= 1;
             }
         }
-        let unaccepted = !stream.outbound && !stream.established;
         if stream.detached || unaccepted {
             self.streams.remove(&id);
         }
@@ -662,6 +668,10 @@ impl Core {
                 continue;
             };
             stream.established = true;
+            if stream.reset {
+                // Nothing to acknowledge: its reads and writes fail with the reset.
+                return Ok(Some(id));
+            }
             let delta = max
                 .saturating_sub(stream.buffered() as u32)
                 .saturating_sub(stream.recv_window);

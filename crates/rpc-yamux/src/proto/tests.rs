@@ -141,6 +141,34 @@ fn open_sends_syn_at_once_and_accept_sends_ack() {
 }
 
 #[test]
+fn a_stream_reset_before_it_is_accepted_is_still_accepted_in_order() {
+    let now = Instant::now();
+    let mut server = Core::new(Mode::Server, Config::default(), now);
+    server.handle_input(
+        now,
+        &wire(&[
+            Header::window_update(1, Flags::SYN, 0),
+            Header::window_update(1, Flags::RST, 0),
+            Header::window_update(3, Flags::SYN, 0),
+        ]),
+    );
+    assert_eq!(server.accept().unwrap(), Some(1));
+    assert!(matches!(
+        server.read(1, &mut [0; 4]),
+        Err(StreamError::Reset(_))
+    ));
+    assert_eq!(server.accept().unwrap(), Some(3));
+    // Only the live stream is acknowledged; the reset one is forgotten once dropped.
+    assert_eq!(
+        headers(&mut server),
+        [Header::window_update(3, Flags::ACK, 0)]
+    );
+    server.detach(1);
+    assert!(headers(&mut server).is_empty());
+    assert_eq!(server.stream_count(), 1);
+}
+
+#[test]
 fn syn_on_a_data_frame_opens_with_its_payload() {
     let now = Instant::now();
     let mut server = Core::new(Mode::Server, Config::default(), now);
@@ -669,13 +697,29 @@ fn open_waits_at_the_cap_until_a_stream_ends() {
 }
 
 #[test]
-fn a_reset_unaccepted_stream_is_forgotten() {
+fn reset_unaccepted_streams_keep_their_place_under_the_cap() {
     let now = Instant::now();
-    let mut server = Core::new(Mode::Server, Config::default(), now);
-    server.handle_input(now, &data(1, Flags::SYN, b"abc"));
-    server.handle_input(now, &wire(&[Header::window_update(1, Flags::RST, 0)]));
-    assert_eq!(server.stream_count(), 0);
+    let config = Config {
+        max_streams: 2,
+        ..Config::default()
+    };
+    let mut server = Core::new(Mode::Server, config, now);
+    // Opened and reset twice, never accepted: both wait, and a third SYN is over the cap.
+    for id in [1, 3] {
+        server.handle_input(now, &data(id, Flags::SYN, b"abc"));
+        server.handle_input(now, &wire(&[Header::window_update(id, Flags::RST, 0)]));
+    }
+    server.handle_input(now, &wire(&[Header::window_update(5, Flags::SYN, 0)]));
+    assert_eq!(
+        headers(&mut server),
+        [Header::window_update(5, Flags::RST, 0)]
+    );
+    assert_eq!(server.accept().unwrap(), Some(1));
+    server.detach(1);
+    assert_eq!(server.accept().unwrap(), Some(3));
+    server.detach(3);
     assert_eq!(server.accept().unwrap(), None);
+    assert_eq!(server.stream_count(), 0);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! streams at once on one session (each measured twice: the first round warms up).
 //!
 //! ```sh
-//! cargo run --release -p rpc-yamux --example throughput -- [MIB] [STREAMS]
+//! cargo run --release -p rpc-yamux --example yamux_throughput -- [MIB] [STREAMS]
 //! ```
 
 use std::time::Instant;
