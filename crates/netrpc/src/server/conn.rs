@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use bytes::BytesMut;
 use futures_util::FutureExt;
 use rpc_proto::{
-    Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound, Token,
 };
 use rpc_transport::{BoxStream, Connection, Link, Multiplexed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -330,21 +330,21 @@ impl Calls {
         body: Body,
     ) {
         let seq = header.seq;
-        let Some((service, method)) = header.split_method() else {
-            let msg = format!(
-                "rpc: service/method request ill-formed: {}",
-                header.service_method
-            );
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+        // The codec's token goes back with the response, untouched.
+        let token = header.token;
+        let service_method = header.service_method.as_str();
+        let Some((service, method)) = service_method.rsplit_once('.') else {
+            let msg = format!("rpc: service/method request ill-formed: {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         let Some(registered) = services.get(service) else {
-            let msg = format!("rpc: can't find service {}", header.service_method);
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+            let msg = format!("rpc: can't find service {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         let span = tracing::debug_span!("rpc", service, method, seq, peer = %ctx.remote_addr());
         let Some(handler) = registered.service.clone().call(method, body) else {
-            let msg = format!("rpc: can't find method {}", header.service_method);
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+            let msg = format!("rpc: can't find method {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         registered.stats.count(method);
         let writer = writer.clone();
@@ -355,7 +355,7 @@ impl Calls {
                 match run(handler, timeout).await {
                     Some(outcome) => {
                         writer.wait_for_room(WRITE_HIGH_WATER).await;
-                        respond(&writer, seq, outcome)
+                        respond(&writer, seq, token, outcome)
                     }
                     // The client's own timer, started before the request was sent, has fired
                     // too: it has forgotten the call, so no reply is sent.
@@ -420,21 +420,23 @@ async fn run(
     }))
 }
 
-/// Queues the response to call `seq`. A reply the codec cannot encode is answered with an error
-/// instead, so the caller is never left waiting.
-fn respond(writer: &Writer, seq: u64, outcome: Result<crate::Reply, ServiceError>) {
+/// Queues the response to call `seq`, with the token its request came with. A reply the codec
+/// cannot encode is answered with an error instead, so the caller is never left waiting.
+fn respond(writer: &Writer, seq: u64, token: Token, outcome: Result<crate::Reply, ServiceError>) {
+    let mut header = ResponseHeader::ok(seq).with_token(token);
     let pushed = match &outcome {
         Ok(reply) => writer.push(|encoder, buf| {
             let reply: &dyn erased_serde::Serialize = &**reply;
-            encoder.encode_response(&ResponseHeader::ok(seq), Some(reply), buf)
+            encoder.encode_response(&header, Some(reply), buf)
         }),
-        Err(err) => writer.push(|encoder, buf| {
-            encoder.encode_response(&ResponseHeader::error(seq, err.message()), None, buf)
-        }),
+        Err(err) => {
+            header.error = Some(err.message().to_owned());
+            writer.push(|encoder, buf| encoder.encode_response(&header, None, buf))
+        }
     };
     if let Err(PushError::Encode(err)) = pushed {
         tracing::warn!(seq, error = %err, "could not encode response");
-        let header = ResponseHeader::error(seq, format!("rpc: encoding reply: {err}"));
+        header.error = Some(format!("rpc: encoding reply: {err}"));
         let _ = writer.push(|encoder, buf| encoder.encode_response(&header, None, buf));
     }
 }

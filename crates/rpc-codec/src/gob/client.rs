@@ -1,7 +1,9 @@
 //! The client side of Go's gob rpc codec: requests out, responses in.
 
 use bytes::BytesMut;
-use rpc_proto::{ClientInbound, CodecError, Limits, RequestEncoder, RequestHeader, ResponseHeader};
+use rpc_proto::{
+    ClientInbound, CodecError, Limits, RequestEncoder, RequestHeader, ResponseHeader, Token,
+};
 use tokio_util::codec::Decoder;
 
 use super::decode::Stream;
@@ -89,6 +91,7 @@ impl Decoder for ClientDecoder {
                     self.header = Some(ResponseHeader {
                         seq: response.seq,
                         error: (!response.error.is_empty()).then(|| response.error.into_owned()),
+                        token: Token::EMPTY,
                     });
                 }
                 Some(header) => {

@@ -43,8 +43,9 @@
 //! 08 0c 00 05 "world"                                       a string (id 6): delta 0, "world"
 //! ```
 //!
-//! A response echoes its request's `ServiceMethod`, as Go's server does (the server encoder
-//! learns it from the server decoder of the same connection; Go's client ignores it). An error
+//! A response echoes its request's `ServiceMethod`, as Go's server does (the server decoder
+//! puts it in the request's [`Token`](rpc_proto::Token), which the engine hands back to the
+//! server encoder with the response; Go's client ignores it). An error
 //! response has a non-empty `Error` (an empty error message is sent as `unspecified error`,
 //! since Go reads `""` as success) and Go's empty struct as its body, which the client decoder
 //! hands over undecoded like any body.
@@ -223,8 +224,12 @@
 //! assert_eq!((header.service_method.as_str(), header.seq), ("KVStoreService.Set", 1));
 //! assert_eq!(body.decode::<[String; 2]>()?, kv);
 //!
+//! // The request's token is its method, which the response echoes as Go's server does.
+//! assert_eq!(header.token.as_bytes(), b"KVStoreService.Set");
+//!
 //! let mut to_client = BytesMut::new();
-//! server.encoder.encode_response(&ResponseHeader::ok(1), Some(&()), &mut to_client)?;
+//! let response = ResponseHeader::ok(1).with_token(header.token);
+//! server.encoder.encode_response(&response, Some(&()), &mut to_client)?;
 //! server.encoder.encode_response(&ResponseHeader::error(2, "not found"), None, &mut to_client)?;
 //! let ok = client.decoder.decode(&mut to_client)?.expect("a response");
 //! assert_eq!(ok.header, ResponseHeader::ok(1));

@@ -86,6 +86,7 @@ impl Decoder for ServerDecoder {
                     service_method: method.to_owned(),
                     seq,
                     timeout: timeout_us.map(Duration::from_micros),
+                    token: rpc_proto::Token::EMPTY,
                 };
                 let body = payload.slice(payload.len().saturating_sub(body.len())..);
                 Ok(Some(ServerInbound::Request {

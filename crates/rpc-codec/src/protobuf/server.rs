@@ -82,6 +82,7 @@ impl Decoder for ServerDecoder {
                     service_method: call.service_method,
                     seq: call.seq,
                     timeout: call.timeout_us.map(Duration::from_micros),
+                    token: rpc_proto::Token::EMPTY,
                 };
                 Ok(Some(ServerInbound::Request {
                     header,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use rpc_proto::{
     ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ResponseHeader, ServerInbound, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -49,14 +49,18 @@ where
         assert!(wire.is_empty());
         assert_eq!(
             got,
-            RequestHeader::new("Svc.Method", seq),
-            "no timeout in gob"
+            RequestHeader::new("Svc.Method", seq).with_token(Token::from_static(b"Svc.Method")),
+            "no timeout in gob; the method is the token"
         );
         assert_eq!(&body.decode::<A>().unwrap(), arg);
 
         server
             .encoder
-            .encode_response(&ResponseHeader::ok(seq), Some(reply), &mut wire)
+            .encode_response(
+                &ResponseHeader::ok(seq).with_token(got.token),
+                Some(reply),
+                &mut wire,
+            )
             .unwrap();
         let response = client.decoder.decode(&mut wire).unwrap().unwrap();
         assert!(wire.is_empty());
@@ -133,10 +137,16 @@ fn error_responses_carry_an_empty_struct() {
         .encode_request(&RequestHeader::new("KV.Get", 9), &"missing", &mut wire)
         .unwrap();
     let requests = decode_all(&mut decoder, &wire).unwrap();
-    assert_eq!(requests.len(), 1);
+    let [ServerInbound::Request { header, .. }] = &requests[..] else {
+        panic!("expected one request: {requests:?}");
+    };
     wire.clear();
     encoder
-        .encode_response(&ResponseHeader::error(9, "not found"), None, &mut wire)
+        .encode_response(
+            &ResponseHeader::error(9, "not found").with_token(header.token.clone()),
+            None,
+            &mut wire,
+        )
         .unwrap();
     // A reply passed with an error is not sent (Go sends invalidRequest instead).
     encoder
@@ -154,7 +164,7 @@ fn error_responses_carry_an_empty_struct() {
     let body: serde_json::Value = responses[1].body.decode().unwrap();
     assert_eq!(body, serde_json::json!({}));
 
-    // The echoed ServiceMethod: the request's for call 9, "" for call 10 (no such request).
+    // The echoed ServiceMethod: the request's for call 9 (its token), "" for call 10 (none).
     let mut stream = crate::gob::Decoder::new(&limits);
     let mut buf = BytesMut::from(&bytes[..]);
     let mut methods = Vec::new();
@@ -547,7 +557,10 @@ fn headers_from_other_senders() {
     let ServerInbound::Request { header, body } = &items[0] else {
         panic!()
     };
-    assert_eq!(header, &RequestHeader::new("S.M", 0));
+    assert_eq!(
+        header,
+        &RequestHeader::new("S.M", 0).with_token(Token::from_static(b"S.M"))
+    );
     assert_eq!(body.decode::<u8>().unwrap(), 1);
 }
 

@@ -35,6 +35,7 @@ where
         service_method: "Svc.Method".into(),
         seq: u64::MAX - 1,
         timeout,
+        token: rpc_proto::Token::EMPTY,
     };
     client
         .encoder
@@ -130,6 +131,7 @@ fn timeouts_round_trip_in_microseconds() {
             service_method: "S.M".into(),
             seq: 1,
             timeout: sent,
+            token: rpc_proto::Token::EMPTY,
         };
         encoder.encode_request(&header, &(), &mut buf).unwrap();
         let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut buf).unwrap() else {
