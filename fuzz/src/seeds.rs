@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 use netrpc::Empty;
-use netrpc::proto::{Limits, RequestHeader, ResponseHeader, ServerInbound};
+use netrpc::proto::{Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 
 use crate::Target;
 
@@ -61,7 +61,7 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
                 let token = |i: usize| tokens.get(i).cloned().unwrap_or_default();
                 let _ = server.encoder.encode_response(
                     &ResponseHeader::ok(1).with_token(token(0)),
-                    Some(&"hello"),
+                    Some(Payload::from(&"hello")),
                     &mut buf,
                 );
                 let _ = server.encoder.encode_response(
@@ -71,7 +71,7 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
                 );
                 let _ = server.encoder.encode_response(
                     &ResponseHeader::ok(3).with_token(token(2)),
-                    Some(&[1i64, -2]),
+                    Some(Payload::from(&[1i64, -2])),
                     &mut buf,
                 );
             }

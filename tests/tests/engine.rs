@@ -568,7 +568,7 @@ impl HandServer {
 }
 
 async fn stray_response_ids_are_discarded(codec: CodecKind, transport: TransportKind) {
-    use netrpc::proto::ResponseHeader;
+    use netrpc::proto::{Payload, ResponseHeader};
     // A hand-driven server that answers with unknown and duplicate sequence numbers.
     let (mut listener, dial) = transport.listen().await;
     let addr = listener.local_addr().to_string();
@@ -590,7 +590,7 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
                  out: &mut bytes::BytesMut,
                  enc: &mut Box<dyn netrpc::proto::ResponseEncoder>| {
         let header = ResponseHeader::ok(seq).with_token(token.clone());
-        enc.encode_response(&header, Some(&text.to_string()), out)
+        enc.encode_response(&header, Some(Payload::from(&text.to_string())), out)
             .unwrap();
     };
     if json {

@@ -19,7 +19,7 @@ use common::{
     socket_file, start,
 };
 use futures_util::future::join_all;
-use netrpc::proto::{Limits, ResponseHeader, ServerInbound};
+use netrpc::proto::{Limits, Payload, ResponseHeader, ServerInbound};
 use netrpc::reverse::{Backoff, ReverseListener};
 use netrpc::transport::quic::QuicSettings;
 use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
@@ -79,7 +79,7 @@ impl HandStream {
             .encoder
             .encode_response(
                 &ResponseHeader::ok(seq).with_token(token),
-                Some(&text.to_string()),
+                Some(Payload::from(&text.to_string())),
                 &mut out,
             )
             .unwrap();

@@ -25,8 +25,8 @@
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientCodec, Codec, CodecError, Limits, RequestDecoder, ResponseEncoder, ResponseHeader,
-    ServerCodec, ServerInbound, Token,
+    ClientCodec, Codec, CodecError, Limits, Payload, RequestDecoder, ResponseEncoder,
+    ResponseHeader, ServerCodec, ServerInbound, Token,
 };
 use tokio_util::codec::Decoder;
 
@@ -213,7 +213,7 @@ impl ResponseEncoder for AutoEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
         let unknown =
@@ -299,7 +299,7 @@ mod tests {
         let mut dst = BytesMut::new();
         // A response before any request: the codec is unknown.
         let err = encoder
-            .encode_response(&ResponseHeader::ok(1), Some(&1), &mut dst)
+            .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&1)), &mut dst)
             .unwrap_err();
         assert!(err.to_string().contains("codec is unknown"), "{err}");
         let mut src = BytesMut::from(
@@ -313,7 +313,7 @@ mod tests {
         for (seq, token) in [(2, &tokens[1]), (1, &tokens[0])] {
             let header = ResponseHeader::ok(seq).with_token(token.clone());
             encoder
-                .encode_response(&header, Some(&"r"), &mut dst)
+                .encode_response(&header, Some(Payload::from(&"r")), &mut dst)
                 .unwrap();
         }
         assert_eq!(

@@ -22,6 +22,7 @@ mod codec;
 mod error;
 mod header;
 mod limits;
+mod reply;
 mod token;
 pub mod zero;
 
@@ -33,6 +34,7 @@ pub use codec::{
 pub use error::CodecError;
 pub use header::{ClientInbound, RequestHeader, ResponseHeader, ServerInbound};
 pub use limits::Limits;
+pub use reply::{Payload, Reply, TypeInfo};
 pub use token::Token;
 
 /// Re-exported so codecs and the engine name the same erased serde traits.

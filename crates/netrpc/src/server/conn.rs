@@ -425,10 +425,9 @@ async fn run(
 fn respond(writer: &Writer, seq: u64, token: Token, outcome: Result<crate::Reply, ServiceError>) {
     let mut header = ResponseHeader::ok(seq).with_token(token);
     let pushed = match &outcome {
-        Ok(reply) => writer.push(|encoder, buf| {
-            let reply: &dyn erased_serde::Serialize = &**reply;
-            encoder.encode_response(&header, Some(reply), buf)
-        }),
+        Ok(reply) => {
+            writer.push(|encoder, buf| encoder.encode_response(&header, Some(reply.payload()), buf))
+        }
         Err(err) => {
             header.error = Some(err.message().to_owned());
             writer.push(|encoder, buf| encoder.encode_response(&header, None, buf))

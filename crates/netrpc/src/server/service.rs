@@ -13,8 +13,10 @@ use serde::de::DeserializeOwned;
 
 use crate::ServiceError;
 
-/// A successful reply, encoded by whichever codec the connection speaks.
-pub type Reply = Box<dyn erased_serde::Serialize + Send>;
+/// A successful reply, encoded by whichever codec the connection speaks: the value, and its type
+/// when the method's reply type is known ([`rpc_proto::Reply`]; the [`service!`](crate::service!)
+/// macro gives the type of every reply that is `Deserialize`).
+pub use rpc_proto::Reply;
 
 /// A running method call.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Reply, ServiceError>> + Send>>;
@@ -68,39 +70,39 @@ pub fn decode_arg<T: DeserializeOwned>(body: &Body) -> Result<T, ServiceError> {
         .map_err(|err| ServiceError::new(err.to_string()))
 }
 
-/// Turns a method's result into a reply or an error text.
-///
-/// The reply goes out as it is; the [`service!`](crate::service!) macro also gives the gob codec
-/// the reply's type when it is `Deserialize`, which a generic function cannot tell.
+/// Turns a method's result into a reply or an error text. The reply goes out as it is, its type
+/// unknown to the codec; the [`service!`](crate::service!) macro also gives the codec the reply's
+/// type when it is `Deserialize` (see [`ReplyProbe`]), which a generic function cannot tell.
 pub fn into_reply<R, E>(result: Result<R, E>) -> Result<Reply, ServiceError>
 where
     R: Serialize + Send + 'static,
     E: fmt::Display,
 {
     match result {
-        Ok(reply) => Ok(Box::new(reply)),
+        Ok(reply) => Ok(Reply::new(reply)),
         Err(err) => Err(ServiceError::new(err.to_string())),
     }
 }
 
-/// Turns a method's result into a reply hinted with its type for the gob codec
-/// (`rpc_codec::gob::Hinted`): an empty `Vec<i64>` reply goes to a Go client as Go's `[]int64`,
-/// not as the `[]string` the value alone would tell. Other codecs see the reply itself, and the
-/// type is traced (once per type) only when a gob connection encodes it.
-fn hinted_reply<R>(reply: R) -> Reply
+/// Turns a method's result into a reply that carries its type ([`Reply::typed`]) or an error
+/// text.
+pub fn into_typed_reply<R, E>(result: Result<R, E>) -> Result<Reply, ServiceError>
 where
     R: Serialize + DeserializeOwned + Send + 'static,
+    E: fmt::Display,
 {
-    #[cfg(feature = "gob")]
-    let reply = rpc_codec::gob::Hinted::owned(reply);
-    Box::new(reply)
+    match result {
+        Ok(reply) => Ok(Reply::typed(reply)),
+        Err(err) => Err(ServiceError::new(err.to_string())),
+    }
 }
 
 /// What the [`service!`](crate::service!) macro turns a method's result into a reply with,
 /// chosen by the method's result type `T` (`Result<R, E>`) with autoref specialization: on a
-/// `&ReplyProbe<T>`, [`HintedReply`] (a reply `R` that is also `Deserialize`, whose type the gob
-/// codec can trace) comes before [`PlainReply`] (any other reply), so replies that are not
-/// `Deserialize` still compile and are sent as they are.
+/// `&ReplyProbe<T>`, [`TypedReply`] (a reply `R` that is also `Deserialize`, which goes out with
+/// its [`TypeInfo`](rpc_proto::TypeInfo) for codecs that need more than the value shows) comes
+/// before [`PlainReply`] (any other reply), so replies that are not `Deserialize` still compile
+/// and are sent as they are.
 #[doc(hidden)]
 pub struct ReplyProbe<T>(PhantomData<fn() -> T>);
 
@@ -120,23 +122,20 @@ impl<T> ReplyProbe<T> {
     }
 }
 
-/// See [`ReplyProbe`]: a reply hinted with its type for the gob codec.
+/// See [`ReplyProbe`]: a reply with its type.
 #[doc(hidden)]
-pub trait HintedReply<R, E> {
+pub trait TypedReply<R, E> {
     /// The reply, or the error's text.
     fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError>;
 }
 
-impl<R, E> HintedReply<R, E> for ReplyProbe<Result<R, E>>
+impl<R, E> TypedReply<R, E> for ReplyProbe<Result<R, E>>
 where
     R: Serialize + DeserializeOwned + Send + 'static,
     E: fmt::Display,
 {
     fn reply(&self, result: Result<R, E>) -> Result<Reply, ServiceError> {
-        match result {
-            Ok(reply) => Ok(hinted_reply(reply)),
-            Err(err) => Err(ServiceError::new(err.to_string())),
-        }
+        into_typed_reply(result)
     }
 }
 
@@ -260,11 +259,11 @@ macro_rules! service {
                     $(
                         $method => ::std::option::Option::Some(::std::boxed::Box::pin(async move {
                             #[allow(unused_imports)]
-                            use $crate::service::{HintedReply as _, PlainReply as _};
+                            use $crate::service::{PlainReply as _, TypedReply as _};
                             let $arg: $arg_ty = $crate::service::decode_arg(&body)?;
                             let result = self.$fn_name($arg).await;
-                            // The reply hinted with its type for gob when it is `Deserialize`
-                            // (see `ReplyProbe`).
+                            // The reply with its type when it is `Deserialize` (see
+                            // `ReplyProbe`).
                             let probe = $crate::service::ReplyProbe::of(&result);
                             (&probe).reply(result)
                         })),
@@ -276,11 +275,12 @@ macro_rules! service {
     };
 }
 
-#[cfg(all(test, feature = "gob"))]
+#[cfg(test)]
 mod tests {
     use std::collections::HashMap;
     use std::convert::Infallible;
 
+    use rpc_proto::TypeInfo;
     use serde::Serialize;
 
     use super::*;
@@ -312,56 +312,78 @@ mod tests {
         }
     }
 
-    fn gob(reply: &Reply) -> Vec<u8> {
-        rpc_codec::gob::to_vec(reply).unwrap()
+    fn json(reply: &Reply) -> String {
+        serde_json::to_string(reply.value()).unwrap()
     }
 
     #[test]
     // `(&probe)` as the macro writes it, which picks the reply's kind.
     #[allow(clippy::needless_borrow)]
-    fn replies_that_are_deserialize_carry_their_type_for_gob() {
-        use rpc_codec::gob::Hinted;
+    fn replies_that_are_deserialize_carry_their_type() {
         let probe = ReplyProbe::<Result<Vec<i64>, Infallible>>::new();
         let reply = (&probe).reply(Ok(Vec::new())).unwrap();
-        assert_eq!(
-            gob(&reply),
-            gob(&(Box::new(Hinted::owned(Vec::<i64>::new())) as Reply))
-        );
-        assert_ne!(gob(&reply), gob(&(Box::new(Vec::<i64>::new()) as Reply)));
-        // Other formats see the value.
-        assert_eq!(serde_json::to_string(&reply).unwrap(), "[]");
+        assert_eq!(reply.type_info(), Some(TypeInfo::of::<Vec<i64>>()));
+        assert_eq!(json(&reply), "[]");
 
         let probe = ReplyProbe::<Result<HashMap<String, Vec<u8>>, String>>::new();
         let reply = (&probe).reply(Ok(HashMap::new())).unwrap();
-        let map: HashMap<String, Vec<u8>> = HashMap::new();
-        assert_eq!(gob(&reply), gob(&(Box::new(Hinted::owned(map)) as Reply)));
+        assert_eq!(
+            reply.type_info(),
+            Some(TypeInfo::of::<HashMap<String, Vec<u8>>>())
+        );
         let err = (&probe).reply(Err("no".into())).err().unwrap();
         assert_eq!(err.to_string(), "no");
 
         // Not `Deserialize`: as it is.
         let probe = ReplyProbe::<Result<Report, String>>::new();
         let reply = (&probe).reply(Ok(Report { lines: Vec::new() })).unwrap();
-        assert_eq!(serde_json::to_string(&reply).unwrap(), r#"{"lines":[]}"#);
+        assert_eq!(reply.type_info(), None);
+        assert_eq!(json(&reply), r#"{"lines":[]}"#);
+
+        assert_eq!(into_reply::<_, String>(Ok(1u8)).unwrap().type_info(), None);
+        assert_eq!(
+            into_typed_reply::<_, String>(Ok(1u8)).unwrap().type_info(),
+            Some(TypeInfo::of::<u8>())
+        );
+    }
+
+    /// A body whose every decode is the zero value.
+    fn zero_body() -> rpc_proto::Body {
+        #[derive(Debug)]
+        struct Zero;
+        impl rpc_proto::BodyFormat for Zero {
+            fn decode<'de>(
+                &self,
+                _: &'de [u8],
+                visit: &mut dyn FnMut(
+                    rpc_proto::BodySource<'_, 'de>,
+                ) -> Result<(), erased_serde::Error>,
+            ) -> Result<(), rpc_proto::CodecError> {
+                visit(rpc_proto::BodySource::Zero)
+                    .map_err(|e| rpc_proto::CodecError::Body(e.to_string()))
+            }
+        }
+        rpc_proto::Body::new(bytes::Bytes::new(), Arc::new(Zero))
     }
 
     #[tokio::test]
-    async fn service_replies_are_hinted() {
-        use bytes::BytesMut;
-        use tokio_util::codec::Decoder as _;
-
+    async fn service_replies_carry_their_types() {
         let call = |method: &'static str| async move {
-            let mut buf = BytesMut::from(&rpc_codec::gob::to_vec(&Empty {}).unwrap()[..]);
-            let mut decoder = rpc_codec::gob::Decoder::new(&rpc_proto::Limits::default());
-            let body = decoder.decode(&mut buf).unwrap().unwrap();
-            Arc::new(Replies).call(method, body).unwrap().await.unwrap()
+            Arc::new(Replies)
+                .call(method, zero_body())
+                .unwrap()
+                .await
+                .unwrap()
         };
-        let hinted: Reply = Box::new(rpc_codec::gob::Hinted::owned(Vec::<i64>::new()));
-        assert_eq!(gob(&call("Ints").await), gob(&hinted));
-        assert_eq!(
-            serde_json::to_string(&call("Report").await).unwrap(),
-            r#"{"lines":[]}"#
-        );
-        assert_eq!(serde_json::to_string(&call("Opaque").await).unwrap(), "[1]");
+        let ints = call("Ints").await;
+        assert_eq!(ints.type_info(), Some(TypeInfo::of::<Vec<i64>>()));
+        assert_eq!(json(&ints), "[]");
+        let report = call("Report").await;
+        assert_eq!(report.type_info(), None);
+        assert_eq!(json(&report), r#"{"lines":[]}"#);
+        let opaque = call("Opaque").await;
+        assert_eq!(opaque.type_info(), None);
+        assert_eq!(json(&opaque), "[1]");
     }
 
     #[test]

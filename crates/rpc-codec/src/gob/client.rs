@@ -60,8 +60,8 @@ impl RequestEncoder for ClientEncoder {
         let mut journal = registry.begin();
         let mut out = Vec::new();
         let written = registry
-            .encode_value(&request, &limits, &mut out, &mut journal)
-            .and_then(|()| registry.encode_value(body, &limits, &mut out, &mut journal));
+            .encode_value(&request, None, &limits, &mut out, &mut journal)
+            .and_then(|()| registry.encode_value(body, None, &limits, &mut out, &mut journal));
         match written {
             Ok(()) => {
                 dst.extend_from_slice(&out);

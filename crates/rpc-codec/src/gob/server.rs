@@ -4,7 +4,8 @@ use std::fmt;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound, Token,
+    CodecError, Limits, Payload, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Token,
 };
 use tokio_util::codec::Decoder;
 
@@ -86,7 +87,7 @@ impl ResponseEncoder for ServerEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
         // The decoder's token is the method's text, so valid UTF-8.
@@ -101,18 +102,22 @@ impl ResponseEncoder for ServerEncoder {
             seq: header.seq,
             error: error.into(),
         };
-        // Go's server sends its empty `invalidRequest` struct after an error.
+        // Go's server sends its empty `invalidRequest` struct after an error. A reply's type,
+        // when the service told it, names what its value cannot show.
         let body = match body {
             Some(body) if header.error.is_none() => body,
-            _ => &() as &dyn erased_serde::Serialize,
+            _ => Payload::new(&()),
         };
         let limits = *self.encoder.limits();
         let registry = self.encoder.registry();
         let mut journal = registry.begin();
         let mut out = Vec::new();
         let written = registry
-            .encode_value(&response, &limits, &mut out, &mut journal)
-            .and_then(|()| registry.encode_value(body, &limits, &mut out, &mut journal));
+            .encode_value(&response, None, &limits, &mut out, &mut journal)
+            .and_then(|()| {
+                let ty = body.type_info();
+                registry.encode_value(body.value(), ty.as_ref(), &limits, &mut out, &mut journal)
+            });
         match written {
             Ok(()) => {
                 dst.extend_from_slice(&out);

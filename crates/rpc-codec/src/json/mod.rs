@@ -94,7 +94,7 @@
 //! ```
 //! use bytes::BytesMut;
 //! use rpc_codec::Json;
-//! use rpc_proto::{Codec, Limits, RequestHeader, ResponseHeader, ServerInbound};
+//! use rpc_proto::{Codec, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 //!
 //! let limits = Limits::default();
 //! let mut client = Json.client(&limits);
@@ -117,7 +117,7 @@
 //! let [key, value]: [String; 2] = body.decode()?;
 //! let mut to_client = BytesMut::new();
 //! let response = ResponseHeader::ok(header.seq).with_token(header.token);
-//! server.encoder.encode_response(&response, Some(&true), &mut to_client)?;
+//! server.encoder.encode_response(&response, Some(Payload::from(&true)), &mut to_client)?;
 //! assert_eq!(&to_client[..], b"{\"id\":7,\"result\":true,\"error\":null}\n");
 //!
 //! // ...and the client reads the reply to call 7.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use rpc_proto::{
-    Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
+    Body, BodyFormat, CodecError, Limits, Payload, RequestHeader, ResponseEncoder, ResponseHeader,
     ServerInbound, Token,
 };
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -157,7 +157,7 @@ impl ResponseEncoder for ServerEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
         let id = header.token.as_bytes();
@@ -167,7 +167,7 @@ impl ResponseEncoder for ServerEncoder {
             ));
         }
         let mut writer = LimitedWriter::new(dst, self.max_message);
-        write_response(&mut writer, id, header, body)
+        write_response(&mut writer, id, header, body.map(|body| body.value()))
             .map_err(|e| writer.error(e, self.max_message))?;
         dst.put_u8(b'\n');
         Ok(())

@@ -3,8 +3,8 @@
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ where
 
     server
         .encoder
-        .encode_response(&answer(&got), Some(reply), &mut wire)
+        .encode_response(&answer(&got), Some(Payload::from(reply)), &mut wire)
         .unwrap();
     let response = client.decoder.decode(&mut wire).unwrap().unwrap();
     assert_eq!(
@@ -299,16 +299,15 @@ fn server_responses_are_gos() {
             "the server numbers requests itself"
         );
         let response = match header.service_method.as_str() {
-            "S.Echo" => body
-                .decode::<String>()
-                .map(|s| s + "<&>")
-                .map(|s| encoder.encode_response(&answer(&header), Some(&s), &mut out)),
+            "S.Echo" => body.decode::<String>().map(|s| s + "<&>").map(|s| {
+                encoder.encode_response(&answer(&header), Some(Payload::from(&s)), &mut out)
+            }),
             "S.Fail" => {
                 Ok(encoder.encode_response(&fail(&header, "bad <thing> \"q\""), None, &mut out))
             }
-            "S.Zero" => body
-                .decode::<i64>()
-                .map(|n| encoder.encode_response(&answer(&header), Some(&n), &mut out)),
+            "S.Zero" => body.decode::<i64>().map(|n| {
+                encoder.encode_response(&answer(&header), Some(Payload::from(&n)), &mut out)
+            }),
             other => Ok(encoder.encode_response(
                 &fail(
                     &header,
@@ -348,7 +347,7 @@ fn ids_are_echoed() {
         let text = format!("{{\"id\":{id_json},\"method\":\"S.M\",\"params\":[0]}}");
         let (header, _) = one_request(&mut dec, text.as_bytes()).unwrap();
         let mut out = BytesMut::new();
-        enc.encode_response(&answer(&header), Some(&0), &mut out)
+        enc.encode_response(&answer(&header), Some(Payload::from(&0)), &mut out)
             .unwrap();
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
@@ -386,9 +385,9 @@ fn responses_echo_their_requests_tokens() {
     assert_eq!(headers[1].token.as_bytes(), b"\"b\"");
     let mut out = BytesMut::new();
     // Answered out of order.
-    enc.encode_response(&answer(&headers[1]), Some(&"two"), &mut out)
+    enc.encode_response(&answer(&headers[1]), Some(Payload::from(&"two")), &mut out)
         .unwrap();
-    enc.encode_response(&answer(&headers[0]), Some(&"one"), &mut out)
+    enc.encode_response(&answer(&headers[0]), Some(Payload::from(&"one")), &mut out)
         .unwrap();
     assert_eq!(
         &out[..],
@@ -398,7 +397,7 @@ fn responses_echo_their_requests_tokens() {
     out.clear();
     for seq in [1, 3] {
         let err = enc
-            .encode_response(&ResponseHeader::ok(seq), Some(&0), &mut out)
+            .encode_response(&ResponseHeader::ok(seq), Some(Payload::from(&0)), &mut out)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -418,7 +417,7 @@ fn failed_encode_keeps_the_request_pending() {
     let mut out = BytesMut::new();
     let bad: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
     let err = enc
-        .encode_response(&answer(&header), Some(&bad), &mut out)
+        .encode_response(&answer(&header), Some(Payload::from(&bad)), &mut out)
         .unwrap_err();
     assert!(matches!(err, CodecError::Encode(_)), "{err:?}");
     out.clear(); // What the engine does with partial output.

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    Limits, RequestEncoder, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Limits, Payload, RequestEncoder, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde_json::json;
 
@@ -176,7 +176,7 @@ fn gos_client_reads_our_responses() {
             Ok(reply) => {
                 let response = ResponseHeader::ok(header.seq).with_token(header.token.clone());
                 encoder
-                    .encode_response(&response, Some(&*reply), &mut wire)
+                    .encode_response(&response, Some(Payload::from(&*reply)), &mut wire)
                     .unwrap()
             }
             Err(message) => {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound, Token,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ where
             .encoder
             .encode_response(
                 &ResponseHeader::ok(seq).with_token(got.token),
-                Some(reply),
+                Some(Payload::from(reply)),
                 &mut wire,
             )
             .unwrap();
@@ -150,7 +150,11 @@ fn error_responses_carry_an_empty_struct() {
         .unwrap();
     // A reply passed with an error is not sent (Go sends invalidRequest instead).
     encoder
-        .encode_response(&ResponseHeader::error(10, ""), Some(&"ignored"), &mut wire)
+        .encode_response(
+            &ResponseHeader::error(10, ""),
+            Some(Payload::from(&"ignored")),
+            &mut wire,
+        )
         .unwrap();
     let bytes = wire.to_vec();
     let responses = decode_all(&mut client_decoder, &bytes).unwrap();
@@ -238,13 +242,17 @@ fn responses_byte_by_byte() {
     let (_, mut encoder) = Gob.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&Args::sample()), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&Args::sample())),
+            &mut buf,
+        )
         .unwrap();
     encoder
         .encode_response(&ResponseHeader::error(2, "boom"), None, &mut buf)
         .unwrap();
     encoder
-        .encode_response(&ResponseHeader::ok(3), Some(&7u16), &mut buf)
+        .encode_response(&ResponseHeader::ok(3), Some(Payload::from(&7u16)), &mut buf)
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let items: Vec<ClientInbound> = decode_bytewise(&mut dec, &buf).unwrap();
@@ -345,7 +353,7 @@ fn end_of_stream() {
     let (_, mut encoder) = Gob.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&"x"), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&"x")), &mut buf)
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let err = decode_all(&mut dec, &buf[..buf.len() - 1]).unwrap_err();
@@ -469,11 +477,19 @@ fn failed_encode_leaves_the_encoder_as_it_was() {
     buf.clear();
     assert!(
         server_enc
-            .encode_response(&ResponseHeader::ok(1), Some(&Fails2), &mut buf)
+            .encode_response(
+                &ResponseHeader::ok(1),
+                Some(Payload::from(&Fails2)),
+                &mut buf
+            )
             .is_err()
     );
     server_enc
-        .encode_response(&ResponseHeader::ok(1), Some(&Args::sample()), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&Args::sample())),
+            &mut buf,
+        )
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let responses = decode_all(&mut dec, &buf).unwrap();

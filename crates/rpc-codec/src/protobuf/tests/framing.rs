@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,11 @@ where
     let mut to_client = BytesMut::new();
     server
         .encoder
-        .encode_response(&ResponseHeader::ok(got.seq), Some(reply), &mut to_client)
+        .encode_response(
+            &ResponseHeader::ok(got.seq),
+            Some(Payload::from(reply)),
+            &mut to_client,
+        )
         .unwrap();
     let response = client.decoder.decode(&mut to_client).unwrap().unwrap();
     assert!(to_client.is_empty());
@@ -160,11 +164,15 @@ fn documented_bytes() {
     let (_, mut encoder) = Protobuf.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&6u32), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&6u32)), &mut buf)
         .unwrap();
     // The reply of an error response is not written, even if given.
     encoder
-        .encode_response(&ResponseHeader::error(1, "oops"), Some(&6u32), &mut buf)
+        .encode_response(
+            &ResponseHeader::error(1, "oops"),
+            Some(Payload::from(&6u32)),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(
         &buf[..],
@@ -234,7 +242,7 @@ fn failed_encode_leaves_the_encoder_as_it_was() {
     let err = encoder
         .encode_response(
             &ResponseHeader::ok(1),
-            Some(&Shape::Circle(1.0)),
+            Some(Payload::from(&Shape::Circle(1.0))),
             &mut BytesMut::new(),
         )
         .unwrap_err();
@@ -352,7 +360,11 @@ fn responses_byte_by_byte() {
                 .unwrap();
         } else {
             encoder
-                .encode_response(&ResponseHeader::ok(seq), Some(&[seq; 3]), &mut buf)
+                .encode_response(
+                    &ResponseHeader::ok(seq),
+                    Some(Payload::from(&[seq; 3])),
+                    &mut buf,
+                )
                 .unwrap();
         }
     }
@@ -560,7 +572,7 @@ fn nesting_depth_is_bounded() {
         let (_, mut encoder) = Protobuf.server_parts(&limits(1 << 24, max_depth));
         let mut buf = BytesMut::new();
         encoder
-            .encode_response(&ResponseHeader::ok(1), Some(value), &mut buf)
+            .encode_response(&ResponseHeader::ok(1), Some(Payload::from(value)), &mut buf)
             .unwrap();
         let (_, mut decoder) = Protobuf.client_parts(&limits(1 << 24, max_depth));
         decoder.decode(&mut buf).unwrap().unwrap().body
@@ -635,7 +647,11 @@ fn max_message_is_inclusive() {
     let (_, mut encoder) = Protobuf.server_parts(&limits(10, 8));
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&[7u8; 6]), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&[7u8; 6])),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(buf.len(), 2 + 10);
     let (_, mut decoder) = Protobuf.client_parts(&limits(10, 8));
@@ -648,7 +664,7 @@ fn max_message_is_inclusive() {
     let err = encoder
         .encode_response(
             &ResponseHeader::ok(1),
-            Some(&[7u8; 7]),
+            Some(Payload::from(&[7u8; 7])),
             &mut BytesMut::new(),
         )
         .unwrap_err();
@@ -657,7 +673,11 @@ fn max_message_is_inclusive() {
     let (_, mut encoder) = Protobuf.server_parts(&limits(2 + 129, 8));
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&vec![7u8; 127]), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&vec![7u8; 127])),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(buf.len(), 1 + 2 + 2 + 129);
     let (_, mut decoder) = Protobuf.client_parts(&limits(2 + 129, 8));
