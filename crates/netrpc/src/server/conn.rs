@@ -342,14 +342,13 @@ impl Calls {
             return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         let span = tracing::debug_span!("rpc", service, method, seq, peer = %ctx.remote_addr());
-        let Some(handler) = registered.service.clone().call(method, body) else {
+        let Some(handler) = registered.service.clone().call(ctx, method, body) else {
             let msg = format!("rpc: can't find method {service_method}");
             return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         registered.stats.count(method);
         let writer = writer.clone();
         let timeout = header.timeout;
-        let handler = ConnContext::scope(ctx.clone(), handler);
         let mut call = Box::pin(
             async move {
                 match run(handler, timeout).await {

@@ -11,7 +11,7 @@ use rpc_proto::Body;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ServiceError;
+use crate::{ConnContext, ServiceError};
 
 /// A successful reply, encoded by whichever codec the connection speaks: the value, and its type
 /// when the method's reply type is known ([`rpc_proto::Reply`]; the [`service!`](crate::service!)
@@ -32,10 +32,11 @@ pub trait Service: Send + Sync + 'static {
     /// The methods, as callers spell them, with their argument and result types.
     fn methods(&self) -> &'static [Method];
 
-    /// Starts `method` with its still-encoded argument, or returns `None` when there is no such
-    /// method. The argument is decoded inside the returned future; a decoding failure is the
-    /// call's error and the connection goes on.
-    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture>;
+    /// Starts `method` with its still-encoded argument for a caller on the connection `ctx`, or
+    /// returns `None` when there is no such method. The argument is decoded inside the returned
+    /// future; a decoding failure is the call's error and the connection goes on. A method that
+    /// needs the connection (who calls, its session state) clones `ctx` into its future.
+    fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture>;
 }
 
 impl fmt::Debug for dyn Service {
@@ -162,12 +163,15 @@ impl<R, E> PlainReply<R, E> for &ReplyProbe<Result<R, E>> {
 /// Defines a service: an `impl` block whose `async fn`s, each marked `#[rpc("Method")]`, become
 /// the methods of a [`Service`] named after the type, or as given with `impl Type as "Name"`.
 ///
-/// Each method takes `&self` and one argument and returns `Result<Reply, E>` where the argument
-/// and reply are serde types and `E: Display` (its text is what the caller sees, as Go's
-/// `ServerError`).
+/// Each method takes `&self`, optionally `ctx: &ConnContext` (the connection the call came on:
+/// its peer, its session state), and one argument, and returns `Result<Reply, E>` where the
+/// argument and reply are serde types and `E: Display` (its text is what the caller sees, as
+/// Go's `ServerError`). A reply whose type is also `Deserialize` goes to the codec with its type
+/// ([`Reply::typed`]), for codecs that need more than the value shows (gob's empty sequences
+/// and maps).
 ///
 /// ```
-/// use netrpc::{Empty, service};
+/// use netrpc::{ConnContext, Empty, service};
 ///
 /// struct HelloService;
 ///
@@ -182,6 +186,12 @@ impl<R, E> PlainReply<R, E> for &ReplyProbe<Result<R, E>> {
 ///         #[rpc("Fail")]
 ///         async fn fail(&self, _request: Empty) -> Result<Empty, String> {
 ///             Err("no".into())
+///         }
+///
+///         #[rpc("WhoAmI")]
+///         /// The caller's address, from the connection the call came on.
+///         async fn who_am_i(&self, ctx: &ConnContext, _request: Empty) -> Result<String, String> {
+///             Ok(ctx.remote_addr().to_string())
 ///         }
 ///     }
 /// }
@@ -200,12 +210,53 @@ impl<R, E> PlainReply<R, E> for &ReplyProbe<Result<R, E>> {
 /// use netrpc::Service;
 /// assert_eq!(HelloService.name(), "HelloService");
 /// let names: Vec<_> = HelloService.methods().iter().map(|m| m.name).collect();
-/// assert_eq!(names, ["Hello", "Fail"]);
+/// assert_eq!(names, ["Hello", "Fail", "WhoAmI"]);
+/// assert_eq!(HelloService.methods()[2].arg, "Empty");
 /// assert_eq!(HelloService.methods()[0].arg, "String");
 /// assert_eq!(KvStore.name(), "KVStoreService");
 /// ```
 #[macro_export]
 macro_rules! service {
+    // A method's argument type as written, with or without the connection parameter.
+    (@arg_name &$self:ident, $ctx:ident : &$ctx_ty:ty, $arg:ident : $arg_ty:ty $(,)?) => {
+        ::std::stringify!($arg_ty)
+    };
+    (@arg_name &$self:ident, $arg:ident : $arg_ty:ty $(,)?) => {
+        ::std::stringify!($arg_ty)
+    };
+    // A call of a method on `$this` (an `Arc<Self>`) for the connection `$ctx` (a
+    // `&ConnContext`), with its argument decoded from `$body`: a method that takes the
+    // connection gets its own clone of the context.
+    (
+        @call $this:ident, $ctx:ident, $body:ident, $fn_name:ident,
+        (&$self:ident, $ctx_param:ident : &$ctx_ty:ty, $arg:ident : $arg_ty:ty $(,)?)
+    ) => {{
+        let ctx: $crate::ConnContext = ::std::clone::Clone::clone($ctx);
+        ::std::boxed::Box::pin(async move {
+            #[allow(unused_imports)]
+            use $crate::service::{PlainReply as _, TypedReply as _};
+            let $arg: $arg_ty = $crate::service::decode_arg(&$body)?;
+            let result = $this.$fn_name(&ctx, $arg).await;
+            // The reply with its type when it is `Deserialize` (see `ReplyProbe`).
+            let probe = $crate::service::ReplyProbe::of(&result);
+            (&probe).reply(result)
+        })
+    }};
+    (
+        @call $this:ident, $ctx:ident, $body:ident, $fn_name:ident,
+        (&$self:ident, $arg:ident : $arg_ty:ty $(,)?)
+    ) => {{
+        let _ = $ctx;
+        ::std::boxed::Box::pin(async move {
+            #[allow(unused_imports)]
+            use $crate::service::{PlainReply as _, TypedReply as _};
+            let $arg: $arg_ty = $crate::service::decode_arg(&$body)?;
+            let result = $this.$fn_name($arg).await;
+            // The reply with its type when it is `Deserialize` (see `ReplyProbe`).
+            let probe = $crate::service::ReplyProbe::of(&result);
+            (&probe).reply(result)
+        })
+    }};
     (
         $(#[$impl_attr:meta])*
         impl $svc:ident as $name:literal { $($body:tt)* }
@@ -225,7 +276,7 @@ macro_rules! service {
             $(
                 #[rpc($method:literal)]
                 $(#[$fn_attr:meta])*
-                $vis:vis async fn $fn_name:ident(&$self:ident, $arg:ident : $arg_ty:ty) -> $ret:ty $body:block
+                $vis:vis async fn $fn_name:ident($($params:tt)*) -> $ret:ty $body:block
             )*
         }
     ) => {
@@ -233,7 +284,7 @@ macro_rules! service {
         impl $svc {
             $(
                 $(#[$fn_attr])*
-                $vis async fn $fn_name(&$self, $arg: $arg_ty) -> $ret $body
+                $vis async fn $fn_name($($params)*) -> $ret $body
             )*
         }
 
@@ -245,28 +296,22 @@ macro_rules! service {
             fn methods(&self) -> &'static [$crate::service::Method] {
                 &[$($crate::service::Method {
                     name: $method,
-                    arg: ::std::stringify!($arg_ty),
+                    arg: $crate::service!(@arg_name $($params)*),
                     reply: ::std::stringify!($ret),
                 }),*]
             }
 
             fn call(
                 self: ::std::sync::Arc<Self>,
+                ctx: &$crate::ConnContext,
                 method: &str,
                 body: $crate::proto::Body,
             ) -> ::std::option::Option<$crate::HandlerFuture> {
                 match method {
                     $(
-                        $method => ::std::option::Option::Some(::std::boxed::Box::pin(async move {
-                            #[allow(unused_imports)]
-                            use $crate::service::{PlainReply as _, TypedReply as _};
-                            let $arg: $arg_ty = $crate::service::decode_arg(&body)?;
-                            let result = self.$fn_name($arg).await;
-                            // The reply with its type when it is `Deserialize` (see
-                            // `ReplyProbe`).
-                            let probe = $crate::service::ReplyProbe::of(&result);
-                            (&probe).reply(result)
-                        })),
+                        $method => ::std::option::Option::Some(
+                            $crate::service!(@call self, ctx, body, $fn_name, ($($params)*))
+                        ),
                     )*
                     _ => ::std::option::Option::None,
                 }
@@ -309,7 +354,30 @@ mod tests {
             async fn opaque(&self, _arg: Empty) -> Result<impl Serialize + Send + 'static, String> {
                 Ok(vec![1u8])
             }
+
+            #[rpc("Peer")]
+            /// Takes the connection (and a trailing comma).
+            async fn peer(&self, ctx: &ConnContext, greeting: String,) -> Result<String, String> {
+                ctx.state().insert(greeting.clone());
+                Ok(format!("{greeting} {} #{}", ctx.remote_addr(), ctx.id()))
+            }
+
+            #[rpc("Count")]
+            /// Counts the calls on the connection, in its state.
+            async fn count(&self, ctx: &crate::ConnContext, _arg: Empty) -> Result<u64, String> {
+                let n = ctx.state().get::<u64>().unwrap_or(0) + 1;
+                ctx.state().insert(n);
+                Ok(n)
+            }
         }
+    }
+
+    fn ctx(id: u64) -> ConnContext {
+        ConnContext::new(
+            id,
+            rpc_transport::Peer::new("mem", format!("mem://t#{id}")),
+            "test",
+        )
     }
 
     fn json(reply: &Reply) -> String {
@@ -368,12 +436,16 @@ mod tests {
 
     #[tokio::test]
     async fn service_replies_carry_their_types() {
-        let call = |method: &'static str| async move {
-            Arc::new(Replies)
-                .call(method, zero_body())
-                .unwrap()
-                .await
-                .unwrap()
+        let ctx = ctx(1);
+        let call = |method: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                Arc::new(Replies)
+                    .call(&ctx, method, zero_body())
+                    .unwrap()
+                    .await
+                    .unwrap()
+            }
         };
         let ints = call("Ints").await;
         assert_eq!(ints.type_info(), Some(TypeInfo::of::<Vec<i64>>()));
@@ -389,10 +461,62 @@ mod tests {
     #[test]
     fn service_methods_with_either_kind_of_reply() {
         let names: Vec<_> = Replies.methods().iter().map(|m| m.reply).collect();
-        assert_eq!(names.len(), 3);
+        assert_eq!(names.len(), 5);
         assert_eq!(
             names[..2],
             ["Result<Vec<i64>, Infallible>", "Result<Report, String>"]
         );
+        // A method taking the connection lists its argument, not the connection.
+        let args: Vec<_> = Replies.methods().iter().map(|m| m.arg).collect();
+        assert_eq!(args, ["Empty", "Empty", "Empty", "String", "Empty"]);
+    }
+
+    /// A string body decoding as `text`.
+    fn string_body(text: &str) -> rpc_proto::Body {
+        #[derive(Debug)]
+        struct Json;
+        impl rpc_proto::BodyFormat for Json {
+            fn decode<'de>(
+                &self,
+                bytes: &'de [u8],
+                visit: &mut dyn FnMut(
+                    rpc_proto::BodySource<'_, 'de>,
+                ) -> Result<(), erased_serde::Error>,
+            ) -> Result<(), rpc_proto::CodecError> {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                let mut erased = <dyn erased_serde::Deserializer>::erase(&mut de);
+                visit(rpc_proto::BodySource::Value(&mut erased))
+                    .map_err(|e| rpc_proto::CodecError::Body(e.to_string()))
+            }
+        }
+        let json = serde_json::to_vec(text).unwrap();
+        rpc_proto::Body::new(json.into(), Arc::new(Json))
+    }
+
+    #[tokio::test]
+    async fn methods_that_take_the_connection_get_the_callers() {
+        let service = Arc::new(Replies);
+        let (one, two) = (ctx(1), ctx(2));
+        let reply = service
+            .clone()
+            .call(&one, "Peer", string_body("hi"))
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(json(&reply), r#""hi mem://t#1 #1""#);
+        assert_eq!(reply.type_info(), Some(TypeInfo::of::<String>()));
+        assert_eq!(one.state().get::<String>().as_deref(), Some("hi"));
+        assert_eq!(two.state().get::<String>(), None);
+
+        // Each connection's own state; the handler holds its own clone of the context.
+        let count = |ctx: &ConnContext| service.clone().call(ctx, "Count", zero_body()).unwrap();
+        let first = count(&one);
+        let second = count(&one);
+        let other = count(&two);
+        drop((one, two));
+        assert_eq!(json(&first.await.unwrap()), "1");
+        assert_eq!(json(&second.await.unwrap()), "2");
+        assert_eq!(json(&other.await.unwrap()), "1");
+        assert!(service.clone().call(&ctx(3), "Nope", zero_body()).is_none());
     }
 }
