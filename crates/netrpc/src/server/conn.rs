@@ -438,3 +438,76 @@ fn respond(writer: &Writer, seq: u64, token: Token, outcome: Result<crate::Reply
         let _ = writer.push(|encoder, buf| encoder.encode_response(&header, None, buf));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use bytes::BufMut;
+    use rpc_proto::{Payload, Reply, TypeInfo};
+
+    use super::*;
+
+    /// What an encoder was asked to write: the header, and the body's type information (`None`
+    /// for no body).
+    type Seen = Arc<Mutex<Vec<(ResponseHeader, Option<Option<TypeInfo>>)>>>;
+
+    /// Records every response; refuses to encode a body whose JSON text is `"bad"`.
+    struct Recorder(Seen);
+
+    impl ResponseEncoder for Recorder {
+        fn encode_response(
+            &mut self,
+            header: &ResponseHeader,
+            body: Option<Payload<'_>>,
+            dst: &mut BytesMut,
+        ) -> Result<(), CodecError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((header.clone(), body.map(|body| body.type_info())));
+            dst.put_slice(b"partial");
+            let text = body.map(|body| serde_json::to_string(body.value()).unwrap());
+            if text.as_deref() == Some(r#""bad""#) {
+                return Err(CodecError::Encode("cannot".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn responses_carry_their_requests_token_and_reply_type() {
+        let seen = Seen::default();
+        let writer: Writer = Arc::new(WriteQueue::new(Box::new(Recorder(seen.clone()))));
+        let id = Token::copy_from_slice(b"\"req-7\"");
+        respond(&writer, 7, id.clone(), Ok(Reply::typed(vec![1i64])));
+        respond(
+            &writer,
+            8,
+            Token::from_static(b"S.M"),
+            Err(ServiceError::new("boom")),
+        );
+        // A reply the codec cannot encode: an error response, with the same token.
+        respond(&writer, 9, id.clone(), Ok(Reply::new("bad")));
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            *seen,
+            [
+                (
+                    ResponseHeader::ok(7).with_token(id.clone()),
+                    Some(Some(TypeInfo::of::<Vec<i64>>()))
+                ),
+                (
+                    ResponseHeader::error(8, "boom").with_token(Token::from_static(b"S.M")),
+                    None
+                ),
+                (ResponseHeader::ok(9).with_token(id.clone()), Some(None)),
+                (
+                    ResponseHeader::error(9, "rpc: encoding reply: encoding failed: cannot")
+                        .with_token(id),
+                    None
+                ),
+            ]
+        );
+    }
+}

@@ -205,3 +205,44 @@ impl fmt::Debug for ServerDecoder {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tokens_are_the_ids_as_go_re_encodes_them() {
+        for (id, token) in [
+            (&b"7"[..], &b"7"[..]),
+            (br#""abc""#, br#""abc""#),
+            (b"18446744073709551616", b"18446744073709551616"),
+            // Compacted and escaped as Go writes a json.RawMessage.
+            (b"[ 1 ,\t2 ]", b"[1,2]"),
+            (br#""<a&b>""#, br#""\u003ca\u0026b\u003e""#),
+            ("\"\u{2028}\"".as_bytes(), br#""\u2028""#),
+        ] {
+            assert_eq!(id_token(id).as_bytes(), token, "{}", id.escape_ascii());
+        }
+    }
+
+    /// Each request carries its own id, so a response needs nothing from the decoder: a fresh
+    /// encoder answers requests read by another decoder, in any order, repeatedly.
+    #[test]
+    fn the_halves_share_nothing() {
+        let limits = Limits::default();
+        let (mut decoder, _) = server_parts(&limits);
+        let (_, mut encoder) = server_parts(&limits);
+        let mut src = BytesMut::from(&br#"{"method":"A.B","params":[1],"id":"x"}"#[..]);
+        let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut src).unwrap() else {
+            panic!("expected a request");
+        };
+        let mut out = BytesMut::new();
+        let response = ResponseHeader::error(header.seq, "e").with_token(header.token);
+        encoder.encode_response(&response, None, &mut out).unwrap();
+        encoder.encode_response(&response, None, &mut out).unwrap();
+        assert_eq!(
+            &out[..],
+            &b"{\"id\":\"x\",\"result\":null,\"error\":\"e\"}\n{\"id\":\"x\",\"result\":null,\"error\":\"e\"}\n"[..]
+        );
+    }
+}

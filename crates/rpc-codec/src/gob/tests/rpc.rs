@@ -127,6 +127,51 @@ fn requests_are_gos_request_headers() {
     assert!(!encoder.encode_cancel(1, &mut wire).unwrap());
 }
 
+/// A client that reuses a sequence number while a call is in flight: each response echoes its
+/// own request's method (Go's server echoes `req.ServiceMethod` per request), from the token
+/// the request carried, not from a table keyed by sequence number.
+#[test]
+fn each_response_echoes_its_own_requests_method() {
+    let limits = Limits::default();
+    let (mut decoder, mut encoder) = Gob.server_parts(&limits);
+    let (mut client_encoder, _) = Gob.client_parts(&limits);
+    let mut wire = BytesMut::new();
+    for method in ["A.First", "B.Second"] {
+        client_encoder
+            .encode_request(&RequestHeader::new(method, 5), &"x", &mut wire)
+            .unwrap();
+    }
+    let tokens: Vec<Token> = decode_all(&mut decoder, &wire)
+        .unwrap()
+        .into_iter()
+        .map(|request| match request {
+            ServerInbound::Request { header, .. } => header.token,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            Token::from_static(b"A.First"),
+            Token::from_static(b"B.Second")
+        ]
+    );
+    // Answered in the other order.
+    let mut out = BytesMut::new();
+    for token in tokens.into_iter().rev() {
+        let header = ResponseHeader::ok(5).with_token(token);
+        encoder
+            .encode_response(&header, Some(Payload::from(&1u8)), &mut out)
+            .unwrap();
+    }
+    let mut stream = crate::gob::Decoder::new(&limits);
+    let methods: Vec<String> = std::iter::from_fn(|| stream.decode(&mut out).unwrap())
+        .filter_map(|value| value.decode::<serde_json::Value>().ok())
+        .filter_map(|value| value.get("ServiceMethod")?.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(methods, ["B.Second", "A.First"]);
+}
+
 #[test]
 fn error_responses_carry_an_empty_struct() {
     let limits = Limits::default();
