@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 use netrpc::Empty;
-use netrpc::proto::{Limits, RequestHeader, ResponseHeader};
+use netrpc::proto::{Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 
 use crate::Target;
 
@@ -54,20 +54,27 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
                     let header = RequestHeader::new("Fuzz.Echo", seq);
                     let _ = client.encoder.encode_request(&header, &"x", &mut requests);
                 }
-                while let Ok(Some(_)) = server.decoder.decode(&mut requests) {}
+                // Each response carries a request's token, as the engine hands it back.
+                let mut tokens = Vec::new();
+                while let Ok(Some(message)) = server.decoder.decode(&mut requests) {
+                    if let ServerInbound::Request { header, .. } = message {
+                        tokens.push(header.token);
+                    }
+                }
+                let token = |i: usize| tokens.get(i).cloned().unwrap_or_default();
                 let _ = server.encoder.encode_response(
-                    &ResponseHeader::ok(1),
-                    Some(&"hello"),
+                    &ResponseHeader::ok(1).with_token(token(0)),
+                    Some(Payload::from(&"hello")),
                     &mut buf,
                 );
                 let _ = server.encoder.encode_response(
-                    &ResponseHeader::error(2, "not found"),
+                    &ResponseHeader::error(2, "not found").with_token(token(1)),
                     None,
                     &mut buf,
                 );
                 let _ = server.encoder.encode_response(
-                    &ResponseHeader::ok(3),
-                    Some(&[1i64, -2]),
+                    &ResponseHeader::ok(3).with_token(token(2)),
+                    Some(Payload::from(&[1i64, -2])),
                     &mut buf,
                 );
             }

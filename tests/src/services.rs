@@ -128,11 +128,9 @@ service! {
         }
 
         #[rpc("Peer")]
-        /// The caller's address, as `ConnContext::current` gives it to a shared service.
-        async fn peer(&self, _arg: Empty) -> Result<String, String> {
-            ConnContext::current()
-                .map(|ctx| ctx.remote_addr().to_string())
-                .ok_or_else(|| "no current connection".to_string())
+        /// The caller's address, as the call's `ConnContext` gives it to a shared service.
+        async fn peer(&self, ctx: &ConnContext, _arg: Empty) -> Result<String, String> {
+            Ok(ctx.remote_addr().to_string())
         }
 
         #[rpc("Panic")]

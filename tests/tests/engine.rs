@@ -513,8 +513,9 @@ impl HandServer {
         }
     }
 
-    /// Reads the next request; returns its sequence number.
-    async fn next_request(&mut self) -> u64 {
+    /// Reads the next request; returns its sequence number and the token its response must
+    /// carry.
+    async fn next_request(&mut self) -> (u64, netrpc::proto::Token) {
         use netrpc::proto::ServerInbound;
         let codec = self.codec;
         let fresh = || {
@@ -543,7 +544,7 @@ impl HandServer {
         let (stream, pair, buf) = self.stream.as_mut().unwrap();
         loop {
             if let Some(ServerInbound::Request { header, .. }) = pair.decoder.decode(buf).unwrap() {
-                return header.seq;
+                return (header.seq, header.token);
             }
             assert!(bounded("request", stream.read_buf(buf)).await.unwrap() > 0);
         }
@@ -567,7 +568,7 @@ impl HandServer {
 }
 
 async fn stray_response_ids_are_discarded(codec: CodecKind, transport: TransportKind) {
-    use netrpc::proto::ResponseHeader;
+    use netrpc::proto::{Payload, ResponseHeader};
     // A hand-driven server that answers with unknown and duplicate sequence numbers.
     let (mut listener, dial) = transport.listen().await;
     let addr = listener.local_addr().to_string();
@@ -581,23 +582,25 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
     let json = codec.codec().name() == "json";
 
     let first = client.go::<_, String>("Test.Echo", "one".to_string());
-    let seq = server.next_request().await;
+    let (seq, token) = server.next_request().await;
     let mut out = bytes::BytesMut::new();
     let reply = |text: &str,
                  seq: u64,
+                 token: &netrpc::proto::Token,
                  out: &mut bytes::BytesMut,
                  enc: &mut Box<dyn netrpc::proto::ResponseEncoder>| {
-        enc.encode_response(&ResponseHeader::ok(seq), Some(&text.to_string()), out)
+        let header = ResponseHeader::ok(seq).with_token(token.clone());
+        enc.encode_response(&header, Some(Payload::from(&text.to_string())), out)
             .unwrap();
     };
     if json {
         // jsonrpc's server echoes request ids it has seen; write a stray id by hand.
         out.extend_from_slice(b"{\"id\":4242,\"result\":\"stray\",\"error\":null}\n");
     } else {
-        reply("stray", seq + 4242, &mut out, server.encoder());
+        reply("stray", seq + 4242, &token, &mut out, server.encoder());
     }
     let mut right = bytes::BytesMut::new();
-    reply("right", seq, &mut right, server.encoder());
+    reply("right", seq, &token, &mut right, server.encoder());
     out.extend_from_slice(&right);
     if json {
         // The same response again (same echoed id), with another result.
@@ -606,16 +609,16 @@ async fn stray_response_ids_are_discarded(codec: CodecKind, transport: Transport
             .replace("right", "duplicate");
         out.extend_from_slice(dup.as_bytes());
     } else {
-        reply("duplicate", seq, &mut out, server.encoder());
+        reply("duplicate", seq, &token, &mut out, server.encoder());
     }
     server.write(&out).await;
     assert_eq!(bounded("first", first).await.reply.unwrap(), "right");
 
     // The connection goes on: the next call gets its own reply, not a leftover.
     let second = client.go::<_, String>("Test.Echo", "two".to_string());
-    let seq = server.next_request().await;
+    let (seq, token) = server.next_request().await;
     let mut out = bytes::BytesMut::new();
-    reply("second", seq, &mut out, server.encoder());
+    reply("second", seq, &token, &mut out, server.encoder());
     server.write(&out).await;
     assert_eq!(bounded("second", second).await.reply.unwrap(), "second");
     assert_eq!(client.pending(), 0);

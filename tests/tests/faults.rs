@@ -19,7 +19,7 @@ use common::{
     socket_file, start,
 };
 use futures_util::future::join_all;
-use netrpc::proto::{Limits, ResponseHeader, ServerInbound};
+use netrpc::proto::{Limits, Payload, ResponseHeader, ServerInbound};
 use netrpc::reverse::{Backoff, ReverseListener};
 use netrpc::transport::quic::QuicSettings;
 use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
@@ -41,6 +41,8 @@ struct HandStream {
     stream: BoxStream,
     codec: netrpc::proto::ServerCodec,
     buf: BytesMut,
+    /// The tokens of the requests read and not answered yet, by sequence number.
+    tokens: std::collections::HashMap<u64, netrpc::proto::Token>,
 }
 
 impl HandStream {
@@ -49,6 +51,7 @@ impl HandStream {
             stream,
             codec: codec.server_codec().server(&Limits::DEFAULT),
             buf: BytesMut::new(),
+            tokens: std::collections::HashMap::new(),
         }
     }
 
@@ -58,6 +61,7 @@ impl HandStream {
             if let Some(ServerInbound::Request { header, body }) =
                 self.codec.decoder.decode(&mut self.buf).unwrap()
             {
+                self.tokens.insert(header.seq, header.token);
                 return (header.seq, body.decode::<String>().unwrap());
             }
             let n = bounded(what, self.stream.read_buf(&mut self.buf))
@@ -67,12 +71,17 @@ impl HandStream {
         }
     }
 
-    /// The encoded reply to `seq`.
+    /// The encoded reply to `seq`, with its request's token.
     fn reply(&mut self, seq: u64, text: &str) -> BytesMut {
         let mut out = BytesMut::new();
+        let token = self.tokens.remove(&seq).unwrap_or_default();
         self.codec
             .encoder
-            .encode_response(&ResponseHeader::ok(seq), Some(&text.to_string()), &mut out)
+            .encode_response(
+                &ResponseHeader::ok(seq).with_token(token),
+                Some(Payload::from(&text.to_string())),
+                &mut out,
+            )
             .unwrap();
         out
     }

@@ -16,14 +16,17 @@
 //! An HTTP `CONNECT` on the same port is handled before the codec, by the transport
 //! (`rpc_transport::http::optional`).
 //!
+//! The detected codec's encoder answers: the decoder prefixes the token of every request
+//! ([`rpc_proto::Token`]) with one byte naming the codec it detected, and the encoder makes
+//! that codec's encoder from the first response's token and hands each the inner codec's own
+//! token. The two halves share nothing.
+//!
 //! As a client codec `Auto` speaks gob, Go's default.
-
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientCodec, Codec, CodecError, Limits, RequestDecoder, ResponseEncoder, ResponseHeader,
-    ServerCodec, ServerInbound,
+    ClientCodec, Codec, CodecError, Limits, Payload, RequestDecoder, ResponseEncoder,
+    ResponseHeader, ServerCodec, ServerInbound, Token,
 };
 use tokio_util::codec::Decoder;
 
@@ -31,20 +34,51 @@ use tokio_util::codec::Decoder;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Auto;
 
-/// The codecs `Auto` can detect.
+/// The codecs `Auto` can detect; the number is the first byte of the tokens it makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Detected {
-    Json,
-    Postcard,
-    Protobuf,
-    Gob,
+    Json = 1,
+    Postcard = 2,
+    Protobuf = 3,
+    Gob = 4,
 }
 
-/// The encoder of the detected codec, handed from the decoder to the encoder once known.
-type EncoderSlot = Arc<Mutex<Option<Box<dyn ResponseEncoder>>>>;
+impl Detected {
+    fn from_tag(tag: u8) -> Option<Detected> {
+        [
+            Detected::Json,
+            Detected::Postcard,
+            Detected::Protobuf,
+            Detected::Gob,
+        ]
+        .into_iter()
+        .find(|detected| *detected as u8 == tag)
+    }
 
-fn lock(slot: &EncoderSlot) -> MutexGuard<'_, Option<Box<dyn ResponseEncoder>>> {
-    slot.lock().unwrap_or_else(PoisonError::into_inner)
+    fn server(self, limits: &Limits) -> ServerCodec {
+        match self {
+            Detected::Json => crate::Json.server(limits),
+            Detected::Postcard => crate::Postcard.server(limits),
+            Detected::Protobuf => crate::Protobuf.server(limits),
+            Detected::Gob => crate::Gob.server(limits),
+        }
+    }
+}
+
+/// `token` prefixed with the byte of `detected` (no allocation while it stays short).
+fn tagged(detected: Detected, token: &Token) -> Token {
+    let inner = token.as_bytes();
+    if inner.len() < Token::INLINE {
+        let mut buf = [0; Token::INLINE];
+        buf[0] = detected as u8;
+        buf[1..=inner.len()].copy_from_slice(inner);
+        return Token::copy_from_slice(&buf[..=inner.len()]);
+    }
+    let mut buf = Vec::with_capacity(inner.len() + 1);
+    buf.push(detected as u8);
+    buf.extend_from_slice(inner);
+    Token::from_bytes(buf.into())
 }
 
 impl Codec for Auto {
@@ -57,23 +91,24 @@ impl Codec for Auto {
     }
 
     fn server(&self, limits: &Limits) -> ServerCodec {
-        let slot: EncoderSlot = Arc::new(Mutex::new(None));
         ServerCodec {
             decoder: Box::new(AutoDecoder {
                 limits: *limits,
                 inner: None,
-                slot: slot.clone(),
             }),
-            encoder: Box::new(AutoEncoder { inner: None, slot }),
+            encoder: Box::new(AutoEncoder {
+                limits: *limits,
+                inner: None,
+            }),
         }
     }
 }
 
-/// Decides from the first bytes, then delegates.
+/// Decides from the first bytes, then delegates, tagging each request's token with the
+/// codec.
 struct AutoDecoder {
     limits: Limits,
-    inner: Option<Box<dyn RequestDecoder>>,
-    slot: EncoderSlot,
+    inner: Option<(Detected, Box<dyn RequestDecoder>)>,
 }
 
 /// netrpc's framings start with this, then a version byte and a codec id.
@@ -136,17 +171,12 @@ impl Decoder for AutoDecoder {
                 return Ok(None);
             };
             tracing::debug!(codec = ?detected, "auto: detected codec");
-            let ServerCodec { decoder, encoder } = match detected {
-                Detected::Json => crate::Json.server(&self.limits),
-                Detected::Postcard => crate::Postcard.server(&self.limits),
-                Detected::Protobuf => crate::Protobuf.server(&self.limits),
-                Detected::Gob => crate::Gob.server(&self.limits),
-            };
-            *lock(&self.slot) = Some(encoder);
-            self.inner = Some(decoder);
+            self.inner = Some((detected, detected.server(&self.limits).decoder));
         }
         match self.inner.as_mut() {
-            Some(inner) => inner.decode(src),
+            Some((detected, inner)) => {
+                Ok(inner.decode(src)?.map(|message| tag(*detected, message)))
+            }
             None => Ok(None),
         }
     }
@@ -156,35 +186,56 @@ impl Decoder for AutoDecoder {
             return Ok(Some(message));
         }
         match self.inner.as_mut() {
-            Some(inner) => inner.decode_eof(src),
+            Some((detected, inner)) => Ok(inner
+                .decode_eof(src)?
+                .map(|message| tag(*detected, message))),
             None if src.iter().all(|b| is_json_space(*b)) => Ok(None),
             None => Err(CodecError::UnexpectedEof(src.len())),
         }
     }
 }
 
-/// Answers in the codec the decoder detected.
+/// A request's token tagged with the codec that read it.
+fn tag(detected: Detected, mut message: ServerInbound) -> ServerInbound {
+    if let ServerInbound::Request { header, .. } = &mut message {
+        header.token = tagged(detected, &header.token);
+    }
+    message
+}
+
+/// Answers in the codec the decoder detected, as the tokens tell.
 struct AutoEncoder {
-    inner: Option<Box<dyn ResponseEncoder>>,
-    slot: EncoderSlot,
+    limits: Limits,
+    inner: Option<(Detected, Box<dyn ResponseEncoder>)>,
 }
 
 impl ResponseEncoder for AutoEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
-        if self.inner.is_none() {
-            self.inner = lock(&self.slot).take();
+        let unknown =
+            || CodecError::Encode("auto: no request has been read, so the codec is unknown".into());
+        let detected = header
+            .token
+            .as_bytes()
+            .first()
+            .and_then(|&tag| Detected::from_tag(tag))
+            .ok_or_else(unknown)?;
+        let (made, inner) = self
+            .inner
+            .get_or_insert_with(|| (detected, detected.server(&self.limits).encoder));
+        if *made != detected {
+            return Err(unknown());
         }
-        match self.inner.as_mut() {
-            Some(inner) => inner.encode_response(header, body, dst),
-            None => Err(CodecError::Encode(
-                "auto: no request has been read, so the codec is unknown".into(),
-            )),
-        }
+        let header = ResponseHeader {
+            seq: header.seq,
+            error: header.error.clone(),
+            token: header.token.slice(1..),
+        };
+        inner.encode_response(&header, body, dst)
     }
 }
 
@@ -208,5 +259,66 @@ mod tests {
         assert_eq!(detect(b"\n\xff\x81"), Some(Detected::Gob));
         assert_eq!(detect(b"\x2f\xff\x81\x03"), Some(Detected::Gob));
         assert_eq!(detect(b"\xfe\x01\x00\xff\x81"), Some(Detected::Gob));
+    }
+
+    #[test]
+    fn tokens_carry_the_codec() {
+        for detected in [
+            Detected::Json,
+            Detected::Postcard,
+            Detected::Protobuf,
+            Detected::Gob,
+        ] {
+            assert_eq!(Detected::from_tag(detected as u8), Some(detected));
+        }
+        assert_eq!(Detected::from_tag(0), None);
+        let token = tagged(Detected::Json, &Token::copy_from_slice(b"7"));
+        assert_eq!(token.as_bytes(), b"\x017");
+        let token = tagged(Detected::Postcard, &Token::EMPTY);
+        assert_eq!(token.as_bytes(), b"\x02");
+        let long = [b'm'; Token::INLINE + 5];
+        let token = tagged(Detected::Gob, &Token::copy_from_slice(&long));
+        assert_eq!(token.as_bytes()[0], 4);
+        assert_eq!(token.slice(1..).as_bytes(), long);
+        let edge = [b'e'; Token::INLINE];
+        assert_eq!(
+            tagged(Detected::Gob, &Token::copy_from_slice(&edge)).len(),
+            Token::INLINE + 1
+        );
+    }
+
+    /// Each half works from what the requests carry: the encoder answers in the codec the
+    /// decoder detected, echoing each request's own id, whatever order the responses go in.
+    #[test]
+    fn the_encoder_answers_in_the_detected_codec() {
+        let limits = Limits::default();
+        let ServerCodec {
+            mut decoder,
+            mut encoder,
+        } = Auto.server(&limits);
+        let mut dst = BytesMut::new();
+        // A response before any request: the codec is unknown.
+        let err = encoder
+            .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&1)), &mut dst)
+            .unwrap_err();
+        assert!(err.to_string().contains("codec is unknown"), "{err}");
+        let mut src = BytesMut::from(
+            &br#"{"method":"A.B","params":[1],"id":"x"} {"method":"A.B","params":[2],"id":9}"#[..],
+        );
+        let mut tokens = Vec::new();
+        while let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut src).unwrap() {
+            tokens.push(header.token);
+        }
+        assert_eq!(tokens.len(), 2);
+        for (seq, token) in [(2, &tokens[1]), (1, &tokens[0])] {
+            let header = ResponseHeader::ok(seq).with_token(token.clone());
+            encoder
+                .encode_response(&header, Some(Payload::from(&"r")), &mut dst)
+                .unwrap();
+        }
+        assert_eq!(
+            &dst[..],
+            &b"{\"id\":9,\"result\":\"r\",\"error\":null}\n{\"id\":\"x\",\"result\":\"r\",\"error\":null}\n"[..]
+        );
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use rpc_codec::Protobuf;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestHeader, ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -400,7 +400,7 @@ fn serve(mut stream: TcpStream) -> Result<Seen, CodecError> {
         match &reply {
             Ok(value) => encoder.encode_response(
                 &ResponseHeader::ok(header.seq),
-                Some(value.as_ref()),
+                Some(Payload::from(value.as_ref())),
                 &mut out,
             )?,
             Err(message) => encoder.encode_response(

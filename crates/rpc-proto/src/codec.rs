@@ -6,20 +6,29 @@
 //! JSON values (Go's jsonrpc) and a stream carrying its own type definitions (gob) alike. Bodies
 //! stay encoded ([`crate::Body`]) until the engine knows their types. Encoders write one message
 //! at a time into a buffer the engine shares between tasks and flushes in batches; they take the
-//! value as `&dyn erased_serde::Serialize`, so a codec chosen at run time encodes any serde type.
+//! value as `&dyn erased_serde::Serialize`, so a codec chosen at run time encodes any serde type,
+//! and a reply as a [`Payload`], which may add the value's [`TypeInfo`](crate::TypeInfo) for
+//! what the value cannot show (gob's types of empty sequences and maps).
 //!
 //! The two directions of a link are independent objects (the engine reads and writes
 //! concurrently), and a codec is a factory that makes one pair per connection, so per-stream state
-//! (gob's type table, jsonrpc's request ids) lives in that pair.
+//! (gob's type tables) lives in that pair. The two halves of a pair share nothing: what a
+//! response must echo of its request (jsonrpc's id, gob's `ServiceMethod`) travels with the call,
+//! in the request's [`Token`](crate::Token), which the engine hands back in the
+//! [`ResponseHeader`].
 
 use std::fmt;
 
 use bytes::BytesMut;
 use tokio_util::codec::Decoder;
 
-use crate::{ClientInbound, CodecError, Limits, RequestHeader, ResponseHeader, ServerInbound};
+use crate::{
+    ClientInbound, CodecError, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound,
+};
 
-/// A server-side decoder: bytes in, requests (and cancellations) out.
+/// A server-side decoder: bytes in, requests (and cancellations) out. Whatever the paired
+/// encoder must echo of a request goes into the request's [`Token`](crate::Token)
+/// (`header.token`).
 ///
 /// `decode_eof` must return `Ok(None)` at a clean end of stream and
 /// [`CodecError::UnexpectedEof`] when part of a message is left over.
@@ -54,12 +63,14 @@ pub trait RequestEncoder: Send {
 
 /// A server-side encoder. Same error contract as [`RequestEncoder`].
 pub trait ResponseEncoder: Send {
-    /// Appends a response to `dst`. `body` is the reply of a successful call and `None` for an
-    /// error response (`header.error` set), which each codec writes the way Go does.
+    /// Appends a response to `dst`. `header.token` is the token the paired decoder gave the
+    /// request (empty if there was none). `body` is the reply of a successful call, with its
+    /// type when the service told it, and `None` for an error response (`header.error` set),
+    /// which each codec writes the way Go does.
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError>;
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::Body;
+use crate::{Body, Token};
 
 /// The header of a request, as Go's `rpc.Request` plus netrpc's optional timeout.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +14,10 @@ pub struct RequestHeader {
     /// How long the client will wait, relative to when the server reads the request. Only
     /// netrpc's own framings carry it; Go's codecs always decode `None`.
     pub timeout: Option<Duration>,
+    /// What the server decoder wants its encoder to get back with the response ([`Token`]):
+    /// jsonrpc's request id, gob's `ServiceMethod`; empty for other codecs and on the client
+    /// side. The engine does not look into it.
+    pub token: Token,
 }
 
 impl RequestHeader {
@@ -23,7 +27,14 @@ impl RequestHeader {
             service_method: service_method.into(),
             seq,
             timeout: None,
+            token: Token::EMPTY,
         }
+    }
+
+    /// This header with `token` (see [`RequestHeader::token`]).
+    pub fn with_token(mut self, token: Token) -> Self {
+        self.token = token;
+        self
     }
 
     /// Splits `"Service.Method"` at its last dot, as Go's server does. `None` when there is no
@@ -40,12 +51,19 @@ pub struct ResponseHeader {
     pub seq: u64,
     /// The error string of a failed call (Go's `ServerError`); `None` on success.
     pub error: Option<String>,
+    /// The token of the request this answers, as the server decoder made it
+    /// ([`RequestHeader::token`]), for the server encoder; empty on the client side.
+    pub token: Token,
 }
 
 impl ResponseHeader {
     /// A successful response header.
     pub fn ok(seq: u64) -> Self {
-        Self { seq, error: None }
+        Self {
+            seq,
+            error: None,
+            token: Token::EMPTY,
+        }
     }
 
     /// A failed response header carrying `message`.
@@ -53,7 +71,14 @@ impl ResponseHeader {
         Self {
             seq,
             error: Some(message.into()),
+            token: Token::EMPTY,
         }
+    }
+
+    /// This header with `token`: the request's (see [`ResponseHeader::token`]).
+    pub fn with_token(mut self, token: Token) -> Self {
+        self.token = token;
+        self
     }
 }
 

@@ -22,6 +22,8 @@ mod codec;
 mod error;
 mod header;
 mod limits;
+mod reply;
+mod token;
 pub mod zero;
 
 pub use body::{Body, BodyFormat, BodySource};
@@ -32,6 +34,8 @@ pub use codec::{
 pub use error::CodecError;
 pub use header::{ClientInbound, RequestHeader, ResponseHeader, ServerInbound};
 pub use limits::Limits;
+pub use reply::{Payload, Reply, TypeInfo};
+pub use token::Token;
 
 /// Re-exported so codecs and the engine name the same erased serde traits.
 pub use erased_serde;

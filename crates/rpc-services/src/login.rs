@@ -108,8 +108,8 @@ impl Service for LoginHelloService {
         self.inner.methods()
     }
 
-    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
-        self.inner.clone().call(method, body)
+    fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture> {
+        self.inner.clone().call(ctx, method, body)
     }
 }
 

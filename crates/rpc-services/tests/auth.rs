@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use netrpc::transport::tls::{TlsClientConfig, TlsServerConfig};
 use netrpc::transport::{DialOptions, ListenOptions};
-use netrpc::{Client, Json, Layer, Server, service};
+use netrpc::{Client, ConnContext, Json, Layer, Server, service};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose, SanType,
@@ -138,8 +138,8 @@ struct WhoAmI;
 service! {
     impl WhoAmI {
         #[rpc("Get")]
-        async fn get(&self, _request: String) -> Result<String, String> {
-            Ok(match Session::current().and_then(|session| session.user()) {
+        async fn get(&self, ctx: &ConnContext, _request: String) -> Result<String, String> {
+            Ok(match Session::of(ctx).and_then(|session| session.user()) {
                 Some(LoggedIn { user, method }) => format!("{user} by {method:?}"),
                 None => "nobody".into(),
             })

@@ -189,6 +189,7 @@ impl Shared {
             service_method: method.to_owned(),
             seq,
             timeout,
+            token: rpc_proto::Token::EMPTY,
         };
         let args = Arg(args);
         match self.outbound.request(&header, &args) {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use bytes::BytesMut;
 use futures_util::FutureExt;
 use rpc_proto::{
-    Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Body, Codec, CodecError, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound, Token,
 };
 use rpc_transport::{BoxStream, Connection, Link, Multiplexed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -330,32 +330,31 @@ impl Calls {
         body: Body,
     ) {
         let seq = header.seq;
-        let Some((service, method)) = header.split_method() else {
-            let msg = format!(
-                "rpc: service/method request ill-formed: {}",
-                header.service_method
-            );
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+        // The codec's token goes back with the response, untouched.
+        let token = header.token;
+        let service_method = header.service_method.as_str();
+        let Some((service, method)) = service_method.rsplit_once('.') else {
+            let msg = format!("rpc: service/method request ill-formed: {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         let Some(registered) = services.get(service) else {
-            let msg = format!("rpc: can't find service {}", header.service_method);
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+            let msg = format!("rpc: can't find service {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         let span = tracing::debug_span!("rpc", service, method, seq, peer = %ctx.remote_addr());
-        let Some(handler) = registered.service.clone().call(method, body) else {
-            let msg = format!("rpc: can't find method {}", header.service_method);
-            return respond(writer, seq, Err(ServiceError::new(msg)));
+        let Some(handler) = registered.service.clone().call(ctx, method, body) else {
+            let msg = format!("rpc: can't find method {service_method}");
+            return respond(writer, seq, token, Err(ServiceError::new(msg)));
         };
         registered.stats.count(method);
         let writer = writer.clone();
         let timeout = header.timeout;
-        let handler = ConnContext::scope(ctx.clone(), handler);
         let mut call = Box::pin(
             async move {
                 match run(handler, timeout).await {
                     Some(outcome) => {
                         writer.wait_for_room(WRITE_HIGH_WATER).await;
-                        respond(&writer, seq, outcome)
+                        respond(&writer, seq, token, outcome)
                     }
                     // The client's own timer, started before the request was sent, has fired
                     // too: it has forgotten the call, so no reply is sent.
@@ -420,21 +419,95 @@ async fn run(
     }))
 }
 
-/// Queues the response to call `seq`. A reply the codec cannot encode is answered with an error
-/// instead, so the caller is never left waiting.
-fn respond(writer: &Writer, seq: u64, outcome: Result<crate::Reply, ServiceError>) {
+/// Queues the response to call `seq`, with the token its request came with. A reply the codec
+/// cannot encode is answered with an error instead, so the caller is never left waiting.
+fn respond(writer: &Writer, seq: u64, token: Token, outcome: Result<crate::Reply, ServiceError>) {
+    let mut header = ResponseHeader::ok(seq).with_token(token);
     let pushed = match &outcome {
-        Ok(reply) => writer.push(|encoder, buf| {
-            let reply: &dyn erased_serde::Serialize = &**reply;
-            encoder.encode_response(&ResponseHeader::ok(seq), Some(reply), buf)
-        }),
-        Err(err) => writer.push(|encoder, buf| {
-            encoder.encode_response(&ResponseHeader::error(seq, err.message()), None, buf)
-        }),
+        Ok(reply) => {
+            writer.push(|encoder, buf| encoder.encode_response(&header, Some(reply.payload()), buf))
+        }
+        Err(err) => {
+            header.error = Some(err.message().to_owned());
+            writer.push(|encoder, buf| encoder.encode_response(&header, None, buf))
+        }
     };
     if let Err(PushError::Encode(err)) = pushed {
         tracing::warn!(seq, error = %err, "could not encode response");
-        let header = ResponseHeader::error(seq, format!("rpc: encoding reply: {err}"));
+        header.error = Some(format!("rpc: encoding reply: {err}"));
         let _ = writer.push(|encoder, buf| encoder.encode_response(&header, None, buf));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use bytes::BufMut;
+    use rpc_proto::{Payload, Reply, TypeInfo};
+
+    use super::*;
+
+    /// What an encoder was asked to write: the header, and the body's type information (`None`
+    /// for no body).
+    type Seen = Arc<Mutex<Vec<(ResponseHeader, Option<Option<TypeInfo>>)>>>;
+
+    /// Records every response; refuses to encode a body whose JSON text is `"bad"`.
+    struct Recorder(Seen);
+
+    impl ResponseEncoder for Recorder {
+        fn encode_response(
+            &mut self,
+            header: &ResponseHeader,
+            body: Option<Payload<'_>>,
+            dst: &mut BytesMut,
+        ) -> Result<(), CodecError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((header.clone(), body.map(|body| body.type_info())));
+            dst.put_slice(b"partial");
+            let text = body.map(|body| serde_json::to_string(body.value()).unwrap());
+            if text.as_deref() == Some(r#""bad""#) {
+                return Err(CodecError::Encode("cannot".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn responses_carry_their_requests_token_and_reply_type() {
+        let seen = Seen::default();
+        let writer: Writer = Arc::new(WriteQueue::new(Box::new(Recorder(seen.clone()))));
+        let id = Token::copy_from_slice(b"\"req-7\"");
+        respond(&writer, 7, id.clone(), Ok(Reply::typed(vec![1i64])));
+        respond(
+            &writer,
+            8,
+            Token::from_static(b"S.M"),
+            Err(ServiceError::new("boom")),
+        );
+        // A reply the codec cannot encode: an error response, with the same token.
+        respond(&writer, 9, id.clone(), Ok(Reply::new("bad")));
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            *seen,
+            [
+                (
+                    ResponseHeader::ok(7).with_token(id.clone()),
+                    Some(Some(TypeInfo::of::<Vec<i64>>()))
+                ),
+                (
+                    ResponseHeader::error(8, "boom").with_token(Token::from_static(b"S.M")),
+                    None
+                ),
+                (ResponseHeader::ok(9).with_token(id.clone()), Some(None)),
+                (
+                    ResponseHeader::error(9, "rpc: encoding reply: encoding failed: cannot")
+                        .with_token(id),
+                    None
+                ),
+            ]
+        );
     }
 }

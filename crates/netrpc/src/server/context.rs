@@ -9,9 +9,10 @@ use rpc_transport::Peer;
 
 /// One connection as a service sees it (seed 4.3.4: the `conn` a per-connection service keeps).
 ///
-/// Cheap to clone. A per-connection service receives it in its factory; its
-/// [`state`](Self::state) holds session data (a login, say) that lives exactly as long as the
-/// connection.
+/// Cheap to clone. Every call receives it ([`Service::call`](crate::Service::call); a
+/// [`service!`](crate::service!) method asks for it with a `ctx: &ConnContext` parameter), and a
+/// per-connection service receives it in its factory; its [`state`](Self::state) holds session
+/// data (a login, say) that lives exactly as long as the connection.
 #[derive(Clone)]
 pub struct ConnContext {
     inner: Arc<Inner>,
@@ -24,27 +25,19 @@ struct Inner {
     state: Extensions,
 }
 
-tokio::task_local! {
-    static CURRENT: ConnContext;
-}
-
 impl ConnContext {
-    /// The connection whose call is running on this task, inside a service method; `None`
-    /// elsewhere. Lets a service shared by every connection see who calls (to apply a limit per
-    /// connection, say) without being built per connection.
-    pub fn current() -> Option<ConnContext> {
-        CURRENT.try_with(ConnContext::clone).ok()
-    }
-
-    /// Runs `fut` with `ctx` as [`current`](Self::current).
-    pub(crate) fn scope<F: std::future::Future>(
-        ctx: ConnContext,
-        fut: F,
-    ) -> impl std::future::Future<Output = F::Output> {
-        CURRENT.scope(ctx, fut)
-    }
-
-    pub(crate) fn new(id: u64, peer: Peer, codec: &'static str) -> Self {
+    /// A connection numbered `id` from `peer`, speaking the codec named `codec`, with empty
+    /// state. The server makes one for each connection it serves; make one yourself to call a
+    /// [`Service`](crate::Service) in-process or in a test (`id` is then yours to choose).
+    ///
+    /// ```
+    /// use netrpc::ConnContext;
+    /// use netrpc::transport::Peer;
+    ///
+    /// let ctx = ConnContext::new(7, Peer::new("mem", "mem://test#1"), "json");
+    /// assert_eq!((ctx.id(), ctx.remote_addr(), ctx.codec()), (7, "mem://test#1", "json"));
+    /// ```
+    pub fn new(id: u64, peer: Peer, codec: &'static str) -> Self {
         Self {
             inner: Arc::new(Inner {
                 id,

@@ -11,7 +11,7 @@
 //!
 //! use netrpc::layer::{Layer, Stack};
 //! use netrpc::proto::Body;
-//! use netrpc::{HandlerFuture, Method, Service, service};
+//! use netrpc::{ConnContext, HandlerFuture, Method, Service, service};
 //!
 //! /// Counts the calls of the service it wraps.
 //! struct Counted<S> {
@@ -26,8 +26,8 @@
 //!     fn methods(&self) -> &'static [Method] {
 //!         self.inner.methods()
 //!     }
-//!     fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
-//!         let handler = self.inner.clone().call(method, body)?;
+//!     fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture> {
+//!         let handler = self.inner.clone().call(ctx, method, body)?;
 //!         self.calls.fetch_add(1, Ordering::Relaxed);
 //!         Some(handler)
 //!     }
@@ -128,7 +128,7 @@ mod tests {
 
     use super::*;
     use crate::proto::Body;
-    use crate::{HandlerFuture, Method};
+    use crate::{ConnContext, HandlerFuture, Method};
 
     struct Named(&'static str);
 
@@ -139,7 +139,12 @@ mod tests {
         fn methods(&self) -> &'static [Method] {
             &[]
         }
-        fn call(self: Arc<Self>, _method: &str, _body: Body) -> Option<HandlerFuture> {
+        fn call(
+            self: Arc<Self>,
+            _ctx: &ConnContext,
+            _method: &str,
+            _body: Body,
+        ) -> Option<HandlerFuture> {
             None
         }
     }

@@ -1,7 +1,9 @@
 //! The client side of Go's gob rpc codec: requests out, responses in.
 
 use bytes::BytesMut;
-use rpc_proto::{ClientInbound, CodecError, Limits, RequestEncoder, RequestHeader, ResponseHeader};
+use rpc_proto::{
+    ClientInbound, CodecError, Limits, RequestEncoder, RequestHeader, ResponseHeader, Token,
+};
 use tokio_util::codec::Decoder;
 
 use super::decode::Stream;
@@ -58,8 +60,8 @@ impl RequestEncoder for ClientEncoder {
         let mut journal = registry.begin();
         let mut out = Vec::new();
         let written = registry
-            .encode_value(&request, &limits, &mut out, &mut journal)
-            .and_then(|()| registry.encode_value(body, &limits, &mut out, &mut journal));
+            .encode_value(&request, None, &limits, &mut out, &mut journal)
+            .and_then(|()| registry.encode_value(body, None, &limits, &mut out, &mut journal));
         match written {
             Ok(()) => {
                 dst.extend_from_slice(&out);
@@ -89,6 +91,7 @@ impl Decoder for ClientDecoder {
                     self.header = Some(ResponseHeader {
                         seq: response.seq,
                         error: (!response.error.is_empty()).then(|| response.error.into_owned()),
+                        token: Token::EMPTY,
                     });
                 }
                 Some(header) => {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use bytes::BytesMut;
-use rpc_proto::{CodecError, Limits};
+use rpc_proto::{CodecError, Limits, TypeInfo};
 use serde::Serialize;
 
 use super::error::{Error, bail};
@@ -209,16 +209,18 @@ impl Registry {
     }
 
     /// Appends the messages for one value — the definitions of the types it needs that the
-    /// stream has not seen, then the value — to `dst`.
+    /// stream has not seen, then the value — to `dst`. `ty`, the value's Rust type when known,
+    /// tells the types the value cannot show (an empty `Vec<i64>` is Go's `[]int64`).
     pub(crate) fn encode_value<T: Serialize + ?Sized>(
         &mut self,
         value: &T,
+        ty: Option<&TypeInfo>,
         limits: &Limits,
         dst: &mut Vec<u8>,
         journal: &mut Journal,
     ) -> Result<(), Error> {
         let mut shapes = Shapes::new(limits.max_depth);
-        let root = shapes.of(value)?;
+        let root = shapes.of(value, ty)?;
         if root == Shape::Unknown {
             bail!("gob: cannot encode None (Go's nil pointer) as a value");
         }
@@ -315,7 +317,7 @@ impl Encoder {
         let mut journal = self.registry.begin();
         match self
             .registry
-            .encode_value(value, &self.limits, &mut out, &mut journal)
+            .encode_value(value, None, &self.limits, &mut out, &mut journal)
         {
             Ok(()) => {
                 dst.extend_from_slice(&out);

@@ -1,30 +1,31 @@
-//! [`Hinted`]: a value that tells the gob encoder its Rust type, for what the value cannot show.
+//! [`Hinted`]: a value that tells the gob encoder its Rust type, for what the value cannot show,
+//! when it is encoded on its own or as a client's argument.
+//!
+//! A reply needs no hint: it reaches the encoder with its type ([`rpc_proto::Payload`]). A value
+//! inside serde's traversal can tell the serializer nothing but values, so a [`Hinted`] value
+//! hands its [`TypeInfo`] over through a thread-local, set and taken around one
+//! `serialize_newtype_struct` call on one thread.
 
 use std::cell::Cell;
 use std::fmt;
-use std::sync::Arc;
 
+use rpc_proto::TypeInfo;
 use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 
-use super::trace::{Trace, trace_of};
-
 /// The serde name of the newtype struct a [`Hinted`] serializes as: the gob encoder takes the
-/// trace of the value's type from [`take_trace`]; other formats see the inner value.
+/// value's type from [`take_trace`]; other formats see the inner value.
 pub(crate) const HINT_MARKER: &str = "\0gob::hinted";
 
-/// Makes (or finds) the trace of a type: `trace_of::<T>`.
-pub(crate) type TraceFn = fn() -> Option<Arc<Trace>>;
-
 thread_local! {
-    /// The trace of the value being serialized by [`Hinted::serialize`] under [`HINT_MARKER`].
-    static TRACE: Cell<Option<TraceFn>> = const { Cell::new(None) };
+    /// The type of the value being serialized by [`Hinted::serialize`] under [`HINT_MARKER`].
+    static TRACE: Cell<Option<TypeInfo>> = const { Cell::new(None) };
 }
 
-/// The trace that goes with the [`HINT_MARKER`] newtype being serialized, if any. The gob
+/// The type that goes with the [`HINT_MARKER`] newtype being serialized, if any. The gob
 /// encoder's first pass takes it on meeting the marker, before serializing what is inside (which
 /// may hold hints of its own).
-pub(crate) fn take_trace() -> Option<TraceFn> {
+pub(crate) fn take_trace() -> Option<TypeInfo> {
     TRACE.with(Cell::take)
 }
 
@@ -36,8 +37,9 @@ pub(crate) fn take_trace() -> Option<TraceFn> {
 /// Any other format sees the value itself (a [`Hinted`] serializes as a newtype struct around
 /// it, which serde formats such as JSON and postcard write as the inner value).
 ///
-/// netrpc's `service!` macro hints the replies of its methods itself (those whose type is
-/// `Deserialize`). A client hints an argument by passing `&Hinted::new(&args)` instead of `&args`
+/// A service's replies need no hint: netrpc's `service!` macro gives each reply whose type is
+/// `Deserialize` to the encoder with its type ([`rpc_proto::Reply::typed`]). A client hints an
+/// argument by passing `&Hinted::new(&args)` instead of `&args`
 /// (`client.call("Service.Method", &Hinted::new(&args))`):
 ///
 /// ```
@@ -64,7 +66,7 @@ pub(crate) fn take_trace() -> Option<TraceFn> {
 #[derive(Clone, Copy)]
 pub struct Hinted<T> {
     value: T,
-    trace: TraceFn,
+    ty: TypeInfo,
 }
 
 impl<'a, T: DeserializeOwned + 'static> Hinted<&'a T> {
@@ -72,7 +74,7 @@ impl<'a, T: DeserializeOwned + 'static> Hinted<&'a T> {
     pub fn new(value: &'a T) -> Self {
         Self {
             value,
-            trace: trace_of::<T>,
+            ty: TypeInfo::of::<T>(),
         }
     }
 }
@@ -83,7 +85,7 @@ impl<T: DeserializeOwned + 'static> Hinted<T> {
     pub fn owned(value: T) -> Self {
         Self {
             value,
-            trace: trace_of::<T>,
+            ty: TypeInfo::of::<T>(),
         }
     }
 }
@@ -104,7 +106,7 @@ impl<T: Serialize> Serialize for Hinted<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Set around this one call: the gob encoder takes it at once; for any other serializer it
         // is cleared again here.
-        TRACE.with(|trace| trace.set(Some(self.trace)));
+        TRACE.with(|trace| trace.set(Some(self.ty)));
         let result = serializer.serialize_newtype_struct(HINT_MARKER, &self.value);
         TRACE.with(|trace| trace.set(None));
         result

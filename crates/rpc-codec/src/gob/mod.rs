@@ -43,8 +43,9 @@
 //! 08 0c 00 05 "world"                                       a string (id 6): delta 0, "world"
 //! ```
 //!
-//! A response echoes its request's `ServiceMethod`, as Go's server does (the server encoder
-//! learns it from the server decoder of the same connection; Go's client ignores it). An error
+//! A response echoes its request's `ServiceMethod`, as Go's server does (the server decoder
+//! puts it in the request's [`Token`](rpc_proto::Token), which the engine hands back to the
+//! server encoder with the response; Go's client ignores it). An error
 //! response has a non-empty `Error` (an empty error message is sent as `unspecified error`,
 //! since Go reads `""` as success) and Go's empty struct as its body, which the client decoder
 //! hands over undecoded like any body.
@@ -160,7 +161,7 @@
 //! - A sequence or map with no elements anywhere in the value (an empty top-level `Vec`, a
 //!   `Vec<Vec<u8>>` whose inner vectors are all empty) is sent with `string` as its unknown
 //!   element (or key) type, which a Go receiver of another element type rejects (`[]string`
-//!   into `[]int`), unless the value is [`Hinted`] (below). A struct field that is `None` or
+//!   into `[]int`), unless its type comes with it (below). A struct field that is `None` or
 //!   empty everywhere in the value is simply left out of the type, which Go accepts.
 //!   [`dynamic::Typed`] values do not have this limit.
 //! - Values whose parts differ in type where Go's cannot (`serde_json::Value` arrays of mixed
@@ -169,13 +170,21 @@
 //!
 //! # Types from Rust types
 //!
-//! A [`Hinted`] value also brings its Rust type's gob type, traced once per type through the
-//! type's `Deserialize` implementation (which names a struct's fields and asks for a sequence's
-//! elements even when there are none): what the value leaves unknown (the element, key and
-//! value types of empty sequences and maps, and the structs they hold) is taken from it, so
-//! Go receives an empty `Vec<i64>` as an `[]int64`. Where the value tells its type, the value's
-//! stands. netrpc's `service!` hints every reply whose type is `Deserialize`; a client hints an
-//! argument with `client.call(method, &Hinted::new(&args))`. Other codecs see the value itself.
+//! A value whose Rust type comes with it also brings the type's gob type, traced once per type
+//! through the type's `Deserialize` implementation (which names a struct's fields and asks for
+//! a sequence's elements even when there are none): what the value leaves unknown (the element,
+//! key and value types of empty sequences and maps, and the structs they hold) is taken from
+//! it, so Go receives an empty `Vec<i64>` as an `[]int64`. Where the value tells its type, the
+//! value's stands. The type comes
+//!
+//! - with a reply: the server encoder takes the [`TypeInfo`](rpc_proto::TypeInfo) of the
+//!   [`Payload`](rpc_proto::Payload) it is given, which netrpc's `service!` sets for every reply
+//!   whose type is `Deserialize` ([`Reply::typed`](rpc_proto::Reply::typed));
+//! - with a [`Hinted`] value, anywhere: a client hints an argument with
+//!   `client.call(method, &Hinted::new(&args))`, and [`to_vec`] and [`Encoder`] take hinted
+//!   values too.
+//!
+//! Other codecs see the value itself.
 //!
 //! # Not supported
 //!
@@ -206,7 +215,7 @@
 //! ```
 //! use bytes::BytesMut;
 //! use rpc_codec::Gob;
-//! use rpc_proto::{Codec, Limits, RequestHeader, ResponseHeader, ServerInbound};
+//! use rpc_proto::{Codec, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 //!
 //! let limits = Limits::default();
 //! let mut client = Gob.client(&limits);
@@ -223,8 +232,12 @@
 //! assert_eq!((header.service_method.as_str(), header.seq), ("KVStoreService.Set", 1));
 //! assert_eq!(body.decode::<[String; 2]>()?, kv);
 //!
+//! // The request's token is its method, which the response echoes as Go's server does.
+//! assert_eq!(header.token.as_bytes(), b"KVStoreService.Set");
+//!
 //! let mut to_client = BytesMut::new();
-//! server.encoder.encode_response(&ResponseHeader::ok(1), Some(&()), &mut to_client)?;
+//! let response = ResponseHeader::ok(1).with_token(header.token);
+//! server.encoder.encode_response(&response, Some(Payload::from(&())), &mut to_client)?;
 //! server.encoder.encode_response(&ResponseHeader::error(2, "not found"), None, &mut to_client)?;
 //! let ok = client.decoder.decode(&mut to_client)?.expect("a response");
 //! assert_eq!(ok.header, ResponseHeader::ok(1));

@@ -1,12 +1,11 @@
 //! The server side of Go's gob rpc codec: requests in, responses out.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::BytesMut;
 use rpc_proto::{
-    CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    CodecError, Limits, Payload, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Token,
 };
 use tokio_util::codec::Decoder;
 
@@ -14,47 +13,35 @@ use super::decode::Stream;
 use super::encode::Encoder;
 use super::rpc::{Request, Response};
 
-/// The methods of one connection's calls in flight, by sequence number, so that a response
-/// echoes its request's `ServiceMethod` as Go's server does.
-type Pending = Arc<Mutex<HashMap<u64, String>>>;
-
-fn lock(pending: &Pending) -> MutexGuard<'_, HashMap<u64, String>> {
-    pending.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Reads requests as Go's `gobServerCodec` does: an `rpc.Request{ServiceMethod, Seq}` value, then
 /// the argument. A request is yielded once its argument's value message is whole (type
-/// definitions may come between the two). Made by [`Gob::server_parts`](super::Gob).
+/// definitions may come between the two). Its [`Token`] is its `ServiceMethod`, for the
+/// [`ServerEncoder`] to echo. Made by [`Gob::server_parts`](super::Gob).
 pub struct ServerDecoder {
     stream: Stream,
     header: Option<RequestHeader>,
-    pending: Pending,
 }
 
 /// Writes responses as Go's `gobServerCodec` does: an `rpc.Response{ServiceMethod, Seq, Error}`
 /// value, then the reply, or for an error response Go's empty `invalidRequest` struct.
 ///
-/// `ServiceMethod` echoes the request the paired [`ServerDecoder`] read under the same sequence
-/// number (`""` if there was none; Go's client ignores it). An error response with an empty
-/// message is sent as `unspecified error`, since Go reads an empty `Error` as success. A
-/// response over `max_message` bytes, or whose reply cannot be encoded, fails with
+/// `ServiceMethod` echoes the request's, which the [`ServerDecoder`] put in its token
+/// (`header.token`; `""` for an empty token, which Go's client ignores). An error response with
+/// an empty message is sent as `unspecified error`, since Go reads an empty `Error` as success.
+/// A response over `max_message` bytes, or whose reply cannot be encoded, fails with
 /// [`CodecError::Encode`] and leaves the stream as it was.
 pub struct ServerEncoder {
     encoder: Encoder,
-    pending: Pending,
 }
 
 pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
-    let pending = Pending::default();
     (
         ServerDecoder {
             stream: Stream::new(limits),
             header: None,
-            pending: pending.clone(),
         },
         ServerEncoder {
             encoder: Encoder::new(limits),
-            pending,
         },
     )
 }
@@ -72,15 +59,15 @@ impl Decoder for ServerDecoder {
                         .decode_now(&message)
                         .map_err(|e| CodecError::Malformed(format!("gob request header: {e}")))?;
                     tracing::trace!(seq = request.seq, method = %request.service_method, "gob request");
-                    self.header = Some(RequestHeader::new(
-                        request.service_method.into_owned(),
-                        request.seq,
-                    ));
+                    let token = Token::copy_from_slice(request.service_method.as_bytes());
+                    self.header = Some(
+                        RequestHeader::new(request.service_method.into_owned(), request.seq)
+                            .with_token(token),
+                    );
                 }
                 Some(header) => {
                     let body = self.stream.body(message);
                     self.stream.finish();
-                    lock(&self.pending).insert(header.seq, header.service_method.clone());
                     return Ok(Some(ServerInbound::Request { header, body }));
                 }
             }
@@ -100,13 +87,11 @@ impl ResponseEncoder for ServerEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
-        let method = lock(&self.pending)
-            .get(&header.seq)
-            .cloned()
-            .unwrap_or_default();
+        // The decoder's token is the method's text, so valid UTF-8.
+        let method = std::str::from_utf8(header.token.as_bytes()).unwrap_or_default();
         let error = match header.error.as_deref() {
             Some("") => "unspecified error",
             Some(message) => message,
@@ -117,22 +102,25 @@ impl ResponseEncoder for ServerEncoder {
             seq: header.seq,
             error: error.into(),
         };
-        // Go's server sends its empty `invalidRequest` struct after an error.
+        // Go's server sends its empty `invalidRequest` struct after an error. A reply's type,
+        // when the service told it, names what its value cannot show.
         let body = match body {
             Some(body) if header.error.is_none() => body,
-            _ => &() as &dyn erased_serde::Serialize,
+            _ => Payload::new(&()),
         };
         let limits = *self.encoder.limits();
         let registry = self.encoder.registry();
         let mut journal = registry.begin();
         let mut out = Vec::new();
         let written = registry
-            .encode_value(&response, &limits, &mut out, &mut journal)
-            .and_then(|()| registry.encode_value(body, &limits, &mut out, &mut journal));
+            .encode_value(&response, None, &limits, &mut out, &mut journal)
+            .and_then(|()| {
+                let ty = body.type_info();
+                registry.encode_value(body.value(), ty.as_ref(), &limits, &mut out, &mut journal)
+            });
         match written {
             Ok(()) => {
                 dst.extend_from_slice(&out);
-                lock(&self.pending).remove(&header.seq);
                 Ok(())
             }
             Err(err) => {
@@ -147,7 +135,6 @@ impl fmt::Debug for ServerDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("gob::ServerDecoder")
             .field("stream", &self.stream)
-            .field("pending", &lock(&self.pending).len())
             .finish_non_exhaustive()
     }
 }
@@ -156,7 +143,6 @@ impl fmt::Debug for ServerEncoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("gob::ServerEncoder")
             .field("encoder", &self.encoder)
-            .field("pending", &lock(&self.pending).len())
             .finish()
     }
 }

@@ -24,6 +24,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
+use rpc_proto::TypeInfo;
 use serde::ser::{self, Serialize};
 
 use super::dynamic::GoType;
@@ -31,7 +32,7 @@ use super::error::{Error, bail};
 use super::hint::{HINT_MARKER, take_trace};
 use super::marker::{self, Marshaled};
 use super::refuse::refuse;
-use super::trace::Trace;
+use super::trace::{Trace, trace_of_type};
 use super::types::Marshaler;
 
 /// The serde name of a newtype struct wrapping a map that is to be encoded as a Go struct whose
@@ -333,13 +334,21 @@ impl Shapes {
         }
     }
 
-    /// The shape of `value` (its top level normalized).
-    pub(crate) fn of<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Shape, Error> {
-        let shape = value.serialize(ShapeSerializer {
+    /// The shape of `value` (its top level normalized). What it leaves unknown is taken from
+    /// the trace of its type `ty`, when given (see [`Shapes::fill`]).
+    pub(crate) fn of<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+        ty: Option<&TypeInfo>,
+    ) -> Result<Shape, Error> {
+        let mut shape = value.serialize(ShapeSerializer {
             cx: self,
             depth: 0,
             as_struct: false,
         })?;
+        if let Some(trace) = ty.and_then(trace_of_type) {
+            self.fill(&mut shape, &trace);
+        }
         Ok(shape.normalized())
     }
 
@@ -780,7 +789,7 @@ impl<'c> ser::Serializer for ShapeSerializer<'c> {
                 depth,
                 as_struct: false,
             })?;
-            if let Some(trace) = trace.and_then(|trace_of| trace_of()) {
+            if let Some(trace) = trace.and_then(|ty| trace_of_type(&ty)) {
                 cx.fill(&mut shape, &trace);
             }
             return Ok(shape);
@@ -1048,7 +1057,7 @@ mod tests {
     /// Go's name for the type of `value`, as the encoder names its definition.
     fn name_of<T: Serialize + ?Sized>(value: &T) -> Option<String> {
         let mut shapes = Shapes::new(64);
-        let shape = shapes.of(value).unwrap();
+        let shape = shapes.of(value, None).unwrap();
         shapes.finish();
         go_name(&shape, &shapes.classes)
     }

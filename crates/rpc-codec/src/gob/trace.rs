@@ -5,7 +5,10 @@
 //! deserialize itself, it tells the deserializer what it expects (`deserialize_struct` with its
 //! name and fields, `deserialize_seq`, `deserialize_i64`…). [`trace`] drives it with a
 //! deserializer that records each request as a [`Shape`] and answers it with a made-up value,
-//! the way serde-reflection traces formats:
+//! the way serde-reflection traces formats. The type comes as a [`TypeInfo`] (its
+//! `Deserialize` implementation, erased), which a [`Reply`](rpc_proto::Reply) or a
+//! [`Payload`](rpc_proto::Payload) carries to the encoder, or a [`Hinted`](super::Hinted)
+//! value hands it:
 //!
 //! - a struct is visited field by field (its fields as its `Deserialize` implementation lists
 //!   them); a sequence and a map are visited with one element (or entry), to learn the
@@ -36,12 +39,12 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
+use rpc_proto::TypeInfo;
 use rpc_proto::zero::Zero;
+#[cfg(test)]
+use serde::de::DeserializeOwned;
 use serde::de::value::StrDeserializer;
-use serde::de::{
-    DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
-    Visitor,
-};
+use serde::de::{DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
 use super::error::Error;
 use super::shape::{Shape, unify_names};
@@ -66,13 +69,18 @@ pub(crate) struct TracedStruct {
     pub(crate) fields: Vec<(&'static str, Shape)>,
 }
 
-/// The trace of `T`, made once per type and kept for the life of the program; `None` if
-/// `T::deserialize` panicked.
+/// The trace of `T` (see [`trace_of_type`]).
+#[cfg(test)]
 pub(crate) fn trace_of<T: DeserializeOwned + 'static>() -> Option<Arc<Trace>> {
-    // One cache for every `T` (a static in a generic function is not per instance).
+    trace_of_type(&TypeInfo::of::<T>())
+}
+
+/// The trace of the type `ty`, made once per type and kept for the life of the program; `None`
+/// if its `Deserialize` implementation panicked.
+pub(crate) fn trace_of_type(ty: &TypeInfo) -> Option<Arc<Trace>> {
     static CACHE: OnceLock<RwLock<HashMap<TypeId, Option<Arc<Trace>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(RwLock::default);
-    let id = TypeId::of::<T>();
+    let id = ty.type_id();
     if let Some(trace) = cache
         .read()
         .unwrap_or_else(PoisonError::into_inner)
@@ -80,7 +88,7 @@ pub(crate) fn trace_of<T: DeserializeOwned + 'static>() -> Option<Arc<Trace>> {
     {
         return trace.clone();
     }
-    let traced = catch_unwind(AssertUnwindSafe(trace::<T>))
+    let traced = catch_unwind(AssertUnwindSafe(|| trace_type(ty)))
         .ok()
         .map(Arc::new);
     cache
@@ -91,17 +99,27 @@ pub(crate) fn trace_of<T: DeserializeOwned + 'static>() -> Option<Arc<Trace>> {
         .clone()
 }
 
-/// Traces `T` (see the module documentation).
-pub(crate) fn trace<T: DeserializeOwned>() -> Trace {
+/// Traces `T` (see [`trace_type`]).
+#[cfg(test)]
+pub(crate) fn trace<T: DeserializeOwned + 'static>() -> Trace {
+    trace_type(&TypeInfo::of::<T>())
+}
+
+/// Traces the type `ty` (see the module documentation), through its erased `Deserialize`
+/// implementation.
+pub(crate) fn trace_type(ty: &TypeInfo) -> Trace {
     let mut cx = Cx::default();
     let mut root = Shape::Unknown;
-    let result = T::deserialize(TraceDe {
-        cx: &mut cx,
-        out: &mut root,
-        depth: 0,
-    });
+    let result = {
+        let mut de = <dyn erased_serde::Deserializer>::erase(TraceDe {
+            cx: &mut cx,
+            out: &mut root,
+            depth: 0,
+        });
+        ty.deserialize(&mut de)
+    };
     if let Err(err) = result {
-        tracing::trace!(ty = std::any::type_name::<T>(), %err, "gob trace incomplete");
+        tracing::trace!(ty = ty.type_name(), %err, "gob trace incomplete");
     }
     Trace {
         root: root.normalized(),

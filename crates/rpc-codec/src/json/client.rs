@@ -153,7 +153,11 @@ impl Decoder for ClientDecoder {
         };
         tracing::trace!(seq, error = error.as_deref(), len, "jsonrpc response");
         Ok(Some(ClientInbound {
-            header: ResponseHeader { seq, error },
+            header: ResponseHeader {
+                seq,
+                error,
+                token: rpc_proto::Token::EMPTY,
+            },
             body: Body::new(result, self.format.clone()),
         }))
     }

@@ -30,8 +30,9 @@
 //! - **Request `method`**: a string; a missing or `null` method is `""` (the engine then answers
 //!   `rpc: service/method request ill-formed`); any other type ends the connection.
 //! - **Request `id`**: any JSON value. The server decoder numbers requests 1, 2, 3... per
-//!   connection (that number is [`RequestHeader::seq`](rpc_proto::RequestHeader)) and the
-//!   response echoes the request's `id`, compacted (whitespace outside strings removed, `<`, `>`,
+//!   connection (that number is [`RequestHeader::seq`](rpc_proto::RequestHeader)), keeps the
+//!   `id` in the request's [`Token`](rpc_proto::Token), and the response echoes the `id` its
+//!   token carries, compacted (whitespace outside strings removed, `<`, `>`,
 //!   `&` in strings escaped) as Go re-encodes a `json.RawMessage`. A request without `id` (or
 //!   with `"id":null`) is answered with `"id":null`.
 //! - **Request `params`**: an array whose first element is the argument; further elements are
@@ -93,7 +94,7 @@
 //! ```
 //! use bytes::BytesMut;
 //! use rpc_codec::Json;
-//! use rpc_proto::{Codec, Limits, RequestHeader, ResponseHeader, ServerInbound};
+//! use rpc_proto::{Codec, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 //!
 //! let limits = Limits::default();
 //! let mut client = Json.client(&limits);
@@ -105,15 +106,18 @@
 //! client.encoder.encode_request(&RequestHeader::new("KV.Put", 7), &args, &mut to_server)?;
 //! assert_eq!(&to_server[..], b"{\"method\":\"KV.Put\",\"params\":[[\"key\",\"value\"]],\"id\":7}\n");
 //!
-//! // ...the server reads it (numbering it 1) and answers...
+//! // ...the server reads it (numbering it 1, its id in its token) and answers, handing the
+//! // token back...
 //! let Some(ServerInbound::Request { header, body }) = server.decoder.decode(&mut to_server)?
 //! else {
 //!     panic!("expected a request");
 //! };
 //! assert_eq!((header.service_method.as_str(), header.seq), ("KV.Put", 1));
+//! assert_eq!(header.token.as_bytes(), b"7");
 //! let [key, value]: [String; 2] = body.decode()?;
 //! let mut to_client = BytesMut::new();
-//! server.encoder.encode_response(&ResponseHeader::ok(header.seq), Some(&true), &mut to_client)?;
+//! let response = ResponseHeader::ok(header.seq).with_token(header.token);
+//! server.encoder.encode_response(&response, Some(Payload::from(&true)), &mut to_client)?;
 //! assert_eq!(&to_client[..], b"{\"id\":7,\"result\":true,\"error\":null}\n");
 //!
 //! // ...and the client reads the reply to call 7.

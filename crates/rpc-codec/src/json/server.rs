@@ -1,13 +1,12 @@
 //! The server side of jsonrpc: requests in, responses out.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use rpc_proto::{
-    Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
-    ServerInbound,
+    Body, BodyFormat, CodecError, Limits, Payload, RequestHeader, ResponseEncoder, ResponseHeader,
+    ServerInbound, Token,
 };
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -18,54 +17,58 @@ use super::fields::{FieldSeed, parse_object, subslice};
 use super::format::{LimitedWriter, compact};
 use super::scan::Scanner;
 
-/// The request ids of one connection's calls in flight, by the sequence number the server
-/// decoder gave each request (Go's `serverCodec.pending`).
-type Pending = Arc<Mutex<HashMap<u64, Bytes>>>;
-
-fn lock(pending: &Pending) -> MutexGuard<'_, HashMap<u64, Bytes>> {
-    pending.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Reads `{"method":"S.M","params":[ARG],"id":ID}` requests (Go's `jsonrpc` server codec).
 ///
 /// Requests are numbered 1, 2, 3... on this connection; that number is the
-/// [`RequestHeader::seq`] and the request's JSON `id` waits, under it, for the paired
-/// [`ServerEncoder`] to echo it in the response. Made by [`Json::server_parts`](super::Json).
+/// [`RequestHeader::seq`]. The request's JSON `id`, compacted as Go's encoder writes a
+/// `json.RawMessage` (`null` when there is none), is the request's [`Token`], which the
+/// [`ServerEncoder`] echoes in the response (Go's `serverCodec.pending`, carried by the request
+/// instead of a map shared by the two halves). Made by [`Json::server_parts`](super::Json).
 pub struct ServerDecoder {
     scanner: Scanner,
     limits: Limits,
     last_seq: u64,
-    pending: Pending,
     format: Arc<dyn BodyFormat>,
 }
 
 /// Writes `{"id":ID,"result":R,"error":null}` / `{"id":ID,"result":null,"error":"message"}`
-/// responses, each followed by `\n`, echoing the id of the request the paired
-/// [`ServerDecoder`] numbered `header.seq`.
+/// responses, each followed by `\n`, echoing the id the [`ServerDecoder`] put in the request's
+/// token (`header.token`).
 ///
-/// A response for a sequence number with no request waiting fails with Go's text `invalid
-/// sequence number in response`. A response over `max_message` bytes, or whose reply does not
-/// serialize, fails with [`CodecError::Encode`]; the request stays pending (so an error response
-/// can follow) and `dst` may hold partial output, which the caller truncates.
+/// A response with an empty token (no request read by a [`ServerDecoder`]) fails with Go's text
+/// `invalid sequence number in response`. A response over `max_message` bytes, or whose reply
+/// does not serialize, fails with [`CodecError::Encode`] (so an error response can follow);
+/// `dst` may then hold partial output, which the caller truncates.
+#[derive(Debug)]
 pub struct ServerEncoder {
-    pending: Pending,
     max_message: usize,
 }
 
 pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
-    let pending = Pending::default();
     let decoder = ServerDecoder {
         scanner: Scanner::default(),
         limits: *limits,
         last_seq: 0,
-        pending: pending.clone(),
         format: Arc::new(ParamsFormat),
     };
     let encoder = ServerEncoder {
-        pending,
         max_message: limits.max_message,
     };
     (decoder, encoder)
+}
+
+/// The token of a request id as its raw JSON text: compacted as Go's encoder writes a
+/// `json.RawMessage`, with no allocation for short ids that are compact already (Go's client
+/// sends numbers).
+fn id_token(raw: &[u8]) -> Token {
+    let plain = raw
+        .iter()
+        .all(|&b| !super::scan::is_whitespace(b) && !matches!(b, b'<' | b'>' | b'&' | 0xE2));
+    if plain {
+        Token::copy_from_slice(raw)
+    } else {
+        Token::copy_from_slice(&compact(raw))
+    }
 }
 
 /// A request as Go's `serverRequest` reads it; `params` and `id` borrow from the frame.
@@ -119,9 +122,9 @@ impl Decoder for ServerDecoder {
             .map_err(|e| CodecError::Malformed(format!("jsonrpc request: {e}")))?;
         // The id is copied (it is small) so that it does not keep the whole frame alive until
         // the response is written; the params are shared with the frame.
-        let id = match request.id {
-            Some(raw) => Bytes::from(compact(raw.get().as_bytes())),
-            None => Bytes::from_static(b"null"),
+        let token = match request.id {
+            Some(raw) => id_token(raw.get().as_bytes()),
+            None => Token::from_static(b"null"),
         };
         let params = match request.params {
             Some(raw) => subslice(&frame, raw.get().as_bytes()),
@@ -129,13 +132,13 @@ impl Decoder for ServerDecoder {
         };
         self.last_seq = self.last_seq.wrapping_add(1);
         let seq = self.last_seq;
-        lock(&self.pending).insert(seq, id);
         tracing::trace!(seq, method = %request.method, len, "jsonrpc request");
         Ok(Some(ServerInbound::Request {
             header: RequestHeader {
                 service_method: request.method,
                 seq,
                 timeout: None,
+                token,
             },
             body: Body::new(params, self.format.clone()),
         }))
@@ -154,19 +157,19 @@ impl ResponseEncoder for ServerEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
-        let Some(id) = lock(&self.pending).get(&header.seq).cloned() else {
+        let id = header.token.as_bytes();
+        if id.is_empty() {
             return Err(CodecError::Encode(
                 "invalid sequence number in response".into(),
             ));
-        };
+        }
         let mut writer = LimitedWriter::new(dst, self.max_message);
-        write_response(&mut writer, &id, header, body)
+        write_response(&mut writer, id, header, body.map(|body| body.value()))
             .map_err(|e| writer.error(e, self.max_message))?;
         dst.put_u8(b'\n');
-        lock(&self.pending).remove(&header.seq);
         Ok(())
     }
 }
@@ -199,16 +202,47 @@ impl fmt::Debug for ServerDecoder {
         f.debug_struct("json::ServerDecoder")
             .field("limits", &self.limits)
             .field("last_seq", &self.last_seq)
-            .field("pending", &lock(&self.pending).len())
             .finish_non_exhaustive()
     }
 }
 
-impl fmt::Debug for ServerEncoder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("json::ServerEncoder")
-            .field("pending", &lock(&self.pending).len())
-            .field("max_message", &self.max_message)
-            .finish()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tokens_are_the_ids_as_go_re_encodes_them() {
+        for (id, token) in [
+            (&b"7"[..], &b"7"[..]),
+            (br#""abc""#, br#""abc""#),
+            (b"18446744073709551616", b"18446744073709551616"),
+            // Compacted and escaped as Go writes a json.RawMessage.
+            (b"[ 1 ,\t2 ]", b"[1,2]"),
+            (br#""<a&b>""#, br#""\u003ca\u0026b\u003e""#),
+            ("\"\u{2028}\"".as_bytes(), br#""\u2028""#),
+        ] {
+            assert_eq!(id_token(id).as_bytes(), token, "{}", id.escape_ascii());
+        }
+    }
+
+    /// Each request carries its own id, so a response needs nothing from the decoder: a fresh
+    /// encoder answers requests read by another decoder, in any order, repeatedly.
+    #[test]
+    fn the_halves_share_nothing() {
+        let limits = Limits::default();
+        let (mut decoder, _) = server_parts(&limits);
+        let (_, mut encoder) = server_parts(&limits);
+        let mut src = BytesMut::from(&br#"{"method":"A.B","params":[1],"id":"x"}"#[..]);
+        let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut src).unwrap() else {
+            panic!("expected a request");
+        };
+        let mut out = BytesMut::new();
+        let response = ResponseHeader::error(header.seq, "e").with_token(header.token);
+        encoder.encode_response(&response, None, &mut out).unwrap();
+        encoder.encode_response(&response, None, &mut out).unwrap();
+        assert_eq!(
+            &out[..],
+            &b"{\"id\":\"x\",\"result\":null,\"error\":\"e\"}\n{\"id\":\"x\",\"result\":null,\"error\":\"e\"}\n"[..]
+        );
     }
 }

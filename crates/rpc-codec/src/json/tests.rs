@@ -3,8 +3,8 @@
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,16 @@ fn limits(max_message: usize, max_depth: usize) -> Limits {
         max_message,
         max_depth,
     }
+}
+
+/// The success response to `request`, with its token (as the engine makes it).
+fn answer(request: &RequestHeader) -> ResponseHeader {
+    ResponseHeader::ok(request.seq).with_token(request.token.clone())
+}
+
+/// The error response to `request`, with its token.
+fn fail(request: &RequestHeader, message: impl Into<String>) -> ResponseHeader {
+    ResponseHeader::error(request.seq, message).with_token(request.token.clone())
 }
 
 fn request_bytes(method: &str, seq: u64, body: &dyn erased_serde::Serialize) -> Vec<u8> {
@@ -83,7 +93,7 @@ where
 
     server
         .encoder
-        .encode_response(&ResponseHeader::ok(got.seq), Some(reply), &mut wire)
+        .encode_response(&answer(&got), Some(Payload::from(reply)), &mut wire)
         .unwrap();
     let response = client.decoder.decode(&mut wire).unwrap().unwrap();
     assert_eq!(
@@ -290,19 +300,17 @@ fn server_responses_are_gos() {
         );
         let response = match header.service_method.as_str() {
             "S.Echo" => body.decode::<String>().map(|s| s + "<&>").map(|s| {
-                encoder.encode_response(&ResponseHeader::ok(header.seq), Some(&s), &mut out)
+                encoder.encode_response(&answer(&header), Some(Payload::from(&s)), &mut out)
             }),
-            "S.Fail" => Ok(encoder.encode_response(
-                &ResponseHeader::error(header.seq, "bad <thing> \"q\""),
-                None,
-                &mut out,
-            )),
+            "S.Fail" => {
+                Ok(encoder.encode_response(&fail(&header, "bad <thing> \"q\""), None, &mut out))
+            }
             "S.Zero" => body.decode::<i64>().map(|n| {
-                encoder.encode_response(&ResponseHeader::ok(header.seq), Some(&n), &mut out)
+                encoder.encode_response(&answer(&header), Some(Payload::from(&n)), &mut out)
             }),
             other => Ok(encoder.encode_response(
-                &ResponseHeader::error(
-                    header.seq,
+                &fail(
+                    &header,
                     format!("rpc: service/method request ill-formed: {other}"),
                 ),
                 None,
@@ -314,11 +322,7 @@ fn server_responses_are_gos() {
             Err(body_error) => {
                 assert!(!body_error.is_fatal());
                 encoder
-                    .encode_response(
-                        &ResponseHeader::error(header.seq, body_error.to_string()),
-                        None,
-                        &mut out,
-                    )
+                    .encode_response(&fail(&header, body_error.to_string()), None, &mut out)
                     .unwrap();
             }
         }
@@ -343,7 +347,7 @@ fn ids_are_echoed() {
         let text = format!("{{\"id\":{id_json},\"method\":\"S.M\",\"params\":[0]}}");
         let (header, _) = one_request(&mut dec, text.as_bytes()).unwrap();
         let mut out = BytesMut::new();
-        enc.encode_response(&ResponseHeader::ok(header.seq), Some(&0), &mut out)
+        enc.encode_response(&answer(&header), Some(Payload::from(&0)), &mut out)
             .unwrap();
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
@@ -354,7 +358,7 @@ fn ids_are_echoed() {
     let (mut dec, mut enc) = Json.server_parts(&Limits::default());
     let (header, _) = one_request(&mut dec, b"{\"method\":\"S.M\",\"params\":[0]}").unwrap();
     let mut out = BytesMut::new();
-    enc.encode_response(&ResponseHeader::error(header.seq, "no"), None, &mut out)
+    enc.encode_response(&fail(&header, "no"), None, &mut out)
         .unwrap();
     assert_eq!(
         &out[..],
@@ -363,33 +367,37 @@ fn ids_are_echoed() {
 }
 
 #[test]
-fn responses_are_answered_once_by_local_seq() {
+fn responses_echo_their_requests_tokens() {
     let (mut dec, mut enc) = Json.server_parts(&Limits::default());
     let input = b"{\"method\":\"S.M\",\"params\":[1],\"id\":\"a\"}{\"method\":\"S.M\",\"params\":[2],\"id\":\"b\"}";
-    let seqs: Vec<u64> = decode_all(&mut dec, input)
+    let headers: Vec<RequestHeader> = decode_all(&mut dec, input)
         .unwrap()
         .into_iter()
         .map(|item| match item {
-            ServerInbound::Request { header, .. } => header.seq,
+            ServerInbound::Request { header, .. } => header,
             other => panic!("{other:?}"),
         })
         .collect();
+    let seqs: Vec<u64> = headers.iter().map(|header| header.seq).collect();
     assert_eq!(seqs, [1, 2]);
+    // Each request carries its id, raw: the halves share no table.
+    assert_eq!(headers[0].token.as_bytes(), b"\"a\"");
+    assert_eq!(headers[1].token.as_bytes(), b"\"b\"");
     let mut out = BytesMut::new();
     // Answered out of order.
-    enc.encode_response(&ResponseHeader::ok(2), Some(&"two"), &mut out)
+    enc.encode_response(&answer(&headers[1]), Some(Payload::from(&"two")), &mut out)
         .unwrap();
-    enc.encode_response(&ResponseHeader::ok(1), Some(&"one"), &mut out)
+    enc.encode_response(&answer(&headers[0]), Some(Payload::from(&"one")), &mut out)
         .unwrap();
     assert_eq!(
         &out[..],
         b"{\"id\":\"b\",\"result\":\"two\",\"error\":null}\n{\"id\":\"a\",\"result\":\"one\",\"error\":null}\n"
     );
-    // A second answer, or one to a request never received, is Go's error and writes nothing.
+    // A response without a request's token is Go's error and writes nothing.
     out.clear();
     for seq in [1, 3] {
         let err = enc
-            .encode_response(&ResponseHeader::ok(seq), Some(&0), &mut out)
+            .encode_response(&ResponseHeader::ok(seq), Some(Payload::from(&0)), &mut out)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -409,16 +417,12 @@ fn failed_encode_keeps_the_request_pending() {
     let mut out = BytesMut::new();
     let bad: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
     let err = enc
-        .encode_response(&ResponseHeader::ok(header.seq), Some(&bad), &mut out)
+        .encode_response(&answer(&header), Some(Payload::from(&bad)), &mut out)
         .unwrap_err();
     assert!(matches!(err, CodecError::Encode(_)), "{err:?}");
     out.clear(); // What the engine does with partial output.
-    enc.encode_response(
-        &ResponseHeader::error(header.seq, err.to_string()),
-        None,
-        &mut out,
-    )
-    .unwrap();
+    enc.encode_response(&fail(&header, err.to_string()), None, &mut out)
+        .unwrap();
     assert!(out.starts_with(b"{\"id\":9,\"result\":null,\"error\":\"encoding failed: "));
 }
 

@@ -105,6 +105,7 @@ impl Decoder for ClientDecoder {
         let header = ResponseHeader {
             seq: frame.seq,
             error: frame.error.map(str::to_owned),
+            token: rpc_proto::Token::EMPTY,
         };
         let body = payload.slice(payload.len().saturating_sub(body.len())..);
         Ok(Some(ClientInbound {

@@ -66,7 +66,7 @@
 //!
 //! use bytes::BytesMut;
 //! use rpc_codec::Postcard;
-//! use rpc_proto::{Codec, Limits, RequestHeader, ResponseHeader, ServerInbound};
+//! use rpc_proto::{Codec, Limits, Payload, RequestHeader, ResponseHeader, ServerInbound};
 //!
 //! let limits = Limits::default();
 //! let mut client = Postcard.client(&limits);
@@ -86,7 +86,7 @@
 //! let arg: u32 = body.decode()?;
 //!
 //! let mut to_client = BytesMut::new();
-//! server.encoder.encode_response(&ResponseHeader::ok(header.seq), Some(&(arg + 1)), &mut to_client)?;
+//! server.encoder.encode_response(&ResponseHeader::ok(header.seq), Some(Payload::from(&(arg + 1))), &mut to_client)?;
 //! assert_eq!(&to_client[..], b"\0\0\0\x03\x01\x00\x06");
 //! let response = client.decoder.decode(&mut to_client)?.expect("a response");
 //! assert_eq!((response.header, response.body.decode::<u32>()?), (ResponseHeader::ok(1), 6));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    Body, BodyFormat, CodecError, Limits, RequestHeader, ResponseEncoder, ResponseHeader,
+    Body, BodyFormat, CodecError, Limits, Payload, RequestHeader, ResponseEncoder, ResponseHeader,
     ServerInbound,
 };
 use tokio_util::codec::Decoder;
@@ -86,6 +86,7 @@ impl Decoder for ServerDecoder {
                     service_method: method.to_owned(),
                     seq,
                     timeout: timeout_us.map(Duration::from_micros),
+                    token: rpc_proto::Token::EMPTY,
                 };
                 let body = payload.slice(payload.len().saturating_sub(body.len())..);
                 Ok(Some(ServerInbound::Request {
@@ -120,14 +121,19 @@ impl ResponseEncoder for ServerEncoder {
     fn encode_response(
         &mut self,
         header: &ResponseHeader,
-        body: Option<&dyn erased_serde::Serialize>,
+        body: Option<Payload<'_>>,
         dst: &mut BytesMut,
     ) -> Result<(), CodecError> {
         let frame = ServerFrame {
             seq: header.seq,
             error: header.error.as_deref(),
         };
-        let body = if header.error.is_some() { None } else { body };
+        // The codec needs nothing of the reply's type.
+        let body = if header.error.is_some() {
+            None
+        } else {
+            body.map(|body| body.value())
+        };
         write_frame(dst, self.max_message, &frame, body)
     }
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,7 @@ where
         service_method: "Svc.Method".into(),
         seq: u64::MAX - 1,
         timeout,
+        token: rpc_proto::Token::EMPTY,
     };
     client
         .encoder
@@ -53,7 +54,11 @@ where
     let mut to_client = BytesMut::new();
     server
         .encoder
-        .encode_response(&ResponseHeader::ok(got.seq), Some(reply), &mut to_client)
+        .encode_response(
+            &ResponseHeader::ok(got.seq),
+            Some(Payload::from(reply)),
+            &mut to_client,
+        )
         .unwrap();
     let response = client.decoder.decode(&mut to_client).unwrap().unwrap();
     assert!(to_client.is_empty());
@@ -114,6 +119,7 @@ fn timeouts_round_trip_in_microseconds() {
             service_method: "S.M".into(),
             seq: 1,
             timeout: sent,
+            token: rpc_proto::Token::EMPTY,
         };
         encoder.encode_request(&header, &(), &mut buf).unwrap();
         let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut buf).unwrap() else {
@@ -140,11 +146,15 @@ fn documented_bytes() {
     let (_, mut encoder) = Postcard.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&6u32), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&6u32)), &mut buf)
         .unwrap();
     // The reply of an error response is not written, even if given.
     encoder
-        .encode_response(&ResponseHeader::error(1, "oops"), Some(&6u32), &mut buf)
+        .encode_response(
+            &ResponseHeader::error(1, "oops"),
+            Some(Payload::from(&6u32)),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(
         &buf[..],
@@ -197,7 +207,11 @@ fn failed_encode_leaves_the_encoder_as_it_was() {
     }
     let (_, mut encoder) = Postcard.server_parts(&Limits::default());
     let err = encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&Unsized), &mut BytesMut::new())
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&Unsized)),
+            &mut BytesMut::new(),
+        )
         .unwrap_err();
     assert!(matches!(err, CodecError::Encode(_)), "{err:?}");
 }
@@ -300,7 +314,11 @@ fn responses_byte_by_byte() {
                 .unwrap();
         } else {
             encoder
-                .encode_response(&ResponseHeader::ok(seq), Some(&[seq; 3]), &mut buf)
+                .encode_response(
+                    &ResponseHeader::ok(seq),
+                    Some(Payload::from(&[seq; 3])),
+                    &mut buf,
+                )
                 .unwrap();
         }
     }
@@ -454,7 +472,7 @@ fn body_errors_keep_their_messages() {
     let (_, mut encoder) = Postcard.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&5u8), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&5u8)), &mut buf)
         .unwrap();
     let (_, mut decoder) = Postcard.client_parts(&Limits::default());
     let response = decoder.decode(&mut buf).unwrap().unwrap();
@@ -488,7 +506,7 @@ fn nesting_depth_is_bounded() {
         let (_, mut encoder) = Postcard.server_parts(&limits(1 << 24, max_depth));
         let mut buf = BytesMut::new();
         encoder
-            .encode_response(&ResponseHeader::ok(1), Some(value), &mut buf)
+            .encode_response(&ResponseHeader::ok(1), Some(Payload::from(value)), &mut buf)
             .unwrap();
         let (_, mut decoder) = Postcard.client_parts(&limits(1 << 24, max_depth));
         decoder.decode(&mut buf).unwrap().unwrap().body
@@ -549,7 +567,11 @@ fn max_message_is_inclusive() {
     let (_, mut encoder) = Postcard.server_parts(&limits(10, 8));
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&[7u8; 8]), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&[7u8; 8])),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(buf.len(), 4 + 10);
     let (_, mut decoder) = Postcard.client_parts(&limits(10, 8));
@@ -562,7 +584,7 @@ fn max_message_is_inclusive() {
     let err = encoder
         .encode_response(
             &ResponseHeader::ok(1),
-            Some(&[7u8; 9]),
+            Some(Payload::from(&[7u8; 9])),
             &mut BytesMut::new(),
         )
         .unwrap_err();

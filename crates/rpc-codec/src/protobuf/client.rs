@@ -107,6 +107,7 @@ impl Decoder for ClientDecoder {
         let header = ResponseHeader {
             seq: frame.seq,
             error: frame.error,
+            token: rpc_proto::Token::EMPTY,
         };
         Ok(Some(ClientInbound {
             header,

@@ -13,9 +13,9 @@ use super::{Auth, PLEASE_LOGIN};
 /// [`PLEASE_LOGIN`] until the calling connection is logged in (by [`Auth::login`] or a client
 /// certificate). A method the service does not have is still `rpc: can't find method`.
 ///
-/// The session is looked up per call (from the connection the call runs on), so one guarded
-/// service can be registered once for every connection, or built per connection. The argument
-/// of a refused call is never decoded.
+/// The session is looked up per call (in the context of the connection the call came on), so
+/// one guarded service can be registered once for every connection, or built per connection.
+/// The argument of a refused call is never decoded.
 pub struct RequireLogin<S: ?Sized> {
     inner: Arc<S>,
     auth: Auth,
@@ -60,16 +60,16 @@ impl<S: Service + ?Sized> Service for RequireLogin<S> {
         self.inner.methods()
     }
 
-    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
-        let handler = self.inner.clone().call(method, body)?;
+    fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture> {
+        let handler = self.inner.clone().call(ctx, method, body)?;
         if self.open.contains(&method) {
             return Some(handler);
         }
         let auth = self.auth.clone();
+        let ctx = ctx.clone();
         Some(Box::pin(async move {
-            let logged_in =
-                ConnContext::current().is_some_and(|ctx| auth.session(&ctx).is_logged_in());
-            if !logged_in {
+            // When the call runs, not when it arrives: a login just before counts.
+            if !auth.session(&ctx).is_logged_in() {
                 return Err(ServiceError::new(PLEASE_LOGIN));
             }
             handler.await
@@ -112,7 +112,7 @@ mod tests {
     use netrpc::service;
 
     use super::*;
-    use crate::auth::{PlainPassword, zero_body};
+    use crate::auth::{LoggedIn, LoginMethod, PlainPassword, test_ctx, zero_body};
 
     #[derive(Default)]
     struct Counter {
@@ -144,21 +144,26 @@ mod tests {
         assert_eq!(guarded.name(), "Counter");
         assert_eq!(guarded.methods(), Counter::default().methods());
 
-        // Outside a server connection there is no session: refused.
-        let refused = guarded.clone().call("Get", zero_body()).unwrap().await;
+        // A connection that has not logged in: refused.
+        let ctx = test_ctx(1);
+        let refused = guarded
+            .clone()
+            .call(&ctx, "Get", zero_body())
+            .unwrap()
+            .await;
         assert_eq!(refused.err().unwrap().message(), PLEASE_LOGIN);
         assert_eq!(guarded.inner().calls.load(Ordering::Relaxed), 0, "not run");
 
         assert!(
             guarded
                 .clone()
-                .call("Ping", zero_body())
+                .call(&ctx, "Ping", zero_body())
                 .unwrap()
                 .await
                 .is_ok()
         );
         assert_eq!(guarded.inner().calls.load(Ordering::Relaxed), 1);
-        assert!(guarded.clone().call("Nope", zero_body()).is_none());
+        assert!(guarded.clone().call(&ctx, "Nope", zero_body()).is_none());
 
         // A shared inner service (as `Arc<dyn Service>`) can be guarded too.
         let shared: Arc<dyn Service> = Arc::new(Counter::default());
@@ -166,7 +171,31 @@ mod tests {
             shared,
             Auth::new(PlainPassword::new("u:p")),
         ));
-        let refused = guarded.call("Ping", zero_body()).unwrap().await;
+        let refused = guarded.call(&ctx, "Ping", zero_body()).unwrap().await;
         assert_eq!(refused.err().unwrap().message(), PLEASE_LOGIN);
+    }
+
+    #[tokio::test]
+    async fn the_session_is_the_calling_connections() {
+        let auth = Auth::new(PlainPassword::new("user:password"));
+        let guarded = Arc::new(RequireLoginLayer::new(auth.clone()).layer(Counter::default()));
+        let (alice, other) = (test_ctx(1), test_ctx(2));
+        // Checked when the call runs: a login after the call arrived counts.
+        let pending = guarded.clone().call(&alice, "Get", zero_body()).unwrap();
+        auth.session(&alice).log_in(LoggedIn {
+            user: "alice".into(),
+            method: LoginMethod::Password,
+        });
+        assert_eq!(
+            pending.await.unwrap().payload().type_info(),
+            Some(netrpc::proto::TypeInfo::of::<u32>())
+        );
+        let refused = guarded
+            .clone()
+            .call(&other, "Get", zero_body())
+            .unwrap()
+            .await;
+        assert_eq!(refused.err().unwrap().message(), PLEASE_LOGIN);
+        assert_eq!(guarded.inner().calls.load(Ordering::Relaxed), 1);
     }
 }

@@ -99,3 +99,24 @@ pub(crate) fn zero_body() -> netrpc::proto::Body {
 
     netrpc::proto::Body::new(bytes::Bytes::new(), std::sync::Arc::new(Zero))
 }
+
+/// A request body that decodes as the string `text` (as jsonrpc frames it).
+#[cfg(test)]
+pub(crate) fn string_body(text: &str) -> netrpc::proto::Body {
+    use netrpc::proto::{Codec, Limits, ServerInbound};
+
+    let request = serde_json::json!({"method": "S.M", "params": [text], "id": 1});
+    let mut buf = bytes::BytesMut::from(request.to_string().as_bytes());
+    let mut server = netrpc::Json.server(&Limits::DEFAULT);
+    match server.decoder.decode(&mut buf) {
+        Ok(Some(ServerInbound::Request { body, .. })) => body,
+        other => panic!("not a request: {other:?}"),
+    }
+}
+
+/// A connection context of a test's own, with a fresh (logged out) state.
+#[cfg(test)]
+pub(crate) fn test_ctx(id: u64) -> netrpc::ConnContext {
+    let peer = netrpc::transport::Peer::new("mem", format!("mem://test#{id}"));
+    netrpc::ConnContext::new(id, peer, "test")
+}

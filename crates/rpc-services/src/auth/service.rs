@@ -30,11 +30,12 @@ service! {
         /// Logs this connection in. The reply is an empty string, as the seed's
         /// `Login(request string, reply *string)` gives; a failure is `auth failed`, after a
         /// delay that grows with recent failures.
-        pub async fn login(&self, request: String) -> Result<String, &'static str> {
-            let Some(ctx) = ConnContext::current() else {
-                return Err(AUTH_FAILED);
-            };
-            match self.auth.login(&ctx, &request).await {
+        pub async fn login(
+            &self,
+            ctx: &ConnContext,
+            request: String,
+        ) -> Result<String, &'static str> {
+            match self.auth.login(ctx, &request).await {
                 Ok(_) => Ok(String::new()),
                 Err(_) => Err(AUTH_FAILED),
             }
@@ -75,11 +76,11 @@ impl<S: Service + ?Sized> Service for WithLogin<S> {
         merged_methods(self.login.methods(), self.inner.methods())
     }
 
-    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
+    fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture> {
         if method == "Login" {
-            return self.login.clone().call(method, body);
+            return self.login.clone().call(ctx, method, body);
         }
-        self.inner.clone().call(method, body)
+        self.inner.clone().call(ctx, method, body)
     }
 }
 
@@ -158,21 +159,35 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Paused time: a failed login waits before it answers.
+    #[tokio::test(start_paused = true)]
     async fn login_is_added_under_the_inner_name() {
-        use crate::auth::{PlainPassword, zero_body};
+        use crate::auth::{PlainPassword, string_body, test_ctx};
 
         let auth = Auth::new(PlainPassword::new("user:password"));
         let service = Arc::new(LoginLayer::new(auth).layer(Greeter));
         assert_eq!(service.name(), "Greeter");
         let names: Vec<_> = service.methods().iter().map(|m| m.name).collect();
         assert_eq!(names, ["Login", "Hello"]);
-        // Outside a server connection there is no session to log in.
-        let failed = service.clone().call("Login", zero_body()).unwrap().await;
+        let (ctx, other) = (test_ctx(1), test_ctx(2));
+        let call = |ctx: &ConnContext, method: &str, arg: &str| {
+            service.clone().call(ctx, method, string_body(arg)).unwrap()
+        };
+        let failed = call(&ctx, "Login", "user:wrong").await;
         assert_eq!(failed.err().unwrap().message(), AUTH_FAILED);
-        let refused = service.clone().call("Hello", zero_body()).unwrap().await;
+        let refused = call(&ctx, "Hello", "hi").await;
         assert_eq!(refused.err().unwrap().message(), crate::auth::PLEASE_LOGIN);
-        assert!(service.call("Nope", zero_body()).is_none());
+        // The login is the calling connection's.
+        assert!(call(&ctx, "Login", "user:password").await.is_ok());
+        assert!(call(&ctx, "Hello", "hi").await.is_ok());
+        let refused = call(&other, "Hello", "hi").await;
+        assert_eq!(refused.err().unwrap().message(), crate::auth::PLEASE_LOGIN);
+        assert!(
+            service
+                .clone()
+                .call(&ctx, "Nope", string_body(""))
+                .is_none()
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct LoggedIn {
 /// lasts. Cheap to clone; clones share the state.
 ///
 /// Made by [`Auth::session`](super::Auth::session) (which logs a trusted client certificate in
-/// at once); read anywhere on the connection with [`Session::of`] or [`Session::current`].
+/// at once); read anywhere on the connection with [`Session::of`] (a service method asks for the
+/// calling connection with a `ctx: &ConnContext` parameter).
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<SessionInner>,
@@ -54,12 +55,6 @@ impl Session {
     /// The session of the connection `ctx`, if one was made.
     pub fn of(ctx: &ConnContext) -> Option<Session> {
         ctx.state().get::<Session>()
-    }
-
-    /// The session of the connection whose call runs on this task (see
-    /// [`ConnContext::current`]), if one was made.
-    pub fn current() -> Option<Session> {
-        ConnContext::current().and_then(|ctx| Session::of(&ctx))
     }
 
     /// `ctx`'s session, made with `initial` as its login if it has none yet.
@@ -132,6 +127,16 @@ mod tests {
         assert!(!session.is_logged_in());
         *session.login_turn().await += 1;
         assert_eq!(*session.login_turn().await, 1);
-        assert!(Session::current().is_none());
+        let ctx = crate::auth::test_ctx(1);
+        assert!(Session::of(&ctx).is_none());
+        let made = Session::get_or_create(&ctx, || None);
+        made.log_in(LoggedIn {
+            user: "bob".into(),
+            method: LoginMethod::Password,
+        });
+        assert_eq!(
+            Session::of(&ctx).and_then(|s| s.user()).unwrap().user,
+            "bob"
+        );
     }
 }

@@ -58,14 +58,17 @@ impl Drop for WatchPermit {
     }
 }
 
-/// A permit for one more pending watch on the calling connection, or the error to answer with.
-/// Outside a connection (the store called in-process) or with no limit there is nothing to
-/// count: `Ok(None)`.
-pub(super) fn acquire(service: u64, max: Option<usize>) -> Result<Option<WatchPermit>, String> {
-    let (Some(max), Some(ctx)) = (max, ConnContext::current()) else {
+/// A permit for one more pending watch on the calling connection `ctx`, or the error to answer
+/// with. With no limit there is nothing to count: `Ok(None)`.
+pub(super) fn acquire(
+    ctx: &ConnContext,
+    service: u64,
+    max: Option<usize>,
+) -> Result<Option<WatchPermit>, String> {
+    let Some(max) = max else {
         return Ok(None);
     };
-    let counts = ConnWatches::of(&ctx);
+    let counts = ConnWatches::of(ctx);
     {
         let mut map = counts.lock();
         let n = map.entry(service).or_insert(0);
@@ -83,10 +86,31 @@ pub(super) fn acquire(service: u64, max: Option<usize>) -> Result<Option<WatchPe
 mod tests {
     use super::*;
 
+    fn ctx(id: u64) -> ConnContext {
+        ConnContext::new(id, netrpc::transport::Peer::new("mem", "mem://t"), "test")
+    }
+
     #[test]
-    fn nothing_is_counted_outside_a_connection() {
-        // The store used in-process (no RPC connection) is never limited.
-        assert!(acquire(next_service_id(), Some(0)).unwrap().is_none());
-        assert!(acquire(next_service_id(), None).unwrap().is_none());
+    fn permits_are_counted_per_connection_and_service() {
+        let (one, two) = (ctx(1), ctx(2));
+        let service = next_service_id();
+        // No limit: nothing counted.
+        assert!(acquire(&one, service, None).unwrap().is_none());
+        let first = acquire(&one, service, Some(2)).unwrap().unwrap();
+        let second = acquire(&one, service, Some(2)).unwrap().unwrap();
+        let err = acquire(&one, service, Some(2)).err().unwrap();
+        assert_eq!(
+            err,
+            "too many pending watches on this connection (the limit is 2)"
+        );
+        // Another connection, or another service on this one, counts on its own.
+        assert!(acquire(&two, service, Some(2)).unwrap().is_some());
+        assert!(acquire(&one, next_service_id(), Some(2)).unwrap().is_some());
+        // A permit given back makes room.
+        drop(first);
+        let third = acquire(&one, service, Some(2)).unwrap();
+        assert!(third.is_some());
+        drop((second, third));
+        assert!(ConnWatches::of(&one).lock().is_empty());
     }
 }

@@ -33,7 +33,7 @@ mod store;
 
 use std::time::Duration;
 
-use netrpc::{Empty, service};
+use netrpc::{ConnContext, Empty, service};
 use serde::{Deserialize, Serialize};
 
 pub use limit::DEFAULT_MAX_WATCHES_PER_CONN;
@@ -116,13 +116,17 @@ impl KvStoreService {
         self.max_watches_per_conn
     }
 
-    /// A permit for one more waiting watch on the calling connection.
-    fn permit(&self, timeout_seconds: i64) -> Result<Option<limit::WatchPermit>, String> {
+    /// A permit for one more waiting watch on the calling connection `ctx`.
+    fn permit(
+        &self,
+        ctx: &ConnContext,
+        timeout_seconds: i64,
+    ) -> Result<Option<limit::WatchPermit>, String> {
         if timeout_seconds <= 0 {
             // Returns at once: never pending, never counted.
             return Ok(None);
         }
-        limit::acquire(self.id, self.max_watches_per_conn)
+        limit::acquire(ctx, self.id, self.max_watches_per_conn)
     }
 }
 
@@ -180,9 +184,10 @@ service! {
         }
 
         #[rpc("Watch")]
-        /// The first key changed after the call, or `timeout`.
-        pub async fn watch(&self, timeout_seconds: i64) -> Result<String, String> {
-            let _permit = self.permit(timeout_seconds)?;
+        /// The first key changed after the call, or `timeout`. Counted against the calling
+        /// connection's limit of pending watches.
+        pub async fn watch(&self, ctx: &ConnContext, timeout_seconds: i64) -> Result<String, String> {
+            let _permit = self.permit(ctx, timeout_seconds)?;
             self.store
                 .watch(seconds(timeout_seconds))
                 .await
@@ -196,9 +201,14 @@ service! {
         }
 
         #[rpc("WatchFrom")]
-        /// The changes after a revision, waiting for the first one.
-        pub async fn watch_from(&self, args: WatchFromArgs) -> Result<WatchFromReply, String> {
-            let _permit = self.permit(args.timeout_seconds)?;
+        /// The changes after a revision, waiting for the first one. Counted against the calling
+        /// connection's limit of pending watches.
+        pub async fn watch_from(
+            &self,
+            ctx: &ConnContext,
+            args: WatchFromArgs,
+        ) -> Result<WatchFromReply, String> {
+            let _permit = self.permit(ctx, args.timeout_seconds)?;
             self.store
                 .watch_from(args.revision, &args.prefix, seconds(args.timeout_seconds))
                 .await

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    Limits, RequestEncoder, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
+    Limits, Payload, RequestEncoder, RequestHeader, ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde_json::json;
 
@@ -173,12 +173,17 @@ fn gos_client_reads_our_responses() {
             unreachable!()
         };
         match reply {
-            Ok(reply) => encoder
-                .encode_response(&ResponseHeader::ok(header.seq), Some(&*reply), &mut wire)
-                .unwrap(),
-            Err(message) => encoder
-                .encode_response(&ResponseHeader::error(header.seq, message), None, &mut wire)
-                .unwrap(),
+            Ok(reply) => {
+                let response = ResponseHeader::ok(header.seq).with_token(header.token.clone());
+                encoder
+                    .encode_response(&response, Some(Payload::from(&*reply)), &mut wire)
+                    .unwrap()
+            }
+            Err(message) => {
+                let response =
+                    ResponseHeader::error(header.seq, message).with_token(header.token.clone());
+                encoder.encode_response(&response, None, &mut wire).unwrap()
+            }
         }
     }
     go_verify(&wire, "rpc-responses");

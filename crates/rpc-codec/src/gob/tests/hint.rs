@@ -52,7 +52,7 @@ fn render(trace: &Trace) -> String {
     go(&trace.root, trace, &mut Vec::new())
 }
 
-fn traced<T: DeserializeOwned>() -> String {
+fn traced<T: DeserializeOwned + 'static>() -> String {
     render(&trace::<T>())
 }
 
@@ -337,4 +337,57 @@ pub(super) fn hinted_values() -> Vec<Box<dyn erased_serde::Serialize>> {
             kids: vec![],
         })),
     ]
+}
+
+/// The response `encoder` writes for call 1 with `reply` as its body.
+fn response(reply: rpc_proto::Payload<'_>) -> Vec<u8> {
+    use rpc_proto::{ResponseEncoder, ResponseHeader, Token};
+    let (_, mut encoder) = crate::gob::Gob.server_parts(&rpc_proto::Limits::default());
+    let mut out = bytes::BytesMut::new();
+    let header = ResponseHeader::ok(1).with_token(Token::from_static(b"S.M"));
+    encoder
+        .encode_response(&header, Some(reply), &mut out)
+        .unwrap();
+    out.to_vec()
+}
+
+/// A reply that comes with its type (as `service!` makes it: `rpc_proto::Reply::typed`) goes
+/// out exactly as the same value `Hinted` would, with no thread-local involved; one without
+/// goes out as the value alone tells.
+#[test]
+fn typed_replies_go_out_as_hinted_values() {
+    use rpc_proto::{Payload, Reply};
+
+    fn check<T: Serialize + DeserializeOwned + Send + 'static>(value: T) {
+        let typed = response(Payload::typed(&value));
+        assert_eq!(typed, response(Payload::from(&Hinted::new(&value))));
+        assert_eq!(typed, response(Reply::typed(value).payload()));
+        assert!(take_trace().is_none());
+    }
+    check(Vec::<i64>::new());
+    check(Vec::<u8>::new());
+    check(HashMap::<String, Vec<i64>>::new());
+    check(Vec::<Inner>::new());
+    check(Vec::<Tree>::new());
+    check(vec![Vec::<f64>::new()]);
+    check(Tree {
+        name: "t".into(),
+        kids: vec![],
+    });
+    check("text".to_string());
+
+    // The value alone: an empty Vec<i64> is Go's []string; with its type, []int64.
+    let typed = response(Payload::typed(&Vec::<i64>::new()));
+    let plain = response(Payload::from(&Vec::<i64>::new()));
+    assert_ne!(typed, plain);
+    assert!(typed.windows(7).any(|w| w == b"[]int64"));
+    assert!(plain.windows(8).any(|w| w == b"[]string"));
+    assert!(!plain.windows(7).any(|w| w == b"[]int64"));
+    // Either way the response decodes as the reply (Go's decoder matches by structure).
+    let (_, mut client) = crate::gob::Gob.client_parts(&rpc_proto::Limits::default());
+    let mut buf = bytes::BytesMut::from(&typed[..]);
+    let inbound = tokio_util::codec::Decoder::decode(&mut client, &mut buf)
+        .unwrap()
+        .unwrap();
+    assert!(inbound.body.decode::<Vec<i64>>().unwrap().is_empty());
 }

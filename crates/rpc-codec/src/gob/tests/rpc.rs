@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound, Token,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -49,14 +49,18 @@ where
         assert!(wire.is_empty());
         assert_eq!(
             got,
-            RequestHeader::new("Svc.Method", seq),
-            "no timeout in gob"
+            RequestHeader::new("Svc.Method", seq).with_token(Token::from_static(b"Svc.Method")),
+            "no timeout in gob; the method is the token"
         );
         assert_eq!(&body.decode::<A>().unwrap(), arg);
 
         server
             .encoder
-            .encode_response(&ResponseHeader::ok(seq), Some(reply), &mut wire)
+            .encode_response(
+                &ResponseHeader::ok(seq).with_token(got.token),
+                Some(Payload::from(reply)),
+                &mut wire,
+            )
             .unwrap();
         let response = client.decoder.decode(&mut wire).unwrap().unwrap();
         assert!(wire.is_empty());
@@ -123,6 +127,51 @@ fn requests_are_gos_request_headers() {
     assert!(!encoder.encode_cancel(1, &mut wire).unwrap());
 }
 
+/// A client that reuses a sequence number while a call is in flight: each response echoes its
+/// own request's method (Go's server echoes `req.ServiceMethod` per request), from the token
+/// the request carried, not from a table keyed by sequence number.
+#[test]
+fn each_response_echoes_its_own_requests_method() {
+    let limits = Limits::default();
+    let (mut decoder, mut encoder) = Gob.server_parts(&limits);
+    let (mut client_encoder, _) = Gob.client_parts(&limits);
+    let mut wire = BytesMut::new();
+    for method in ["A.First", "B.Second"] {
+        client_encoder
+            .encode_request(&RequestHeader::new(method, 5), &"x", &mut wire)
+            .unwrap();
+    }
+    let tokens: Vec<Token> = decode_all(&mut decoder, &wire)
+        .unwrap()
+        .into_iter()
+        .map(|request| match request {
+            ServerInbound::Request { header, .. } => header.token,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            Token::from_static(b"A.First"),
+            Token::from_static(b"B.Second")
+        ]
+    );
+    // Answered in the other order.
+    let mut out = BytesMut::new();
+    for token in tokens.into_iter().rev() {
+        let header = ResponseHeader::ok(5).with_token(token);
+        encoder
+            .encode_response(&header, Some(Payload::from(&1u8)), &mut out)
+            .unwrap();
+    }
+    let mut stream = crate::gob::Decoder::new(&limits);
+    let methods: Vec<String> = std::iter::from_fn(|| stream.decode(&mut out).unwrap())
+        .filter_map(|value| value.decode::<serde_json::Value>().ok())
+        .filter_map(|value| value.get("ServiceMethod")?.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(methods, ["B.Second", "A.First"]);
+}
+
 #[test]
 fn error_responses_carry_an_empty_struct() {
     let limits = Limits::default();
@@ -133,14 +182,24 @@ fn error_responses_carry_an_empty_struct() {
         .encode_request(&RequestHeader::new("KV.Get", 9), &"missing", &mut wire)
         .unwrap();
     let requests = decode_all(&mut decoder, &wire).unwrap();
-    assert_eq!(requests.len(), 1);
+    let [ServerInbound::Request { header, .. }] = &requests[..] else {
+        panic!("expected one request: {requests:?}");
+    };
     wire.clear();
     encoder
-        .encode_response(&ResponseHeader::error(9, "not found"), None, &mut wire)
+        .encode_response(
+            &ResponseHeader::error(9, "not found").with_token(header.token.clone()),
+            None,
+            &mut wire,
+        )
         .unwrap();
     // A reply passed with an error is not sent (Go sends invalidRequest instead).
     encoder
-        .encode_response(&ResponseHeader::error(10, ""), Some(&"ignored"), &mut wire)
+        .encode_response(
+            &ResponseHeader::error(10, ""),
+            Some(Payload::from(&"ignored")),
+            &mut wire,
+        )
         .unwrap();
     let bytes = wire.to_vec();
     let responses = decode_all(&mut client_decoder, &bytes).unwrap();
@@ -154,7 +213,7 @@ fn error_responses_carry_an_empty_struct() {
     let body: serde_json::Value = responses[1].body.decode().unwrap();
     assert_eq!(body, serde_json::json!({}));
 
-    // The echoed ServiceMethod: the request's for call 9, "" for call 10 (no such request).
+    // The echoed ServiceMethod: the request's for call 9 (its token), "" for call 10 (none).
     let mut stream = crate::gob::Decoder::new(&limits);
     let mut buf = BytesMut::from(&bytes[..]);
     let mut methods = Vec::new();
@@ -228,13 +287,17 @@ fn responses_byte_by_byte() {
     let (_, mut encoder) = Gob.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&Args::sample()), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&Args::sample())),
+            &mut buf,
+        )
         .unwrap();
     encoder
         .encode_response(&ResponseHeader::error(2, "boom"), None, &mut buf)
         .unwrap();
     encoder
-        .encode_response(&ResponseHeader::ok(3), Some(&7u16), &mut buf)
+        .encode_response(&ResponseHeader::ok(3), Some(Payload::from(&7u16)), &mut buf)
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let items: Vec<ClientInbound> = decode_bytewise(&mut dec, &buf).unwrap();
@@ -335,7 +398,7 @@ fn end_of_stream() {
     let (_, mut encoder) = Gob.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&"x"), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&"x")), &mut buf)
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let err = decode_all(&mut dec, &buf[..buf.len() - 1]).unwrap_err();
@@ -459,11 +522,19 @@ fn failed_encode_leaves_the_encoder_as_it_was() {
     buf.clear();
     assert!(
         server_enc
-            .encode_response(&ResponseHeader::ok(1), Some(&Fails2), &mut buf)
+            .encode_response(
+                &ResponseHeader::ok(1),
+                Some(Payload::from(&Fails2)),
+                &mut buf
+            )
             .is_err()
     );
     server_enc
-        .encode_response(&ResponseHeader::ok(1), Some(&Args::sample()), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&Args::sample())),
+            &mut buf,
+        )
         .unwrap();
     let (_, mut dec) = Gob.client_parts(&Limits::default());
     let responses = decode_all(&mut dec, &buf).unwrap();
@@ -547,7 +618,10 @@ fn headers_from_other_senders() {
     let ServerInbound::Request { header, body } = &items[0] else {
         panic!()
     };
-    assert_eq!(header, &RequestHeader::new("S.M", 0));
+    assert_eq!(
+        header,
+        &RequestHeader::new("S.M", 0).with_token(Token::from_static(b"S.M"))
+    );
     assert_eq!(body.decode::<u8>().unwrap(), 1);
 }
 

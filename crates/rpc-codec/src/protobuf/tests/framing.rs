@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use rpc_proto::{
-    ClientInbound, Codec, CodecError, Limits, RequestEncoder, RequestHeader, ResponseEncoder,
-    ResponseHeader, ServerInbound,
+    ClientInbound, Codec, CodecError, Limits, Payload, RequestEncoder, RequestHeader,
+    ResponseEncoder, ResponseHeader, ServerInbound,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,7 @@ where
         service_method: "Svc.Method".into(),
         seq: u64::MAX - 1,
         timeout,
+        token: rpc_proto::Token::EMPTY,
     };
     client
         .encoder
@@ -53,7 +54,11 @@ where
     let mut to_client = BytesMut::new();
     server
         .encoder
-        .encode_response(&ResponseHeader::ok(got.seq), Some(reply), &mut to_client)
+        .encode_response(
+            &ResponseHeader::ok(got.seq),
+            Some(Payload::from(reply)),
+            &mut to_client,
+        )
         .unwrap();
     let response = client.decoder.decode(&mut to_client).unwrap().unwrap();
     assert!(to_client.is_empty());
@@ -130,6 +135,7 @@ fn timeouts_round_trip_in_microseconds() {
             service_method: "S.M".into(),
             seq: 1,
             timeout: sent,
+            token: rpc_proto::Token::EMPTY,
         };
         encoder.encode_request(&header, &(), &mut buf).unwrap();
         let Some(ServerInbound::Request { header, .. }) = decoder.decode(&mut buf).unwrap() else {
@@ -158,11 +164,15 @@ fn documented_bytes() {
     let (_, mut encoder) = Protobuf.server_parts(&Limits::default());
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&6u32), &mut buf)
+        .encode_response(&ResponseHeader::ok(1), Some(Payload::from(&6u32)), &mut buf)
         .unwrap();
     // The reply of an error response is not written, even if given.
     encoder
-        .encode_response(&ResponseHeader::error(1, "oops"), Some(&6u32), &mut buf)
+        .encode_response(
+            &ResponseHeader::error(1, "oops"),
+            Some(Payload::from(&6u32)),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(
         &buf[..],
@@ -232,7 +242,7 @@ fn failed_encode_leaves_the_encoder_as_it_was() {
     let err = encoder
         .encode_response(
             &ResponseHeader::ok(1),
-            Some(&Shape::Circle(1.0)),
+            Some(Payload::from(&Shape::Circle(1.0))),
             &mut BytesMut::new(),
         )
         .unwrap_err();
@@ -350,7 +360,11 @@ fn responses_byte_by_byte() {
                 .unwrap();
         } else {
             encoder
-                .encode_response(&ResponseHeader::ok(seq), Some(&[seq; 3]), &mut buf)
+                .encode_response(
+                    &ResponseHeader::ok(seq),
+                    Some(Payload::from(&[seq; 3])),
+                    &mut buf,
+                )
                 .unwrap();
         }
     }
@@ -558,7 +572,7 @@ fn nesting_depth_is_bounded() {
         let (_, mut encoder) = Protobuf.server_parts(&limits(1 << 24, max_depth));
         let mut buf = BytesMut::new();
         encoder
-            .encode_response(&ResponseHeader::ok(1), Some(value), &mut buf)
+            .encode_response(&ResponseHeader::ok(1), Some(Payload::from(value)), &mut buf)
             .unwrap();
         let (_, mut decoder) = Protobuf.client_parts(&limits(1 << 24, max_depth));
         decoder.decode(&mut buf).unwrap().unwrap().body
@@ -633,7 +647,11 @@ fn max_message_is_inclusive() {
     let (_, mut encoder) = Protobuf.server_parts(&limits(10, 8));
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&[7u8; 6]), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&[7u8; 6])),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(buf.len(), 2 + 10);
     let (_, mut decoder) = Protobuf.client_parts(&limits(10, 8));
@@ -646,7 +664,7 @@ fn max_message_is_inclusive() {
     let err = encoder
         .encode_response(
             &ResponseHeader::ok(1),
-            Some(&[7u8; 7]),
+            Some(Payload::from(&[7u8; 7])),
             &mut BytesMut::new(),
         )
         .unwrap_err();
@@ -655,7 +673,11 @@ fn max_message_is_inclusive() {
     let (_, mut encoder) = Protobuf.server_parts(&limits(2 + 129, 8));
     let mut buf = BytesMut::new();
     encoder
-        .encode_response(&ResponseHeader::ok(1), Some(&vec![7u8; 127]), &mut buf)
+        .encode_response(
+            &ResponseHeader::ok(1),
+            Some(Payload::from(&vec![7u8; 127])),
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(buf.len(), 1 + 2 + 2 + 129);
     let (_, mut decoder) = Protobuf.client_parts(&limits(2 + 129, 8));
