@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use netrpc::proto::Body;
 use netrpc::service::Method;
-use netrpc::{HandlerFuture, Service};
+use netrpc::{ConnContext, HandlerFuture, Service};
 
 use crate::Broker;
 
@@ -61,7 +61,7 @@ impl Service for Shared {
         self.0.methods()
     }
 
-    fn call(self: Arc<Self>, method: &str, body: Body) -> Option<HandlerFuture> {
-        self.0.clone().call(method, body)
+    fn call(self: Arc<Self>, ctx: &ConnContext, method: &str, body: Body) -> Option<HandlerFuture> {
+        self.0.clone().call(ctx, method, body)
     }
 }
