@@ -73,7 +73,13 @@ mod tests {
         assert_eq!(a.to_string(), "etcd://a:1,[::1]:2/app/");
         let a: EtcdAddress = "etcd://a:1/x/y/".parse().unwrap();
         assert_eq!(a.prefix, "x/y/");
-        for bad in ["http://a:1", "etcd://a", "etcd://a:x", "etcd://:1", "etcd://a:1,"] {
+        for bad in [
+            "http://a:1",
+            "etcd://a",
+            "etcd://a:x",
+            "etcd://:1",
+            "etcd://a:1,",
+        ] {
             assert!(bad.parse::<EtcdAddress>().is_err(), "{bad}");
         }
     }

@@ -1,9 +1,11 @@
 //! `WatchFrom` from a revision older than the server's in-memory history: a short-lived etcd
-//! watch from that revision, read until etcd says it has sent everything up to where the
-//! history starts. At most [`MAX_CATCH_UPS`] run at once per store, so old revisions cannot
-//! open an etcd watch per call.
-
-use std::time::Duration;
+//! watch from that revision, read up to where the history starts. At most [`MAX_CATCH_UPS`] run
+//! at once per store, so old revisions cannot open an etcd watch per call.
+//!
+//! Where to stop: a range read at the history's start revision, sorted by mod revision, gives
+//! the last change in the window; once the watch has delivered it, every earlier one has come
+//! (etcd sends a watch's events in revision order). etcd's progress notifications are not used
+//! for this: etcd 3.4.23 (Debian 12's) can send one ahead of a catching-up watch's events.
 
 use tokio::time::Instant;
 
@@ -13,10 +15,6 @@ use crate::{EtcdError, WatchFromReply, proto};
 
 /// Catch-up watches open at once per store.
 pub const MAX_CATCH_UPS: usize = 32;
-
-/// How often to ask an unsynced catch-up watch whether it is done (etcd drops progress requests
-/// of watches still catching up).
-const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
 /// The changes in `(after, until]` under `prefix` (the store's prefix plus the caller's),
 /// keys given without `store_prefix`.
@@ -28,10 +26,11 @@ pub(crate) async fn catch_up(
     until: u64,
     deadline: Instant,
 ) -> Result<WatchFromReply, EtcdError> {
-    let key = format!("{store_prefix}{prefix}");
+    let key = format!("{store_prefix}{prefix}").into_bytes();
+    let range_end = proto::prefix_end(&key);
     let create = proto::WatchCreateRequest {
-        range_end: proto::prefix_end(key.as_bytes()),
-        key: key.into_bytes(),
+        key: key.clone(),
+        range_end: range_end.clone(),
         start_revision: i64::try_from(after.saturating_add(1)).unwrap_or(i64::MAX),
         progress_notify: false,
     };
@@ -42,16 +41,39 @@ pub(crate) async fn catch_up(
     };
     let work = async {
         let mut stream = client.watch(create).await?;
-        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        // The last change in the window; `None` when compacted (the watch then says so).
+        let last = client
+            .range(proto::RangeRequest {
+                key,
+                range_end,
+                limit: 1,
+                revision: i64::try_from(until).unwrap_or(i64::MAX),
+                sort_order: proto::SortOrder::Descend as i32,
+                sort_target: proto::SortTarget::Mod as i32,
+                keys_only: true,
+                min_mod_revision: i64::try_from(after.saturating_add(1)).unwrap_or(i64::MAX),
+                ..Default::default()
+            })
+            .await;
+        let target = match last {
+            Ok(reply) => match reply.kvs.first() {
+                None => {
+                    return Ok(WatchFromReply {
+                        revision: until,
+                        changes: Vec::new(),
+                    });
+                }
+                Some(kv) => Some(u64::try_from(kv.mod_revision).unwrap_or(0)),
+            },
+            Err(EtcdError::Status {
+                code: tonic::Code::OutOfRange,
+                ..
+            }) => None,
+            Err(err) => return Err(err),
+        };
         let mut changes = Vec::new();
         loop {
-            let resp = tokio::select! {
-                resp = stream.next(endpoints) => resp?,
-                _ = ticks.tick() => {
-                    stream.request_progress();
-                    continue;
-                }
-            };
+            let resp = stream.next(endpoints).await?;
             let Some(resp) = resp else {
                 return Err(EtcdError::WatchDown {
                     endpoints: endpoints.to_owned(),
@@ -70,9 +92,10 @@ pub(crate) async fn catch_up(
                     reason: format!("catch-up watch cancelled: {}", resp.cancel_reason),
                 });
             }
-            let (batch, seen) = changes_in(&resp, store_prefix)?;
+            let (batch, _) = changes_in(&resp, store_prefix)?;
             changes.extend(batch.into_iter().filter(|c| c.revision <= until));
-            if seen.is_some_and(|seen| seen >= until) || changes.len() > MAX_BATCH {
+            let last = changes.last().map(|c| c.revision);
+            if last.is_some_and(|last| Some(last) >= target) || changes.len() > MAX_BATCH {
                 break;
             }
         }

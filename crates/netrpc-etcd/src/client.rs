@@ -109,13 +109,11 @@ impl EtcdClient {
     {
         let mut grpc = self.grpc.clone();
         let call = async {
-            grpc.ready()
-                .await
-                .map_err(|err| EtcdError::Status {
-                    endpoints: self.endpoints.clone(),
-                    code: tonic::Code::Unavailable,
-                    message: err.to_string(),
-                })?;
+            grpc.ready().await.map_err(|err| EtcdError::Status {
+                endpoints: self.endpoints.clone(),
+                code: tonic::Code::Unavailable,
+                message: err.to_string(),
+            })?;
             let mut request = tonic::Request::new(req);
             request.set_timeout(self.timeouts.request);
             let codec = ProstCodec::<Req, Resp>::default();
@@ -177,13 +175,11 @@ impl EtcdClient {
         let _ = requests.try_send(first);
         let mut grpc = self.grpc.clone();
         let open = async {
-            grpc.ready()
-                .await
-                .map_err(|err| EtcdError::Status {
-                    endpoints: self.endpoints.clone(),
-                    code: tonic::Code::Unavailable,
-                    message: err.to_string(),
-                })?;
+            grpc.ready().await.map_err(|err| EtcdError::Status {
+                endpoints: self.endpoints.clone(),
+                code: tonic::Code::Unavailable,
+                message: err.to_string(),
+            })?;
             let codec = ProstCodec::<proto::WatchRequest, proto::WatchResponse>::default();
             grpc.streaming(
                 tonic::Request::new(ReceiverStream::new(rx)),

@@ -21,8 +21,7 @@ use crate::{Change, EtcdError, WatchFromReply};
 /// The most changes one `WatchFrom` reply carries (as the in-memory store).
 pub const MAX_BATCH: usize = 10_000;
 
-/// How often an idle watch asks etcd how far it has got (keeps `seen` current, and notices a
-/// dead stream).
+/// How often an idle watch asks etcd for a progress notification, to notice a dead stream.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// The longest wait between attempts to reopen the watch.
@@ -173,7 +172,11 @@ impl Fanout {
                     }
                 }
                 // Never split one revision (a transaction) across the history's start.
-                while state.history.front().is_some_and(|c| c.revision <= state.start) {
+                while state
+                    .history
+                    .front()
+                    .is_some_and(|c| c.revision <= state.start)
+                {
                     state.history.pop_front();
                 }
                 state.history.push_back(change);
@@ -231,7 +234,7 @@ impl State {
 }
 
 /// The store's changes in a watch response: puts under `prefix`, keys without it. Returns them
-/// with the revision the response covers (`None` for a response that says nothing about it).
+/// with the revision of the response's last event (`None` without events).
 pub(crate) fn changes_in(
     resp: &proto::WatchResponse,
     prefix: &str,
@@ -253,13 +256,13 @@ pub(crate) fn changes_in(
         changes.push(Change {
             revision,
             key: key.to_owned(),
-            value: utf8(&kv.value).map_err(|_| EtcdError::NotUtf8 { key: key.to_owned() })?,
+            value: utf8(&kv.value).map_err(|_| EtcdError::NotUtf8 {
+                key: key.to_owned(),
+            })?,
         });
     }
-    if resp.events.is_empty() && !resp.created && !resp.canceled {
-        // A progress notification: every event up to its revision has been sent.
-        last = Some(crate::client::revision_of(resp.header.as_ref())?);
-    }
+    // Progress notifications are not trusted to move `seen`: etcd 3.4.23 (Debian 12's) can
+    // send one ahead of the events of a watch still catching up. Only events do.
     Ok((changes, last))
 }
 
@@ -311,7 +314,7 @@ async fn follow(
 ) -> Result<(), EtcdError> {
     let mut ticks = tokio::time::interval(PROGRESS_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The last progress request not yet answered: two unanswered in a row mean a dead stream.
+    // Progress requests sent since etcd last answered anything: too many mean a dead stream.
     let mut unanswered = 0u32;
     loop {
         let resp = tokio::select! {
@@ -339,7 +342,10 @@ async fn follow(
         }
         if resp.compact_revision > 0 {
             let oldest = u64::try_from(resp.compact_revision).unwrap_or(0);
-            tracing::warn!(oldest, "etcd compacted past this server's watch; history restarts");
+            tracing::warn!(
+                oldest,
+                "etcd compacted past this server's watch; history restarts"
+            );
             f.compacted(oldest);
             return Err(EtcdError::Compacted {
                 revision: f.lock().seen,
@@ -352,9 +358,11 @@ async fn follow(
                 reason: format!("cancelled: {}", resp.cancel_reason),
             });
         }
+        // Any answer (a progress notification included) shows the stream is alive.
         let (changes, seen) = changes_in(&resp, prefix)?;
-        let seen = seen.unwrap_or(0);
-        f.apply(changes, seen);
+        if let Some(seen) = seen {
+            f.apply(changes, seen);
+        }
     }
 }
 

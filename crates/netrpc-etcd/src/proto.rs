@@ -93,12 +93,52 @@ pub struct RangeRequest {
     /// Read at this revision (0: the latest).
     #[prost(int64, tag = "4")]
     pub revision: i64,
+    /// The order, a [`SortOrder`].
+    #[prost(enumeration = "SortOrder", tag = "5")]
+    pub sort_order: i32,
+    /// What is sorted on, a [`SortTarget`].
+    #[prost(enumeration = "SortTarget", tag = "6")]
+    pub sort_target: i32,
     /// Answer from the member's local data (not linearizable).
     #[prost(bool, tag = "7")]
     pub serializable: bool,
+    /// Keys without values.
+    #[prost(bool, tag = "8")]
+    pub keys_only: bool,
     /// Only the count.
     #[prost(bool, tag = "9")]
     pub count_only: bool,
+    /// Only keys last modified at or after this revision.
+    #[prost(int64, tag = "10")]
+    pub min_mod_revision: i64,
+}
+
+/// `etcdserverpb.RangeRequest.SortOrder`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum SortOrder {
+    /// Unsorted.
+    None = 0,
+    /// Ascending.
+    Ascend = 1,
+    /// Descending.
+    Descend = 2,
+}
+
+/// `etcdserverpb.RangeRequest.SortTarget`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum SortTarget {
+    /// The key.
+    Key = 0,
+    /// Its version.
+    Version = 1,
+    /// Its create revision.
+    Create = 2,
+    /// Its mod revision.
+    Mod = 3,
+    /// Its value.
+    Value = 4,
 }
 
 /// `etcdserverpb.RangeResponse`.

@@ -37,10 +37,7 @@ impl std::fmt::Debug for EtcdStore {
 enum Step<'a> {
     Reply(WatchFromReply),
     CatchUp(u64),
-    Wait(
-        tokio::sync::oneshot::Receiver<()>,
-        fanout::Registration<'a>,
-    ),
+    Wait(tokio::sync::oneshot::Receiver<()>, fanout::Registration<'a>),
 }
 
 impl EtcdStore {
@@ -111,7 +108,9 @@ impl EtcdStore {
             None => Ok(None),
             Some(kv) => String::from_utf8(kv.value)
                 .map(Some)
-                .map_err(|_| EtcdError::NotUtf8 { key: key.to_owned() }),
+                .map_err(|_| EtcdError::NotUtf8 {
+                    key: key.to_owned(),
+                }),
         }
     }
 
@@ -164,7 +163,10 @@ impl EtcdStore {
             }
             fanout.add_watcher(&mut state, after)
         };
-        let key = tokio::time::timeout(timeout, rx).await.ok().and_then(Result::ok);
+        let key = tokio::time::timeout(timeout, rx)
+            .await
+            .ok()
+            .and_then(Result::ok);
         registration.woken = true;
         Ok(key)
     }

@@ -30,11 +30,10 @@ impl TestEtcd {
     /// Starts etcd and waits until it answers. Retries with other ports when the chosen ones
     /// were taken in between.
     pub async fn start() -> TestEtcd {
-        let dir = tempfile::tempdir().expect("temp dir");
         for _attempt in 0..5 {
             let mut etcd = TestEtcd {
                 child: None,
-                dir: tempfile::tempdir_in(dir.path()).expect("temp dir"),
+                dir: tempfile::tempdir().expect("temp dir"),
                 client_port: free_port(),
                 peer_port: free_port(),
             };
@@ -126,7 +125,11 @@ impl TestEtcd {
 
     /// Starts it again after [`kill`](Self::kill), on the same ports and data.
     pub async fn restart(&mut self) {
-        assert!(self.run().await, "etcd did not restart; log:\n{}", self.log());
+        assert!(
+            self.run().await,
+            "etcd did not restart; log:\n{}",
+            self.log()
+        );
     }
 }
 

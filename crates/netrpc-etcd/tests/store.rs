@@ -38,11 +38,19 @@ async fn set_get_revision() {
     let store = EtcdStore::connect(&etcd.address("/t")).await.unwrap();
     assert_eq!(store.get("a").await.unwrap(), None);
     let r0 = store.revision().await.unwrap();
-    let r1 = store.set("a", "1").await.unwrap().expect("the first set is a change");
+    let r1 = store
+        .set("a", "1")
+        .await
+        .unwrap()
+        .expect("the first set is a change");
     assert_eq!(r1, r0 + 1);
     assert_eq!(store.revision().await.unwrap(), r1);
     assert_eq!(store.get("a").await.unwrap().as_deref(), Some("1"));
-    assert_eq!(store.set("a", "1").await.unwrap(), None, "the same value is no change");
+    assert_eq!(
+        store.set("a", "1").await.unwrap(),
+        None,
+        "the same value is no change"
+    );
     assert_eq!(store.revision().await.unwrap(), r1);
     // The first set of a key to "" is a change too.
     assert_eq!(store.set("e", "").await.unwrap(), Some(r1 + 1));
@@ -52,11 +60,17 @@ async fn set_get_revision() {
     assert_eq!(other.get("a").await.unwrap(), None);
 
     let reply = store.watch_from(r0, "", Duration::ZERO).await.unwrap();
-    let keys: Vec<_> = reply.changes.iter().map(|c| (c.revision, c.key.as_str())).collect();
+    let keys: Vec<_> = reply
+        .changes
+        .iter()
+        .map(|c| (c.revision, c.key.as_str()))
+        .collect();
     // Up to where this server has seen (its watch may lag the Set's reply a little).
     let want = [(r1, "a"), (r1 + 1, "e")];
     assert_eq!(keys, want[..keys.len()]);
-    let reply = bounded("watch_from", store.watch_from(r1, "", BOUND)).await.unwrap();
+    let reply = bounded("watch_from", store.watch_from(r1, "", BOUND))
+        .await
+        .unwrap();
     assert_eq!(reply.changes[0].key, "e");
     assert_eq!(reply.changes[0].value, "");
     assert!(reply.revision >= r1 + 1);
@@ -79,10 +93,16 @@ async fn watch_and_watch_from_wake_on_a_set_through_another_store() {
     eventually("two waiting on b", || b.watcher_count() == 2).await;
     let rev = a.set("other", "x").await.unwrap().unwrap();
     let rev2 = a.set("k1", "v").await.unwrap().unwrap();
-    assert_eq!(bounded("watch", watch).await.unwrap().unwrap().as_deref(), Some("other"));
+    assert_eq!(
+        bounded("watch", watch).await.unwrap().unwrap().as_deref(),
+        Some("other")
+    );
     let reply = bounded("watch_from", follow).await.unwrap().unwrap();
     assert_eq!(reply.changes.len(), 1, "{reply:?}");
-    assert_eq!((reply.changes[0].revision, reply.changes[0].key.as_str()), (rev2, "k1"));
+    assert_eq!(
+        (reply.changes[0].revision, reply.changes[0].key.as_str()),
+        (rev2, "k1")
+    );
     assert!(rev < rev2);
     assert_eq!(b.watcher_count(), 0);
 }
@@ -99,12 +119,23 @@ async fn old_revisions_come_from_etcd_and_compaction_says_compacted() {
     // A store started now has no history before its start: it reads it back from etcd.
     let late = EtcdStore::connect(&etcd.address("/c")).await.unwrap();
     let reply = late.watch_from(r0, "", Duration::ZERO).await.unwrap();
-    let got: Vec<_> = reply.changes.iter().map(|c| (c.revision, c.value.clone())).collect();
-    let want: Vec<_> = revs.iter().enumerate().map(|(i, r)| (*r, i.to_string())).collect();
+    let got: Vec<_> = reply
+        .changes
+        .iter()
+        .map(|c| (c.revision, c.value.clone()))
+        .collect();
+    let want: Vec<_> = revs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (*r, i.to_string()))
+        .collect();
     assert_eq!(got, want);
     assert_eq!(reply.revision, revs[4]);
 
-    late.client().compact(i64::try_from(revs[3]).unwrap()).await.unwrap();
+    late.client()
+        .compact(i64::try_from(revs[3]).unwrap())
+        .await
+        .unwrap();
     let err = late.watch_from(r0, "", Duration::ZERO).await.unwrap_err();
     assert!(matches!(err, EtcdError::Compacted { .. }), "{err}");
     assert_eq!(
@@ -139,7 +170,11 @@ async fn etcd_down_fails_promptly_and_the_watch_recovers() {
     let err = a.set("k", "during").await.unwrap_err();
     let err2 = a.get("k").await.unwrap_err();
     let err3 = a.revision().await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     for e in [&err, &err2, &err3] {
         assert!(e.to_string().contains("etcd"), "{e}");
     }
@@ -155,9 +190,14 @@ async fn etcd_down_fails_promptly_and_the_watch_recovers() {
     let after = b.set("k", "after").await.unwrap().unwrap();
     let reply = bounded("follow", follow).await.unwrap().unwrap();
     assert_eq!(reply.changes.len(), 1, "{reply:?}");
-    assert_eq!((reply.changes[0].revision, reply.changes[0].value.as_str()), (after, "after"));
+    assert_eq!(
+        (reply.changes[0].revision, reply.changes[0].value.as_str()),
+        (after, "after")
+    );
     // Nothing lost from before the outage either.
-    let all = bounded("watch_from", a.watch_from(from, "", BOUND)).await.unwrap();
+    let all = bounded("watch_from", a.watch_from(from, "", BOUND))
+        .await
+        .unwrap();
     let values: Vec<_> = all.changes.iter().map(|c| c.value.as_str()).collect();
     assert_eq!(values, ["before", "after"]);
 }

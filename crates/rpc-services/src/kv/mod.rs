@@ -23,19 +23,28 @@
 //!   repeats a change. When the history no longer reaches back to `Revision` the call fails with
 //!   `compacted: ...` rather than silently skipping changes.
 //!
+//! The store is the in-memory [`KvStore`] by default; any [`KvBackend`] can be served instead
+//! ([`KvStoreServiceBuilder::backend`]), such as the etcd store of `netrpc-etcd` (feature
+//! `etcd`, on by default), which several servers share.
+//!
 //! One connection may have at most [`DEFAULT_MAX_WATCHES_PER_CONN`] `Watch` and `WatchFrom`
 //! calls waiting at once (set with [`KvStoreServiceBuilder::max_watches_per_conn`]); past it a
 //! watch is answered at once with the error `too many pending watches on this connection (the
 //! limit is N)`. A watch with a timeout of 0 does not wait and is not counted.
 
+mod backend;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod limit;
 mod store;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use netrpc::{Empty, service};
 use serde::{Deserialize, Serialize};
 
+pub use backend::{BoxFuture, KvBackend};
 pub use limit::DEFAULT_MAX_WATCHES_PER_CONN;
 pub use store::KvStore;
 
@@ -78,7 +87,9 @@ pub struct WatchFromReply {
 /// per-connection watch limit.
 #[derive(Clone, Debug)]
 pub struct KvStoreService {
-    store: KvStore,
+    /// The in-memory store, when that is the backend.
+    store: Option<KvStore>,
+    backend: Arc<dyn KvBackend>,
     max_watches_per_conn: Option<usize>,
     /// Identifies this service (and its clones) in each connection's count of pending watches.
     id: u64,
@@ -101,13 +112,31 @@ impl KvStoreService {
     pub fn builder() -> KvStoreServiceBuilder {
         KvStoreServiceBuilder {
             store: None,
+            backend: None,
             max_watches_per_conn: Some(DEFAULT_MAX_WATCHES_PER_CONN),
         }
     }
 
-    /// The store behind the service.
+    /// The in-memory store behind the service.
+    ///
+    /// # Panics
+    ///
+    /// When the service was built over another backend
+    /// ([`KvStoreServiceBuilder::backend`]); see [`memory_store`](Self::memory_store).
     pub fn store(&self) -> &KvStore {
-        &self.store
+        self.store
+            .as_ref()
+            .expect("KvStoreService::store: the service is not over the in-memory store")
+    }
+
+    /// The in-memory store behind the service, `None` over another backend.
+    pub fn memory_store(&self) -> Option<&KvStore> {
+        self.store.as_ref()
+    }
+
+    /// The backend behind the service.
+    pub fn backend(&self) -> &Arc<dyn KvBackend> {
+        &self.backend
     }
 
     /// The most `Watch` and `WatchFrom` calls one connection may have waiting (`None`: no
@@ -130,6 +159,7 @@ impl KvStoreService {
 #[derive(Debug)]
 pub struct KvStoreServiceBuilder {
     store: Option<KvStore>,
+    backend: Option<Arc<dyn KvBackend>>,
     max_watches_per_conn: Option<usize>,
 }
 
@@ -137,6 +167,14 @@ impl KvStoreServiceBuilder {
     /// Serve this store (default: a fresh one, [`KvStore::default`]).
     pub fn store(mut self, store: KvStore) -> Self {
         self.store = Some(store);
+        self.backend = None;
+        self
+    }
+
+    /// Serve this backend instead of an in-memory store (e.g. `netrpc_etcd::EtcdStore`).
+    pub fn backend(mut self, backend: Arc<dyn KvBackend>) -> Self {
+        self.backend = Some(backend);
+        self.store = None;
         self
     }
 
@@ -150,8 +188,16 @@ impl KvStoreServiceBuilder {
 
     /// The service.
     pub fn build(self) -> KvStoreService {
+        let (store, backend) = match self.backend {
+            Some(backend) => (None, backend),
+            None => {
+                let store = self.store.unwrap_or_default();
+                (Some(store.clone()), Arc::new(store) as Arc<dyn KvBackend>)
+            }
+        };
         KvStoreService {
-            store: self.store.unwrap_or_default(),
+            store,
+            backend,
             max_watches_per_conn: self.max_watches_per_conn,
             id: limit::next_service_id(),
         }
@@ -168,14 +214,14 @@ service! {
         #[rpc("Get")]
         /// The value of `key`, or `not found`.
         pub async fn get(&self, key: String) -> Result<String, String> {
-            self.store.get(&key).ok_or_else(|| "not found".to_string())
+            self.backend.get(&key).await?.ok_or_else(|| "not found".to_string())
         }
 
         #[rpc("Set")]
         /// Sets `kv[0]` to `kv[1]`.
         pub async fn set(&self, kv: [String; 2]) -> Result<Empty, String> {
             let [key, value] = kv;
-            self.store.set(key, value);
+            self.backend.set(key, value).await?;
             Ok(Empty {})
         }
 
@@ -183,23 +229,23 @@ service! {
         /// The first key changed after the call, or `timeout`.
         pub async fn watch(&self, timeout_seconds: i64) -> Result<String, String> {
             let _permit = self.permit(timeout_seconds)?;
-            self.store
+            self.backend
                 .watch(seconds(timeout_seconds))
-                .await
+                .await?
                 .ok_or_else(|| "timeout".to_string())
         }
 
         #[rpc("Revision")]
         /// The current revision.
         pub async fn revision(&self, _arg: Empty) -> Result<u64, String> {
-            Ok(self.store.revision())
+            self.backend.revision().await
         }
 
         #[rpc("WatchFrom")]
         /// The changes after a revision, waiting for the first one.
         pub async fn watch_from(&self, args: WatchFromArgs) -> Result<WatchFromReply, String> {
             let _permit = self.permit(args.timeout_seconds)?;
-            self.store
+            self.backend
                 .watch_from(args.revision, &args.prefix, seconds(args.timeout_seconds))
                 .await
         }
