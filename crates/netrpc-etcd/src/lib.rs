@@ -4,7 +4,7 @@
 //! of them wakes `Watch` and `WatchFrom` calls on all of them, and revisions are etcd's, so a
 //! `WatchFrom` resumes on any server, and across restarts, without losing or repeating a change.
 //!
-//! - [`EtcdAddress`]: `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]`.
+//! - [`EtcdAddress`]: `etcd://HOST:PORT{,HOST:PORT...}{/PREFIX}` (keys under `PREFIX/`).
 //! - [`EtcdClient`]: etcd's v3 gRPC API over tonic's generic client, with messages written by
 //!   hand ([`proto`]) so that building needs no `protoc`; every call bounded by [`Timeouts`].
 //! - [`EtcdStore`]: Get (a range), Set (a transaction: put unless the value is already the

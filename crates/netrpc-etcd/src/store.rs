@@ -86,6 +86,11 @@ impl EtcdStore {
         self.shared.fanout.waiting()
     }
 
+    /// Why the store's etcd watch is down (reopening), `None` while it is up.
+    pub fn watch_down(&self) -> Option<String> {
+        self.shared.fanout.lock().down.clone()
+    }
+
     /// The revision up to which this server has seen every change of the store.
     pub fn seen_revision(&self) -> u64 {
         self.shared.fanout.lock().seen

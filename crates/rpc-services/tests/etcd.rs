@@ -71,10 +71,21 @@ async fn set(client: &Client, key: &str, value: &str) {
 async fn a_set_through_one_server_wakes_watches_on_the_others() {
     let etcd = TestEtcd::start().await;
     let address = etcd.address("/app");
-    let nodes = [node(&address).await, node(&address).await, node(&address).await];
-    let clients = [dial(&nodes[0]).await, dial(&nodes[1]).await, dial(&nodes[2]).await];
+    let nodes = [
+        node(&address).await,
+        node(&address).await,
+        node(&address).await,
+    ];
+    let clients = [
+        dial(&nodes[0]).await,
+        dial(&nodes[1]).await,
+        dial(&nodes[2]).await,
+    ];
 
-    let from: u64 = clients[0].call("KVStoreService.Revision", &Empty {}).await.unwrap();
+    let from: u64 = clients[0]
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
     let mut watches = Vec::new();
     let mut follows = Vec::new();
     for client in &clients[1..] {
@@ -102,12 +113,18 @@ async fn a_set_through_one_server_wakes_watches_on_the_others() {
         assert_eq!(reply.changes[0].value, "v1");
         assert_eq!(reply.changes[0].revision, from + 1);
     }
-    eprintln!("Set through server 0 to Watch and WatchFrom woken on servers 1 and 2: {:?}", started.elapsed());
+    eprintln!(
+        "Set through server 0 to Watch and WatchFrom woken on servers 1 and 2: {:?}",
+        started.elapsed()
+    );
     let got: String = clients[2].call("KVStoreService.Get", &"k").await.unwrap();
     assert_eq!(got, "v1");
     // The same value again is no change: the revision stays.
     set(&clients[1], "k", "v1").await;
-    let rev: u64 = clients[2].call("KVStoreService.Revision", &Empty {}).await.unwrap();
+    let rev: u64 = clients[2]
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
     assert_eq!(rev, from + 1);
     let err = clients[1]
         .call::<_, String>("KVStoreService.Get", &"missing")
@@ -133,7 +150,12 @@ async fn watch_from_loses_nothing_across_a_server_restart() {
         let client = dial(&reader).await;
         // Writes while the reader is up, followed with WatchFrom.
         for i in 0..N / 3 {
-            set(&writer_client, &format!("k{}", round * 10 + i), &format!("v{round}-{i}")).await;
+            set(
+                &writer_client,
+                &format!("k{}", round * 10 + i),
+                &format!("v{round}-{i}"),
+            )
+            .await;
         }
         while seen.len() < (round + 1) * N / 3 {
             let args = WatchFromArgs {
@@ -141,12 +163,10 @@ async fn watch_from_loses_nothing_across_a_server_restart() {
                 prefix: "k".into(),
                 timeout_seconds: 30,
             };
-            let reply: WatchFromReply = bounded(
-                "WatchFrom",
-                client.call("KVStoreService.WatchFrom", &args),
-            )
-            .await
-            .unwrap();
+            let reply: WatchFromReply =
+                bounded("WatchFrom", client.call("KVStoreService.WatchFrom", &args))
+                    .await
+                    .unwrap();
             assert!(!reply.changes.is_empty(), "timed out at {revision}");
             revision = reply.revision;
             seen.extend(reply.changes.into_iter().map(|c| c.value));
@@ -170,7 +190,10 @@ async fn watch_from_loses_nothing_across_a_server_restart() {
         prefix: "gap".into(),
         timeout_seconds: 0,
     };
-    let reply: WatchFromReply = client.call("KVStoreService.WatchFrom", &args).await.unwrap();
+    let reply: WatchFromReply = client
+        .call("KVStoreService.WatchFrom", &args)
+        .await
+        .unwrap();
     let keys: Vec<_> = reply.changes.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["gap0", "gap1", "gap2"]);
     drop(writer);
@@ -184,8 +207,15 @@ async fn compaction_and_an_etcd_outage_answer_with_clear_errors() {
     let client = dial(&a).await;
     set(&client, "k", "1").await;
     set(&client, "k", "2").await;
-    let rev: u64 = client.call("KVStoreService.Revision", &Empty {}).await.unwrap();
-    a.store.client().compact(i64::try_from(rev).unwrap()).await.unwrap();
+    let rev: u64 = client
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+    a.store
+        .client()
+        .compact(i64::try_from(rev).unwrap())
+        .await
+        .unwrap();
     let args = WatchFromArgs {
         revision: 0,
         prefix: String::new(),
@@ -209,35 +239,22 @@ async fn compaction_and_an_etcd_outage_answer_with_clear_errors() {
         .unwrap_err();
     let elapsed = started.elapsed();
     let text = err.server_message().unwrap_or_default().to_owned();
-    assert!(text.starts_with("etcd unavailable") || text.starts_with("etcd error"), "{text}");
+    assert!(
+        text.starts_with("etcd unavailable") || text.starts_with("etcd error"),
+        "{text}"
+    );
     assert!(elapsed < Duration::from_secs(7), "{elapsed:?}");
     etcd.restart().await;
+    eventually("the watch reopened", || a.store.watch_down().is_none()).await;
     let args = WatchFromArgs {
         revision: rev,
         prefix: String::new(),
         timeout_seconds: 30,
     };
     let follow = client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", args);
-    // Retry Set until etcd answers again (bounded): the first may race the reconnection.
-    let mut ok = false;
-    for _ in 0..100 {
-        let r = client
-            .call::<_, Empty>("KVStoreService.Set", &["k".to_owned(), "3".to_owned()])
-            .await;
-        if r.is_ok() {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ok, "Set never succeeded after etcd came back");
-    let reply = bounded("WatchFrom", follow).await;
-    match reply.reply {
-        Ok(reply) => assert_eq!(reply.changes[0].value, "3"),
-        // The watch may still have been reopening when the call came: it says so.
-        Err(err) => assert!(
-            err.server_message().unwrap_or_default().starts_with("etcd unavailable"),
-            "{err}"
-        ),
-    }
+    eventually("one waiting", || a.store.watcher_count() == 1).await;
+    set(&client, "k", "3").await;
+    let reply = bounded("WatchFrom", follow).await.reply.unwrap();
+    assert_eq!(reply.changes.len(), 1, "{reply:?}");
+    assert_eq!(reply.changes[0].value, "3");
 }
