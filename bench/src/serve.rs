@@ -40,7 +40,7 @@ pub fn netrpc_server() -> Server {
     // W5 parks thousands of watches per connection: no per-connection limit here.
     let kv = KvStoreService::builder().max_watches_per_conn(None).build();
     let control = BenchControl {
-        store: kv.store().clone(),
+        store: kv.store().expect("an in-memory store").clone(),
     };
     Server::builder()
         .register(HelloService)

@@ -237,7 +237,7 @@ async fn peer_closing_mid_request(codec: CodecKind, transport: TransportKind) {
     raw.write_all(&echo[..echo.len() - 3]).await.unwrap();
     raw.flush().await.unwrap();
     assert_eq!(bounded(&what, probe.entered()).await, 7, "{what}");
-    eventually(&what, || kv.store().watcher_count() == 1).await;
+    eventually(&what, || kv.watcher_count() == 1).await;
 
     raw.shutdown().await.unwrap();
     assert_eq!(
@@ -245,7 +245,7 @@ async fn peer_closing_mid_request(codec: CodecKind, transport: TransportKind) {
         7,
         "{what}: handler not cancelled"
     );
-    eventually(&what, || kv.store().watcher_count() == 0).await;
+    eventually(&what, || kv.watcher_count() == 0).await;
     let mut sink = Vec::new();
     let _ = bounded(&what, raw.read_to_end(&mut sink)).await;
     assert!(sink.is_empty(), "{what}: answered {sink:?}");
@@ -628,7 +628,7 @@ async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, lea
     let (h, _probe, _svc) = start(&kv, codec, transport).await;
     let other = h.client().await;
     let survivor = other.go::<_, String>("KVStoreService.Watch", 60i64);
-    eventually(&what, || kv.store().watcher_count() == 1).await;
+    eventually(&what, || kv.watcher_count() == 1).await;
 
     match leave {
         Leave::Close | Leave::Drop => {
@@ -647,7 +647,7 @@ async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, lea
             let follows: Vec<_> = (0..half)
                 .map(|i| client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", follow_args(i)))
                 .collect();
-            eventually(&what, || kv.store().watcher_count() == 1 + 2 * half).await;
+            eventually(&what, || kv.watcher_count() == 1 + 2 * half).await;
             if let Leave::Close = leave {
                 client.close();
                 for done in bounded(&what, join_all(watches)).await {
@@ -680,16 +680,18 @@ async fn disconnect_with_watches(codec: CodecKind, transport: TransportKind, lea
             let mut raw = h.raw().await;
             raw.write_all(&bytes).await.unwrap();
             raw.flush().await.unwrap();
-            eventually(&what, || kv.store().watcher_count() == 1001).await;
+            eventually(&what, || kv.watcher_count() == 1001).await;
             drop(raw);
         }
     }
-    eventually(&what, || kv.store().watcher_count() == 1).await;
+    eventually(&what, || kv.watcher_count() == 1).await;
 
     // The other connection's watch is untouched and still works.
-    kv.store().set("k".into(), "v".into());
+    kv.store()
+        .expect("an in-memory store")
+        .set("k".into(), "v".into());
     assert_eq!(bounded(&what, survivor).await.reply.unwrap(), "k", "{what}");
-    assert_eq!(kv.store().watcher_count(), 0, "{what}");
+    assert_eq!(kv.watcher_count(), 0, "{what}");
     bounded(&what, h.shutdown(Duration::ZERO)).await;
 }
 
@@ -734,7 +736,7 @@ async fn graceful_shutdown_under_load(codec: CodecKind, transport: TransportKind
     for _ in 0..40 {
         bounded(&what, probe.entered()).await;
     }
-    eventually(&what, || kv.store().watcher_count() == 40).await;
+    eventually(&what, || kv.watcher_count() == 40).await;
 
     // Calls in a loop on every connection until the connection is shut down.
     let answered = Arc::new(AtomicUsize::new(0));
@@ -781,7 +783,9 @@ async fn graceful_shutdown_under_load(codec: CodecKind, transport: TransportKind
             assert!(svc.gates.release(*id), "{what}");
         }
     }
-    kv.store().set("woken".into(), "yes".into());
+    kv.store()
+        .expect("an in-memory store")
+        .set("woken".into(), "yes".into());
 
     for (id, call) in blocks {
         let reply = bounded(&what, call).await.reply;
@@ -804,7 +808,7 @@ async fn graceful_shutdown_under_load(codec: CodecKind, transport: TransportKind
     }
     assert!(answered.load(Ordering::Relaxed) >= 4, "{what}");
     assert_eq!(server.connections(), 0, "{what}: connections left");
-    assert_eq!(kv.store().watcher_count(), 0, "{what}: watchers left");
+    assert_eq!(kv.watcher_count(), 0, "{what}: watchers left");
     if let Some(path) = socket {
         assert!(!path.exists(), "{what}: {} left behind", path.display());
     }

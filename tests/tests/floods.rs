@@ -271,15 +271,12 @@ async fn call_then_cancel(codec: CodecKind, transport: TransportKind) {
     assert_eq!(client.pending(), 0, "{what}: calls left pending");
     let abandoned_watches = ROUNDS as usize / 2;
     if codec.cancels_over(transport) {
-        eventually(&what, || kv.store().watcher_count() == 0).await;
+        eventually(&what, || kv.watcher_count() == 0).await;
     } else {
         assert!(abandoned_watches > DEFAULT_MAX_WATCHES_PER_CONN);
-        eventually(&what, || {
-            kv.store().watcher_count() == DEFAULT_MAX_WATCHES_PER_CONN
-        })
-        .await;
+        eventually(&what, || kv.watcher_count() == DEFAULT_MAX_WATCHES_PER_CONN).await;
         client.close();
-        eventually(&what, || kv.store().watcher_count() == 0).await;
+        eventually(&what, || kv.watcher_count() == 0).await;
     }
     bounded(&what, h.shutdown(Duration::ZERO)).await;
 }
@@ -320,7 +317,7 @@ async fn watch_limit(codec: CodecKind, transport: TransportKind) {
     let mut following: Vec<_> = (0..LIMIT / 2)
         .map(|_| a.go::<_, WatchFromReply>("KVStoreService.WatchFrom", follow("k", 60)))
         .collect();
-    eventually(&what, || kv.store().watcher_count() == LIMIT).await;
+    eventually(&what, || kv.watcher_count() == LIMIT).await;
 
     let refused = format!("too many pending watches on this connection (the limit is {LIMIT})");
     let err = bounded(&what, a.call::<_, String>("KVStoreService.Watch", &60i64))
@@ -343,7 +340,7 @@ async fn watch_limit(codec: CodecKind, transport: TransportKind) {
     // The limit is per connection.
     let b = h.client().await;
     let other = b.go::<_, String>("KVStoreService.Watch", 60i64);
-    eventually(&what, || kv.store().watcher_count() == LIMIT + 1).await;
+    eventually(&what, || kv.watcher_count() == LIMIT + 1).await;
 
     // A change ends every watch; the connection may watch again.
     let _: Empty = a.call("KVStoreService.Set", &["k", "v"]).await.unwrap();
@@ -357,10 +354,10 @@ async fn watch_limit(codec: CodecKind, transport: TransportKind) {
     let again: Vec<_> = (0..LIMIT)
         .map(|_| a.go::<_, String>("KVStoreService.Watch", 60i64))
         .collect();
-    eventually(&what, || kv.store().watcher_count() == LIMIT).await;
+    eventually(&what, || kv.watcher_count() == LIMIT).await;
     drop(again);
     a.close();
-    eventually(&what, || kv.store().watcher_count() == 0).await;
+    eventually(&what, || kv.watcher_count() == 0).await;
     bounded(&what, h.shutdown(Duration::ZERO)).await;
 }
 
@@ -421,13 +418,15 @@ async fn watch_flood(codec: CodecKind, transport: TransportKind) {
             "{what}: {err:?}"
         );
     }
-    assert_eq!(kv.store().watcher_count(), limit, "{what}");
-    kv.store().set("k".into(), "v".into());
+    assert_eq!(kv.watcher_count(), limit, "{what}");
+    kv.store()
+        .expect("an in-memory store")
+        .set("k".into(), "v".into());
     for _ in 0..limit {
         let key = bounded(&what, rx.recv()).await.unwrap().unwrap();
         assert_eq!(key, "k", "{what}");
     }
-    assert_eq!(kv.store().watcher_count(), 0, "{what}");
+    assert_eq!(kv.watcher_count(), 0, "{what}");
     bounded(&what, h.shutdown(Duration::ZERO)).await;
 }
 
@@ -470,24 +469,26 @@ async fn queued_calls_start(codec: CodecKind, transport: TransportKind, open: us
             .collect()
     };
     let ending = go("ending/", ENDING);
-    eventually(&what, || kv.store().watcher_count() == ENDING).await;
+    eventually(&what, || kv.watcher_count() == ENDING).await;
     let holding = go("holding/", open - ENDING);
-    eventually(&what, || kv.store().watcher_count() == open).await;
+    eventually(&what, || kv.watcher_count() == open).await;
     let queued = go("queued/", ENDING);
     assert_eq!(client.pending(), open + ENDING, "{what}");
 
-    kv.store().set("ending/k".into(), "v".into());
+    kv.store()
+        .expect("an in-memory store")
+        .set("ending/k".into(), "v".into());
     for done in bounded(&what, join_all(ending)).await {
         assert_eq!(done.reply.unwrap().changes.len(), 1, "{what}");
     }
     // Room for 100 calls again: the queued ones start and wait in the store.
     let started = tokio::time::timeout(GUARD, async {
-        while kv.store().watcher_count() != open {
+        while kv.watcher_count() != open {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     })
     .await;
-    let waiting = kv.store().watcher_count();
+    let waiting = kv.watcher_count();
     drop((holding, queued));
     client.close();
     bounded(&what, h.shutdown(Duration::ZERO)).await;

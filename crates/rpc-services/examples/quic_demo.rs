@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A Watch waits on its own stream; a Set on the same connection wakes it.
     let watch = client.go::<_, String>("KVStoreService.Watch", 30i64);
-    while kv.store().watcher_count() == 0 {
+    while kv.watcher_count() == 0 {
         tokio::task::yield_now().await;
     }
     let meanwhile: String = client

@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(async move { client.call::<_, String>("KVStoreService.Watch", &30).await })
     };
     // Wait until the watch is registered, so the Set below is sure to be seen by it.
-    while kv.store().watcher_count() == 0 {
+    while kv.watcher_count() == 0 {
         tokio::task::yield_now().await;
     }
     client

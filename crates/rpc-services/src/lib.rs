@@ -18,7 +18,7 @@ mod login;
 
 pub use hello::HelloService;
 pub use kv::{
-    Change, DEFAULT_MAX_WATCHES_PER_CONN, KvStore, KvStoreService, KvStoreServiceBuilder,
-    WatchFromArgs, WatchFromReply,
+    Change, DEFAULT_MAX_WATCHES_PER_CONN, KvBackend, KvStore, KvStoreService,
+    KvStoreServiceBuilder, WatchFromArgs, WatchFromReply,
 };
 pub use login::{Credentials, LoginHelloService};

@@ -69,7 +69,7 @@ async fn run(name: &str) -> Result<(), String> {
     let server = Server::builder()
         .register(kv.clone())
         .register(Fault {
-            kv: kv.store().clone(),
+            kv: kv.store().expect("an in-memory store").clone(),
         })
         .build();
     let mut out = std::io::stdout().lock();

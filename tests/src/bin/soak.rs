@@ -452,7 +452,7 @@ async fn soak(args: Args) -> Result<bool, String> {
 
     // Everything the workers opened must go away on its own.
     let bound = Duration::from_secs(10);
-    let watchers = settle(bound, || kv.store().watcher_count()).await;
+    let watchers = settle(bound, || kv.watcher_count()).await;
     let connections = settle(bound, || server.connections()).await;
     h.shutdown(Duration::from_secs(1)).await;
     let metrics = tokio::runtime::Handle::current().metrics();

@@ -23,19 +23,28 @@
 //!   repeats a change. When the history no longer reaches back to `Revision` the call fails with
 //!   `compacted: ...` rather than silently skipping changes.
 //!
+//! The store is the in-memory [`KvStore`] by default; any [`KvBackend`] can be served instead
+//! ([`KvStoreServiceBuilder::backend`]), such as the etcd store of `netrpc-etcd` (feature
+//! `etcd`, on by default), which several servers share.
+//!
 //! One connection may have at most [`DEFAULT_MAX_WATCHES_PER_CONN`] `Watch` and `WatchFrom`
 //! calls waiting at once (set with [`KvStoreServiceBuilder::max_watches_per_conn`]); past it a
 //! watch is answered at once with the error `too many pending watches on this connection (the
 //! limit is N)`. A watch with a timeout of 0 does not wait and is not counted.
 
+mod backend;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod limit;
 mod store;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use netrpc::{ConnContext, Empty, service};
 use serde::{Deserialize, Serialize};
 
+pub use backend::{BoxFuture, KvBackend};
 pub use limit::DEFAULT_MAX_WATCHES_PER_CONN;
 pub use store::KvStore;
 
@@ -78,7 +87,9 @@ pub struct WatchFromReply {
 /// per-connection watch limit.
 #[derive(Clone, Debug)]
 pub struct KvStoreService {
-    store: KvStore,
+    /// The in-memory store, when that is the backend.
+    store: Option<KvStore>,
+    backend: Arc<dyn KvBackend>,
     max_watches_per_conn: Option<usize>,
     /// Identifies this service (and its clones) in each connection's count of pending watches.
     id: u64,
@@ -101,13 +112,25 @@ impl KvStoreService {
     pub fn builder() -> KvStoreServiceBuilder {
         KvStoreServiceBuilder {
             store: None,
+            backend: None,
             max_watches_per_conn: Some(DEFAULT_MAX_WATCHES_PER_CONN),
         }
     }
 
-    /// The store behind the service.
-    pub fn store(&self) -> &KvStore {
-        &self.store
+    /// The in-memory store behind the service, `None` when it was built over another backend
+    /// ([`KvStoreServiceBuilder::backend`]).
+    pub fn store(&self) -> Option<&KvStore> {
+        self.store.as_ref()
+    }
+
+    /// `Watch` and `WatchFrom` calls waiting in this process, whatever the backend.
+    pub fn watcher_count(&self) -> usize {
+        self.backend.watcher_count()
+    }
+
+    /// The backend behind the service.
+    pub fn backend(&self) -> &Arc<dyn KvBackend> {
+        &self.backend
     }
 
     /// The most `Watch` and `WatchFrom` calls one connection may have waiting (`None`: no
@@ -134,6 +157,7 @@ impl KvStoreService {
 #[derive(Debug)]
 pub struct KvStoreServiceBuilder {
     store: Option<KvStore>,
+    backend: Option<Arc<dyn KvBackend>>,
     max_watches_per_conn: Option<usize>,
 }
 
@@ -141,6 +165,14 @@ impl KvStoreServiceBuilder {
     /// Serve this store (default: a fresh one, [`KvStore::default`]).
     pub fn store(mut self, store: KvStore) -> Self {
         self.store = Some(store);
+        self.backend = None;
+        self
+    }
+
+    /// Serve this backend instead of an in-memory store (e.g. `netrpc_etcd::EtcdStore`).
+    pub fn backend(mut self, backend: Arc<dyn KvBackend>) -> Self {
+        self.backend = Some(backend);
+        self.store = None;
         self
     }
 
@@ -154,8 +186,16 @@ impl KvStoreServiceBuilder {
 
     /// The service.
     pub fn build(self) -> KvStoreService {
+        let (store, backend) = match self.backend {
+            Some(backend) => (None, backend),
+            None => {
+                let store = self.store.unwrap_or_default();
+                (Some(store.clone()), Arc::new(store) as Arc<dyn KvBackend>)
+            }
+        };
         KvStoreService {
-            store: self.store.unwrap_or_default(),
+            store,
+            backend,
             max_watches_per_conn: self.max_watches_per_conn,
             id: limit::next_service_id(),
         }
@@ -172,14 +212,14 @@ service! {
         #[rpc("Get")]
         /// The value of `key`, or `not found`.
         pub async fn get(&self, key: String) -> Result<String, String> {
-            self.store.get(&key).ok_or_else(|| "not found".to_string())
+            self.backend.get(&key).await?.ok_or_else(|| "not found".to_string())
         }
 
         #[rpc("Set")]
         /// Sets `kv[0]` to `kv[1]`.
         pub async fn set(&self, kv: [String; 2]) -> Result<Empty, String> {
             let [key, value] = kv;
-            self.store.set(key, value);
+            self.backend.set(key, value).await?;
             Ok(Empty {})
         }
 
@@ -188,16 +228,16 @@ service! {
         /// connection's limit of pending watches.
         pub async fn watch(&self, ctx: &ConnContext, timeout_seconds: i64) -> Result<String, String> {
             let _permit = self.permit(ctx, timeout_seconds)?;
-            self.store
+            self.backend
                 .watch(seconds(timeout_seconds))
-                .await
+                .await?
                 .ok_or_else(|| "timeout".to_string())
         }
 
         #[rpc("Revision")]
         /// The current revision.
         pub async fn revision(&self, _arg: Empty) -> Result<u64, String> {
-            Ok(self.store.revision())
+            self.backend.revision().await
         }
 
         #[rpc("WatchFrom")]
@@ -209,7 +249,7 @@ service! {
             args: WatchFromArgs,
         ) -> Result<WatchFromReply, String> {
             let _permit = self.permit(ctx, args.timeout_seconds)?;
-            self.store
+            self.backend
                 .watch_from(args.revision, &args.prefix, seconds(args.timeout_seconds))
                 .await
         }

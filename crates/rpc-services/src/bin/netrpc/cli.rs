@@ -153,6 +153,11 @@ pub(crate) struct ServeArgs {
     /// name.
     #[arg(long, requires = "client_ca")]
     pub(crate) login_by_cert: bool,
+    /// KVStoreService's store: `memory` (this process only), or
+    /// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] to share one store among servers (keys under
+    /// PREFIX/, default netrpc/kv/).
+    #[arg(long, value_name = "STORE", default_value = "memory")]
+    pub(crate) store: String,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
     #[command(flatten)]
@@ -189,10 +194,17 @@ pub(crate) struct LimitArgs {
 }
 
 impl LimitArgs {
-    /// The KV service with `--max-watches-per-conn`.
-    pub(crate) fn kv_service(&self) -> rpc_services::KvStoreService {
+    /// The KV service with `--max-watches-per-conn`, over `backend` (`None`: in memory).
+    pub(crate) fn kv_service(
+        &self,
+        backend: Option<Arc<dyn rpc_services::KvBackend>>,
+    ) -> rpc_services::KvStoreService {
         let max = self.max_watches_per_conn;
-        rpc_services::KvStoreService::builder()
+        let mut builder = rpc_services::KvStoreService::builder();
+        if let Some(backend) = backend {
+            builder = builder.backend(backend);
+        }
+        builder
             .max_watches_per_conn((max > 0).then_some(max))
             .build()
     }

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use netrpc::Server;
@@ -9,7 +10,7 @@ use netrpc::reverse::Backoff;
 use netrpc::transport::Address;
 use netrpc::transport::http::{self, HttpPaths};
 use rpc_services::auth::{Auth, CertificateLogins, NoPasswords, PasswordFile, PlainPassword};
-use rpc_services::{HelloService, KvStoreService, LoginHelloService};
+use rpc_services::{HelloService, KvBackend, KvStoreService, LoginHelloService};
 
 use crate::Failure;
 use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, parse_addr};
@@ -58,9 +59,43 @@ fn auth(args: &LoginArgs<'_>) -> Result<Option<Auth>, Failure> {
     Ok(Some(auth))
 }
 
+/// The store of `--store`: `None` for `memory`, else connected (bounded by etcd's timeouts).
+async fn store(arg: &str) -> Result<Option<Arc<dyn KvBackend>>, Failure> {
+    if arg == "memory" {
+        return Ok(None);
+    }
+    if !arg.starts_with("etcd://") {
+        return Err(Failure::Usage(format!(
+            "--store {arg}: expected memory or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]"
+        )));
+    }
+    #[cfg(not(feature = "etcd"))]
+    return Err(Failure::Usage(format!(
+        "--store {arg}: this netrpc was built without the etcd feature"
+    )));
+    #[cfg(feature = "etcd")]
+    {
+        let address: netrpc_etcd::EtcdAddress = arg
+            .parse()
+            .map_err(|err: netrpc_etcd::EtcdError| Failure::Usage(err.to_string()))?;
+        let store = netrpc_etcd::EtcdStore::connect(&address)
+            .await
+            .map_err(|err| Failure::Link(format!("--store {address}: {err}")))?;
+        tracing::info!(%address, "KVStoreService on etcd");
+        Ok(Some(Arc::new(store)))
+    }
+}
+
 /// HelloService (per connection with login, shared without) and KVStoreService.
-fn server(auth: Option<Auth>, limits: Option<&LimitArgs>) -> Result<Server, Failure> {
-    let kv = limits.map_or_else(KvStoreService::default, LimitArgs::kv_service);
+fn server(
+    auth: Option<Auth>,
+    limits: Option<&LimitArgs>,
+    backend: Option<Arc<dyn KvBackend>>,
+) -> Result<Server, Failure> {
+    let kv = match limits {
+        Some(limits) => limits.kv_service(backend),
+        None => KvStoreService::default(),
+    };
     let mut builder = Server::builder().register(kv);
     if let Some(limits) = limits {
         builder = limits.apply(builder)?;
@@ -146,7 +181,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         by_cert: args.login_by_cert,
         client_certificates: args.tls.client_ca.is_some(),
     })?;
-    let server = server(auth, Some(&args.limits))?;
+    let backend = store(&args.store).await?;
+    let server = server(auth, Some(&args.limits), backend)?;
     let mut options = args.tls.listen_options(&addr)?;
     if let Some(paths) = &paths {
         options = options.with_http_debug_path(paths.debug());
@@ -178,7 +214,7 @@ pub(crate) async fn reverse(args: ReverseArgs) -> Result<(), Failure> {
         credentials: args.credentials.as_deref(),
         ..LoginArgs::default()
     })?;
-    let server = server(auth, None)?;
+    let server = server(auth, None, None)?;
     let codec = args.codec.codec();
     tokio::select! {
         result = server.serve_reverse_with(&args.dial, &options, codec, Backoff::default()) => {

@@ -1,0 +1,260 @@
+//! KVStoreService on etcd: netrpc servers over TCP loopback, each with its own etcd store on
+//! one real etcd (started by the test; Debian's etcd-server), behave as one store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use netrpc::{Client, Empty, Json, Server};
+use netrpc_etcd::testing::TestEtcd;
+use netrpc_etcd::{EtcdAddress, EtcdStore};
+use rpc_services::{KvStoreService, WatchFromArgs, WatchFromReply};
+
+/// Turns a hang into a failure.
+const BOUND: Duration = Duration::from_secs(60);
+
+async fn bounded<F: std::future::Future>(what: &str, fut: F) -> F::Output {
+    tokio::time::timeout(BOUND, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: still waiting after {BOUND:?}"))
+}
+
+/// Waits (bounded) for a condition a server reaches on its own.
+async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    bounded(what, async {
+        while !cond() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+}
+
+/// A netrpc server on tcp loopback with its own etcd store.
+struct Node {
+    addr: String,
+    store: EtcdStore,
+    server: Server,
+}
+
+async fn node(address: &EtcdAddress) -> Node {
+    let store = EtcdStore::connect(address).await.unwrap();
+    let kv = KvStoreService::builder()
+        .backend(Arc::new(store.clone()))
+        .build();
+    let listener = netrpc::transport::listen(&"tcp://127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().to_string();
+    let server = Server::builder().register(kv).build();
+    tokio::spawn({
+        let server = server.clone();
+        async move { server.serve(listener, Json).await }
+    });
+    Node {
+        addr,
+        store,
+        server,
+    }
+}
+
+async fn dial(node: &Node) -> Client {
+    Client::dial(&node.addr, Json).await.unwrap()
+}
+
+async fn set(client: &Client, key: &str, value: &str) {
+    let _: Empty = client
+        .call("KVStoreService.Set", &[key.to_owned(), value.to_owned()])
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_through_one_server_wakes_watches_on_the_others() {
+    let etcd = TestEtcd::start().await;
+    let address = etcd.address("/app");
+    let nodes = [
+        node(&address).await,
+        node(&address).await,
+        node(&address).await,
+    ];
+    let clients = [
+        dial(&nodes[0]).await,
+        dial(&nodes[1]).await,
+        dial(&nodes[2]).await,
+    ];
+
+    let from: u64 = clients[0]
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+    let mut watches = Vec::new();
+    let mut follows = Vec::new();
+    for client in &clients[1..] {
+        watches.push(client.go::<_, String>("KVStoreService.Watch", 60i64));
+        let args = WatchFromArgs {
+            revision: from,
+            prefix: String::new(),
+            timeout_seconds: 60,
+        };
+        follows.push(client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", args));
+    }
+    for node in &nodes[1..] {
+        eventually("two waiting", || node.store.watcher_count() == 2).await;
+    }
+    let started = Instant::now();
+    set(&clients[0], "k", "v1").await;
+    for call in watches {
+        let key = bounded("Watch", call).await.reply.unwrap();
+        assert_eq!(key, "k");
+    }
+    for call in follows {
+        let reply = bounded("WatchFrom", call).await.reply.unwrap();
+        assert_eq!(reply.changes.len(), 1, "{reply:?}");
+        assert_eq!(reply.changes[0].key, "k");
+        assert_eq!(reply.changes[0].value, "v1");
+        assert_eq!(reply.changes[0].revision, from + 1);
+    }
+    eprintln!(
+        "Set through server 0 to Watch and WatchFrom woken on servers 1 and 2: {:?}",
+        started.elapsed()
+    );
+    let got: String = clients[2].call("KVStoreService.Get", &"k").await.unwrap();
+    assert_eq!(got, "v1");
+    // The same value again is no change: the revision stays.
+    set(&clients[1], "k", "v1").await;
+    let rev: u64 = clients[2]
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+    assert_eq!(rev, from + 1);
+    let err = clients[1]
+        .call::<_, String>("KVStoreService.Get", &"missing")
+        .await
+        .unwrap_err();
+    assert_eq!(err.server_message(), Some("not found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_from_loses_nothing_across_a_server_restart() {
+    let etcd = TestEtcd::start().await;
+    let address = etcd.address("/r");
+    let writer = node(&address).await;
+    let writer_client = dial(&writer).await;
+    let mut reader = node(&address).await;
+    let mut revision: u64 = writer_client
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    const N: usize = 30;
+    for round in 0..3 {
+        let client = dial(&reader).await;
+        // Writes while the reader is up, followed with WatchFrom.
+        for i in 0..N / 3 {
+            set(
+                &writer_client,
+                &format!("k{}", round * 10 + i),
+                &format!("v{round}-{i}"),
+            )
+            .await;
+        }
+        while seen.len() < (round + 1) * N / 3 {
+            let args = WatchFromArgs {
+                revision,
+                prefix: "k".into(),
+                timeout_seconds: 30,
+            };
+            let reply: WatchFromReply =
+                bounded("WatchFrom", client.call("KVStoreService.WatchFrom", &args))
+                    .await
+                    .unwrap();
+            assert!(!reply.changes.is_empty(), "timed out at {revision}");
+            revision = reply.revision;
+            seen.extend(reply.changes.into_iter().map(|c| c.value));
+        }
+        // The reader goes away; writes go on meanwhile; a new reader resumes from `revision`.
+        drop(client);
+        reader.server.shutdown(Duration::from_secs(1)).await;
+        drop(reader);
+        set(&writer_client, &format!("gap{round}"), "x").await;
+        reader = node(&address).await;
+    }
+    let want: Vec<_> = (0..3)
+        .flat_map(|round| (0..N / 3).map(move |i| format!("v{round}-{i}")))
+        .collect();
+    assert_eq!(seen, want, "every change once, in order");
+    // The `gap` keys (not under the prefix "k") were written while no reader ran: found from the
+    // start revision on a server started after them.
+    let client = dial(&reader).await;
+    let args = WatchFromArgs {
+        revision: 0,
+        prefix: "gap".into(),
+        timeout_seconds: 0,
+    };
+    let reply: WatchFromReply = client
+        .call("KVStoreService.WatchFrom", &args)
+        .await
+        .unwrap();
+    let keys: Vec<_> = reply.changes.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["gap0", "gap1", "gap2"]);
+    drop(writer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_and_an_etcd_outage_answer_with_clear_errors() {
+    let mut etcd = TestEtcd::start().await;
+    let address = etcd.address("/x");
+    let a = node(&address).await;
+    let client = dial(&a).await;
+    set(&client, "k", "1").await;
+    set(&client, "k", "2").await;
+    let rev: u64 = client
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+    a.store
+        .client()
+        .compact(i64::try_from(rev).unwrap())
+        .await
+        .unwrap();
+    let args = WatchFromArgs {
+        revision: 0,
+        prefix: String::new(),
+        timeout_seconds: 0,
+    };
+    let err = client
+        .call::<_, WatchFromReply>("KVStoreService.WatchFrom", &args)
+        .await
+        .unwrap_err();
+    let text = err.server_message().unwrap_or_default().to_owned();
+    assert_eq!(
+        text,
+        format!("compacted: changes after revision 0 are gone; the oldest kept is {rev}")
+    );
+
+    etcd.kill();
+    let started = Instant::now();
+    let err = client
+        .call::<_, String>("KVStoreService.Get", &"k")
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    let text = err.server_message().unwrap_or_default().to_owned();
+    assert!(
+        text.starts_with("etcd unavailable") || text.starts_with("etcd error"),
+        "{text}"
+    );
+    assert!(elapsed < Duration::from_secs(7), "{elapsed:?}");
+    etcd.restart().await;
+    eventually("the watch reopened", || a.store.watch_down().is_none()).await;
+    let args = WatchFromArgs {
+        revision: rev,
+        prefix: String::new(),
+        timeout_seconds: 30,
+    };
+    let follow = client.go::<_, WatchFromReply>("KVStoreService.WatchFrom", args);
+    eventually("one waiting", || a.store.watcher_count() == 1).await;
+    set(&client, "k", "3").await;
+    let reply = bounded("WatchFrom", follow).await.reply.unwrap();
+    assert_eq!(reply.changes.len(), 1, "{reply:?}");
+    assert_eq!(reply.changes[0].value, "3");
+}
