@@ -8,7 +8,7 @@ use tokio_util::codec::Decoder;
 
 use super::decode::Stream;
 use super::encode::Encoder;
-use super::rpc::{Request, Response};
+use super::rpc::{HeaderWriter, Request, Response};
 
 /// Writes requests as Go's `gobClientCodec` does: an `rpc.Request{ServiceMethod, Seq}` value,
 /// then the argument, on one gob stream (type definitions first, once per stream).
@@ -20,6 +20,9 @@ use super::rpc::{Request, Response};
 #[derive(Debug)]
 pub struct ClientEncoder {
     encoder: Encoder,
+    headers: HeaderWriter,
+    /// The request being written (kept to spare an allocation per call).
+    out: Vec<u8>,
 }
 
 /// Reads responses as Go's `gobClientCodec` does: an `rpc.Response{ServiceMethod, Seq, Error}`
@@ -36,6 +39,8 @@ pub(super) fn client_parts(limits: &Limits) -> (ClientEncoder, ClientDecoder) {
     (
         ClientEncoder {
             encoder: Encoder::new(limits),
+            headers: HeaderWriter::default(),
+            out: Vec::new(),
         },
         ClientDecoder {
             stream: Stream::new(limits),
@@ -58,20 +63,40 @@ impl RequestEncoder for ClientEncoder {
         let limits = *self.encoder.limits();
         let registry = self.encoder.registry();
         let mut journal = registry.begin();
-        let mut out = Vec::new();
-        let written = registry
-            .encode_value(&request, None, &limits, &mut out, &mut journal)
-            .and_then(|()| registry.encode_value(body, None, &limits, &mut out, &mut journal));
+        let out = &mut self.out;
+        out.clear();
+        let direct = self.headers.request(&request, out);
+        let written = if direct {
+            Ok(())
+        } else {
+            registry.encode_value(&request, None, &limits, out, &mut journal)
+        };
+        let written =
+            written.and_then(|()| registry.encode_value(body, None, &limits, out, &mut journal));
         match written {
             Ok(()) => {
-                dst.extend_from_slice(&out);
+                dst.extend_from_slice(out);
+                shrink(out);
+                if !direct {
+                    self.headers.learn(registry, &request, &limits);
+                }
                 Ok(())
             }
             Err(err) => {
+                shrink(out);
                 registry.rollback(journal);
                 Err(CodecError::Encode(err.to_string()))
             }
         }
+    }
+}
+
+/// Lets a buffer that held a large message go, so that one big call does not keep its memory
+/// for the connection's life.
+pub(super) fn shrink(out: &mut Vec<u8>) {
+    const KEEP: usize = 64 * 1024;
+    if out.capacity() > KEEP {
+        *out = Vec::new();
     }
 }
 

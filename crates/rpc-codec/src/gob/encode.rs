@@ -118,6 +118,23 @@ impl Registry {
         }
     }
 
+    /// The id this stream gave the type of `value`, if it has defined it.
+    pub(crate) fn defined_id<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        limits: &Limits,
+    ) -> Option<TypeId> {
+        let mut shapes = Shapes::new(limits.max_depth);
+        let root = shapes.of(value, None).ok()?;
+        shapes.finish();
+        if let Some(id) = builtin_id(&root) {
+            return Some(id);
+        }
+        let mut key = Vec::new();
+        describe(&root, &shapes.classes, &mut key, &mut Vec::new());
+        self.ids.get(&key).copied()
+    }
+
     /// Undoes everything recorded in `journal`.
     pub(crate) fn rollback(&mut self, journal: Journal) {
         for key in journal.added {

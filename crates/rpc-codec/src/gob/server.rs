@@ -9,9 +9,10 @@ use rpc_proto::{
 };
 use tokio_util::codec::Decoder;
 
+use super::client::shrink;
 use super::decode::Stream;
 use super::encode::Encoder;
-use super::rpc::{Request, Response};
+use super::rpc::{HeaderWriter, Request, Response};
 
 /// Reads requests as Go's `gobServerCodec` does: an `rpc.Request{ServiceMethod, Seq}` value, then
 /// the argument. A request is yielded once its argument's value message is whole (type
@@ -32,6 +33,9 @@ pub struct ServerDecoder {
 /// [`CodecError::Encode`] and leaves the stream as it was.
 pub struct ServerEncoder {
     encoder: Encoder,
+    headers: HeaderWriter,
+    /// The response being written (kept to spare an allocation per call).
+    out: Vec<u8>,
 }
 
 pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
@@ -42,6 +46,8 @@ pub(super) fn server_parts(limits: &Limits) -> (ServerDecoder, ServerEncoder) {
         },
         ServerEncoder {
             encoder: Encoder::new(limits),
+            headers: HeaderWriter::default(),
+            out: Vec::new(),
         },
     )
 }
@@ -111,19 +117,29 @@ impl ResponseEncoder for ServerEncoder {
         let limits = *self.encoder.limits();
         let registry = self.encoder.registry();
         let mut journal = registry.begin();
-        let mut out = Vec::new();
-        let written = registry
-            .encode_value(&response, None, &limits, &mut out, &mut journal)
-            .and_then(|()| {
-                let ty = body.type_info();
-                registry.encode_value(body.value(), ty.as_ref(), &limits, &mut out, &mut journal)
-            });
+        let out = &mut self.out;
+        out.clear();
+        let direct = self.headers.response(&response, out);
+        let written = if direct {
+            Ok(())
+        } else {
+            registry.encode_value(&response, None, &limits, out, &mut journal)
+        };
+        let written = written.and_then(|()| {
+            let ty = body.type_info();
+            registry.encode_value(body.value(), ty.as_ref(), &limits, out, &mut journal)
+        });
         match written {
             Ok(()) => {
-                dst.extend_from_slice(&out);
+                dst.extend_from_slice(out);
+                shrink(out);
+                if !direct {
+                    self.headers.learn(registry, &response, &limits);
+                }
                 Ok(())
             }
             Err(err) => {
+                shrink(out);
                 registry.rollback(journal);
                 Err(CodecError::Encode(err.to_string()))
             }
