@@ -61,11 +61,23 @@ fn write_exponent<W: ?Sized + io::Write>(writer: &mut W, rust: &str) -> io::Resu
     }
 }
 
+/// The bytes that may begin one of Go's extra escapes: `<`, `>`, `&`, and the first byte of
+/// U+2028 and U+2029.
+const MAY_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'&' as usize] = true;
+    table[0xE2] = true;
+    table
+};
+
 /// Writes `bytes` (part of a JSON string, already escaped otherwise) with Go's extra escapes.
 fn write_html_escaped<W: ?Sized + io::Write>(writer: &mut W, bytes: &[u8]) -> io::Result<()> {
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(offset) = bytes[i..].iter().position(|&b| MAY_ESCAPE[usize::from(b)]) {
+        i += offset;
         let (escape, len): (&[u8], usize) = match bytes[i..] {
             [b'<', ..] => (b"\\u003c", 1),
             [b'>', ..] => (b"\\u003e", 1),
