@@ -353,6 +353,8 @@ async fn follow(
             });
         }
         if resp.canceled {
+            // How etcd refuses a watch sent with a stale token (e.g. after etcd restarted).
+            client.token_rejected();
             return Err(EtcdError::WatchDown {
                 endpoints: client.endpoints().to_owned(),
                 reason: format!("cancelled: {}", resp.cancel_reason),

@@ -54,7 +54,7 @@ impl EtcdStore {
         timeouts: Timeouts,
         history: usize,
     ) -> Result<Self, EtcdError> {
-        let client = EtcdClient::new(&address.endpoints, timeouts)?;
+        let client = EtcdClient::for_address(address, timeouts)?;
         let revision = client.revision().await?;
         let fanout = Arc::new(Fanout::new(revision, history));
         let task = tokio::spawn(fanout::run(
