@@ -87,6 +87,8 @@ struct Inner {
     endpoints: String,
     timeouts: Timeouts,
     tls: Option<EtcdTls>,
+    /// The same TLS configuration for [`probe_tls`].
+    probe: Option<Arc<rustls::ClientConfig>>,
     user: Option<EtcdUser>,
     token: Mutex<TokenState>,
     /// Held while authenticating, so that concurrent calls authenticate once.
@@ -147,9 +149,12 @@ impl EtcdClient {
         security: &EtcdSecurity,
         timeouts: Timeouts,
     ) -> Result<Self, EtcdError> {
-        let tls = match &security.tls {
-            Some(tls) => Some(tls_config(tls, timeouts)?),
-            None => None,
+        let (tls, probe) = match &security.tls {
+            Some(tls) => {
+                let (config, probe) = tls_config(tls, timeouts)?;
+                (Some(config), Some(probe))
+            }
+            None => (None, None),
         };
         let mut members = Vec::new();
         for host in endpoints {
@@ -190,6 +195,7 @@ impl EtcdClient {
                 endpoints: endpoints.join(","),
                 timeouts,
                 tls: security.tls.clone(),
+                probe,
                 user: security.user.clone(),
                 token: Mutex::new(TokenState {
                     generation: 0,
@@ -319,6 +325,9 @@ impl EtcdClient {
                 }
                 Failure::Transport(err) => {
                     tracing::debug!(endpoint = member.endpoint, %err, "etcd member failed");
+                    if let Some(err) = self.probe_tls(&member.endpoint).await {
+                        return Err(err);
+                    }
                     self.failed(i);
                     transport_failures += 1;
                     if transport_failures >= n {
@@ -340,6 +349,49 @@ impl EtcdClient {
                 }
             }
         }
+    }
+
+    /// Why a TLS connection to `endpoint` fails, found by a handshake of its own: with TLS 1.3
+    /// etcd refuses a client certificate (or its absence) after the client's side of the
+    /// handshake is done, so tonic only sees a closed connection. `None`: no TLS failure seen
+    /// (not TLS, unreachable, or the handshake works).
+    async fn probe_tls(&self, endpoint: &str) -> Option<EtcdError> {
+        let config = self.inner.probe.clone()?;
+        let tls = self.inner.tls.as_ref()?;
+        let host = match &tls.server_name {
+            Some(name) => name.clone(),
+            None => {
+                let host = endpoint.rsplit_once(':').map_or(endpoint, |(host, _)| host);
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned()
+            }
+        };
+        let name = rustls::pki_types::ServerName::try_from(host).ok()?;
+        let probe = async {
+            use tokio::io::AsyncReadExt;
+            let tcp = tokio::net::TcpStream::connect(endpoint).await.ok()?;
+            let connector = tokio_rustls::TlsConnector::from(config);
+            let mut stream = match connector.connect(name, tcp).await {
+                Ok(stream) => stream,
+                Err(err) => return rustls_error(&err).cloned(),
+            };
+            // etcd's verdict on the client certificate comes as an alert on the first read;
+            // an accepted one gets no answer (etcd waits for HTTP/2), hence the bound below.
+            let mut byte = [0u8; 1];
+            match stream.read(&mut byte).await {
+                Err(err) => rustls_error(&err).cloned(),
+                Ok(_) => None,
+            }
+        };
+        let err = tokio::time::timeout(self.inner.timeouts.connect, probe)
+            .await
+            .ok()
+            .flatten()?;
+        Some(EtcdError::Tls {
+            endpoint: endpoint.to_owned(),
+            reason: tls_reason(&err, tls),
+        })
     }
 
     fn forget_token(&self, generation: u64) {
@@ -434,6 +486,9 @@ impl EtcdClient {
             match self.classify(&member.endpoint, &status) {
                 Failure::Fatal(err) | Failure::TokenRejected(err) => return Err(err),
                 Failure::Transport(err) => {
+                    if let Some(err) = self.probe_tls(&member.endpoint).await {
+                        return Err(err);
+                    }
                     self.failed(i);
                     transport_failures += 1;
                     if transport_failures >= n {
@@ -628,8 +683,12 @@ fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, EtcdError> {
     })
 }
 
-/// Checks that `pem` holds certificates (tonic would skip what it cannot parse).
-fn check_certificates(what: &'static str, path: &Path, pem: &[u8]) -> Result<(), EtcdError> {
+/// The certificates in `pem`, at least one (tonic would skip what it cannot parse).
+fn check_certificates(
+    what: &'static str,
+    path: &Path,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, EtcdError> {
     let bad = |reason: String| EtcdError::File {
         what,
         path: path.to_owned(),
@@ -643,44 +702,80 @@ fn check_certificates(what: &'static str, path: &Path, pem: &[u8]) -> Result<(),
             "no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)".into(),
         ));
     }
-    Ok(())
+    Ok(certs)
 }
 
-/// tonic's TLS configuration from the files of `tls`, each read and checked now.
-fn tls_config(tls: &EtcdTls, timeouts: Timeouts) -> Result<ClientTlsConfig, EtcdError> {
+/// tonic's TLS configuration from the files of `tls`, each read and checked now, and the same
+/// as a rustls configuration (for [`EtcdClient::probe_tls`]).
+fn tls_config(
+    tls: &EtcdTls,
+    timeouts: Timeouts,
+) -> Result<(ClientTlsConfig, Arc<rustls::ClientConfig>), EtcdError> {
     let mut config = ClientTlsConfig::new().timeout(timeouts.connect);
+    let mut roots = rustls::RootCertStore::empty();
     match &tls.ca {
         Some(path) => {
             let pem = read_pem("CA", path)?;
-            check_certificates("CA", path, &pem)?;
+            for cert in check_certificates("CA", path, &pem)? {
+                roots.add(cert).map_err(|err| EtcdError::File {
+                    what: "CA",
+                    path: path.clone(),
+                    reason: format!("not a usable CA certificate: {err}"),
+                })?;
+            }
             config = config.ca_certificate(Certificate::from_pem(pem));
         }
-        None => config = config.with_native_roots(),
+        None => {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            config = config.with_native_roots();
+        }
     }
-    match (&tls.cert, &tls.key) {
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|err| EtcdError::Tls {
+        endpoint: String::new(),
+        reason: err.to_string(),
+    })?
+    .with_root_certificates(roots);
+    let mut probe = match (&tls.cert, &tls.key) {
         (Some(cert_path), Some(key_path)) => {
             let cert = read_pem("client certificate", cert_path)?;
-            check_certificates("client certificate", cert_path, &cert)?;
+            let chain = check_certificates("client certificate", cert_path, &cert)?;
             let key = read_pem("client key", key_path)?;
-            PrivateKeyDer::from_pem_slice(&key).map_err(|err| EtcdError::File {
+            let bad_key = |reason: String| EtcdError::File {
                 what: "client key",
                 path: key_path.clone(),
-                reason: format!("no PEM private key in it: {err}"),
-            })?;
+                reason,
+            };
+            let der = PrivateKeyDer::from_pem_slice(&key)
+                .map_err(|err| bad_key(format!("no PEM private key in it: {err}")))?;
+            let probe = builder
+                .with_client_auth_cert(chain, der)
+                .map_err(|err| bad_key(format!("not the key of {}: {err}", cert_path.display())))?;
             config = config.identity(Identity::from_pem(cert, key));
+            probe
         }
-        (None, None) => {}
+        (None, None) => builder.with_no_client_auth(),
         _ => {
             return Err(EtcdError::Address {
                 address: String::new(),
                 reason: "a client certificate and its key go together (cert= and key=)".into(),
             });
         }
-    }
+    };
     if let Some(name) = &tls.server_name {
         config = config.domain_name(name.clone());
     }
-    Ok(config)
+    probe.alpn_protocols = vec![b"h2".to_vec()];
+    Ok((config, Arc::new(probe)))
+}
+
+/// The rustls error inside an I/O error of tokio-rustls.
+fn rustls_error(err: &std::io::Error) -> Option<&rustls::Error> {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 /// What a TLS failure in `status`'s causes means, `None` when it is not one.
@@ -688,11 +783,9 @@ fn tls_failure(status: &tonic::Status, inner: &Inner) -> Option<String> {
     let tls = inner.tls.as_ref()?;
     let mut next = std::error::Error::source(status);
     while let Some(err) = next {
-        let rustls_err = err.downcast_ref::<rustls::Error>().or_else(|| {
-            err.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
+        let rustls_err = err
+            .downcast_ref::<rustls::Error>()
+            .or_else(|| err.downcast_ref::<std::io::Error>().and_then(rustls_error));
         if let Some(err) = rustls_err {
             return Some(tls_reason(err, tls));
         }
