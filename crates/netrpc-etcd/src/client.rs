@@ -303,14 +303,21 @@ impl EtcdClient {
             let (generation, token) = self.token(deadline).await?;
             let i = self.inner.current.load(Ordering::Relaxed) % n;
             let member = &self.inner.members[i];
-            let left = deadline.saturating_duration_since(Instant::now());
+            let until = self.attempt_deadline(deadline);
+            let left = until.saturating_duration_since(Instant::now());
             let attempt = op(member.grpc.clone(), &member.endpoint, token, left);
-            let status = match tokio::time::timeout_at(deadline, attempt).await {
+            let status = match tokio::time::timeout_at(until, attempt).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(status)) => status,
                 Err(_) => {
+                    // A member that does not answer (e.g. it forwarded the request to a leader
+                    // that just died): the next one.
+                    tracing::debug!(endpoint = member.endpoint, "etcd member did not answer");
                     self.failed(i);
-                    return Err(self.timeout_error());
+                    if Instant::now() >= deadline {
+                        return Err(self.timeout_error());
+                    }
+                    continue;
                 }
             };
             tried += 1;
@@ -394,6 +401,16 @@ impl EtcdClient {
         })
     }
 
+    /// Until when one attempt may run: with several members a third of the request timeout,
+    /// so that a member that does not answer leaves time for the others.
+    fn attempt_deadline(&self, deadline: Instant) -> Instant {
+        if self.inner.members.len() > 1 {
+            deadline.min(Instant::now() + self.inner.timeouts.request / 3)
+        } else {
+            deadline
+        }
+    }
+
     fn forget_token(&self, generation: u64) {
         let mut state = lock(&self.inner.token);
         if state.generation == generation {
@@ -449,15 +466,16 @@ impl EtcdClient {
                 name: user.name.clone(),
                 password: user.password.clone(),
             };
+            let until = self.attempt_deadline(deadline);
             let attempt = unary_once::<_, proto::auth::AuthenticateResponse>(
                 member.grpc.clone(),
                 None,
-                deadline.saturating_duration_since(Instant::now()),
+                until.saturating_duration_since(Instant::now()),
                 proto::auth::AUTHENTICATE,
                 req,
                 false,
             );
-            let status = match tokio::time::timeout_at(deadline, attempt).await {
+            let status = match tokio::time::timeout_at(until, attempt).await {
                 Ok(Ok(reply)) => {
                     return AsciiMetadataValue::try_from(reply.token.as_str())
                         .map(Some)
@@ -466,7 +484,10 @@ impl EtcdClient {
                 Ok(Err(status)) => status,
                 Err(_) => {
                     self.failed(i);
-                    return Err(self.timeout_error());
+                    if Instant::now() >= deadline {
+                        return Err(self.timeout_error());
+                    }
+                    continue;
                 }
             };
             let message = status.message();
