@@ -405,3 +405,122 @@ async fn etcd_restarted_under_load_every_change_once_in_order() {
         assert_eq!(got, (SETS - 1).to_string());
     }
 }
+
+/// `netrpc serve ARGS` (the binary), stdout piped, stderr captured.
+fn netrpc_serve(args: &[String]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netrpc"))
+        .arg("serve")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting netrpc")
+}
+
+/// Waits (bounded) for `netrpc serve` to exit and returns its stderr; it must fail.
+async fn serve_fails(args: &[String]) -> String {
+    let child = netrpc_serve(args);
+    let output = bounded(
+        "netrpc serve to exit",
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!output.status.success(), "netrpc serve {args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_etcd_with_tls_and_a_user_from_flags() {
+    use netrpc_etcd::testing::TestCerts;
+    use std::io::BufRead;
+
+    let certs = TestCerts::new();
+    let mut etcd = TestEtcd::start_tls(&certs).await;
+    etcd.enable_auth("pw0rd").await;
+    let password = certs.dir().join("password");
+    std::fs::write(&password, "pw0rd\n").unwrap();
+    let wrong = certs.dir().join("wrong");
+    std::fs::write(&wrong, "nope-nope\n").unwrap();
+    let path = |name: &str| certs.path(name).display().to_string();
+    let base = |password: &std::path::Path| -> Vec<String> {
+        [
+            "--listen",
+            "tcp://127.0.0.1:0",
+            "--codec",
+            "json",
+            "--store",
+            &format!("etcds://{}/cli", etcd.endpoint()),
+            "--etcd-ca",
+            &path("ca.pem"),
+            "--etcd-user",
+            "root",
+            "--etcd-password-file",
+            &password.display().to_string(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let client_cert = [
+        "--etcd-cert",
+        &path("client.pem"),
+        "--etcd-key",
+        &path("client.key"),
+    ]
+    .map(String::from);
+
+    let mut args = base(&password);
+    args.extend(client_cert.clone());
+    let mut child = netrpc_serve(&args);
+    let stdout = child.stdout.take().unwrap();
+    let line = bounded(
+        "the listening line",
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .map(|_| line)
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let Some(addr) = line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        panic!(
+            "netrpc serve: {line:?}; stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let client = Client::dial(addr, Json).await.unwrap();
+    set(&client, "k", "over TLS").await;
+    let got: String = client.call("KVStoreService.Get", &"k").await.unwrap();
+    assert_eq!(got, "over TLS");
+    // It is in etcd, under the prefix.
+    let store = EtcdStore::connect(&etcd.address("/cli")).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some("over TLS"));
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A wrong password, no client certificate, a missing CA file: serve fails at start,
+    // saying why (and never shows the password).
+    let mut args = base(&wrong);
+    args.extend(client_cert.clone());
+    let stderr = serve_fails(&args).await;
+    assert!(stderr.contains("authentication failed"), "{stderr}");
+    assert!(!stderr.contains("nope-nope"), "{stderr}");
+    let stderr = serve_fails(&base(&password)).await;
+    assert!(stderr.contains("client certificate"), "{stderr}");
+    let mut args = base(&password);
+    args.extend(client_cert);
+    let ca = args.iter().position(|a| a == "--etcd-ca").unwrap() + 1;
+    args[ca] = path("missing-ca.pem");
+    let stderr = serve_fails(&args).await;
+    assert!(stderr.contains("missing-ca.pem"), "{stderr}");
+    // The flags need an etcd store.
+    let stderr = serve_fails(&["--etcd-user".into(), "root".into()]).await;
+    assert!(stderr.contains("--store etcd"), "{stderr}");
+}
