@@ -376,15 +376,21 @@ impl EtcdClient {
         };
         let name = rustls::pki_types::ServerName::try_from(host).ok()?;
         let probe = async {
-            use tokio::io::AsyncReadExt;
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let tcp = tokio::net::TcpStream::connect(endpoint).await.ok()?;
             let connector = tokio_rustls::TlsConnector::from(config);
             let mut stream = match connector.connect(name, tcp).await {
                 Ok(stream) => stream,
                 Err(err) => return rustls_error(&err).cloned(),
             };
-            // etcd's verdict on the client certificate comes as an alert on the first read;
-            // an accepted one gets no answer (etcd waits for HTTP/2), hence the bound below.
+            // etcd's verdict on the client certificate comes as an alert on the first read.
+            // HTTP/2's client preface and an empty SETTINGS frame get an accepted client an
+            // answer (etcd's SETTINGS) rather than silence.
+            let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+            if let Err(err) = stream.write_all(preface).await {
+                return rustls_error(&err).cloned();
+            }
+            let _ = stream.flush().await;
             let mut byte = [0u8; 1];
             match stream.read(&mut byte).await {
                 Err(err) => rustls_error(&err).cloned(),
