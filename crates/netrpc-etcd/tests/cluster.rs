@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use netrpc_etcd::EtcdStore;
 use netrpc_etcd::testing::TestCluster;
+use netrpc_etcd::{Change, EtcdStore};
 
 /// Turns a hang into a failure.
 const BOUND: Duration = Duration::from_secs(60);
@@ -26,7 +26,7 @@ async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Every change after `from` through WatchFrom calls on `store`, until `count` came.
-async fn follow_all(store: &EtcdStore, from: u64, count: usize) -> Vec<(u64, String)> {
+async fn follow_all(store: &EtcdStore, from: u64, count: usize) -> Vec<Change> {
     let mut revision = from;
     let mut seen = Vec::new();
     for _ in 0..1000 {
@@ -38,7 +38,7 @@ async fn follow_all(store: &EtcdStore, from: u64, count: usize) -> Vec<(u64, Str
             .unwrap_or_else(|err| panic!("WatchFrom({revision}): {err}"));
         assert!(reply.revision >= revision);
         revision = reply.revision;
-        seen.extend(reply.changes.into_iter().map(|c| (c.revision, c.key)));
+        seen.extend(reply.changes);
     }
     panic!("only {} of {count} changes after 1000 calls", seen.len());
 }
@@ -108,7 +108,10 @@ async fn a_cluster_losing_a_member_keeps_serving_and_loses_no_change() {
 
     // Every change once, in order: through b's own watch (reopened on another member), and
     // read back from etcd by a store connected after the loss (its first endpoint is dead).
-    let seen = follow_all(&b, from, want.len()).await;
+    let keys = |changes: Vec<Change>| -> Vec<(u64, String)> {
+        changes.into_iter().map(|c| (c.revision, c.key)).collect()
+    };
+    let seen = keys(follow_all(&b, from, want.len()).await);
     assert_eq!(seen.len(), want.len(), "{seen:?}");
     for ((rev, key), (want_rev, want_key)) in seen.iter().zip(&want) {
         assert_eq!(key, want_key, "{seen:?}");
@@ -118,7 +121,55 @@ async fn a_cluster_losing_a_member_keeps_serving_and_loses_no_change() {
     let c = bounded("connect after the loss", EtcdStore::connect(&address))
         .await
         .unwrap();
-    assert_eq!(follow_all(&c, from, want.len()).await, seen);
+    assert_eq!(keys(follow_all(&c, from, want.len()).await), seen);
     assert_eq!(c.get("k20").await.unwrap().as_deref(), Some("v"));
     assert!(b.watch_down().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sets_in_flight_when_a_member_dies_all_land_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let mut cluster = TestCluster::start(3).await;
+    let address = cluster.address("/f");
+    let writer = EtcdStore::connect(&address).await.unwrap();
+    let reader = EtcdStore::connect(&address).await.unwrap();
+    let from = writer.revision().await.unwrap();
+    const SETS: usize = 60;
+    let done = Arc::new(AtomicUsize::new(0));
+    // Every Set must succeed: the member's loss is the client's business, not the caller's.
+    let writes = tokio::spawn({
+        let done = done.clone();
+        async move {
+            for n in 0..SETS {
+                writer
+                    .set("key", &n.to_string())
+                    .await
+                    .unwrap_or_else(|err| panic!("Set {n}: {err}"));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    eventually("a third of the sets", || {
+        done.load(Ordering::Relaxed) >= SETS / 3
+    })
+    .await;
+    cluster.kill(0);
+    bounded("the writer", writes)
+        .await
+        .unwrap_or_else(|err| panic!("{err}\n{}", cluster.logs()));
+    let seen = follow_all(&reader, from, SETS).await;
+    // Every value once, in order (a repeated Set that had landed is no change).
+    let values: Vec<&str> = seen.iter().map(|c| c.value.as_str()).collect();
+    let want: Vec<String> = (0..SETS).map(|n| n.to_string()).collect();
+    assert_eq!(values, want);
+    assert!(
+        seen.windows(2).all(|w| w[0].revision < w[1].revision),
+        "{seen:?}"
+    );
+    assert_eq!(
+        reader.get("key").await.unwrap().as_deref(),
+        Some((SETS - 1).to_string().as_str())
+    );
 }
