@@ -125,12 +125,17 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `%XX` encoding of what would be read as syntax in a user name or an option value.
-fn percent_encode(s: &str) -> String {
+/// `%XX` encoding of what would be read as syntax in a user name (`user`) or an option value.
+fn percent_encode(s: &str, user: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        let syntax = match c {
+            '%' | '&' | '=' | '#' | ' ' => true,
+            '@' | ':' | '/' | '?' | ',' => user,
+            _ => false,
+        };
         match c {
-            '%' | '@' | ':' | '/' | '?' | '&' | '=' | ',' | ' ' => {
+            c if syntax => {
                 let mut buf = [0; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("%{b:02X}"));
@@ -293,7 +298,7 @@ impl fmt::Display for EtcdAddress {
         };
         write!(f, "{scheme}://")?;
         if let Some(user) = &self.security.user {
-            write!(f, "{}@", percent_encode(&user.name))?;
+            write!(f, "{}@", percent_encode(&user.name, true))?;
         }
         write!(f, "{}/{}", self.endpoints.join(","), self.prefix)?;
         let mut options = Vec::new();
@@ -302,7 +307,7 @@ impl fmt::Display for EtcdAddress {
                 if let Some(p) = p {
                     options.push(format!(
                         "{name}={}",
-                        percent_encode(&p.display().to_string())
+                        percent_encode(&p.display().to_string(), false)
                     ));
                 }
             };
@@ -310,7 +315,7 @@ impl fmt::Display for EtcdAddress {
             path("cert", &tls.cert);
             path("key", &tls.key);
             if let Some(name) = &tls.server_name {
-                options.push(format!("server-name={}", percent_encode(name)));
+                options.push(format!("server-name={}", percent_encode(name, false)));
             }
         }
         if !options.is_empty() {
@@ -371,7 +376,7 @@ mod tests {
         let shown = a.to_string();
         assert_eq!(
             shown,
-            "etcds://root@h:1,h:2/app/?ca=%2Fc%2Fca.pem&cert=%2Fc%2Fc.pem&key=%2Fc%2Fc.key&server-name=etcd.local"
+            "etcds://root@h:1,h:2/app/?ca=/c/ca.pem&cert=/c/c.pem&key=/c/c.key&server-name=etcd.local"
         );
         assert!(!format!("{a:?}").contains("p@ss"));
         // Display parses back, but without the password a user needs one again.
