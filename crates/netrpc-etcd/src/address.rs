@@ -147,21 +147,27 @@ fn percent_encode(s: &str, user: bool) -> String {
     out
 }
 
+/// `s` as shown in errors: the password in `USER:PASSWORD@` left out.
+fn without_password(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{hosts}{tail}")
+        }
+        None => s.to_owned(),
+    }
+}
+
 impl FromStr for EtcdAddress {
     type Err = EtcdError;
 
     fn from_str(s: &str) -> Result<Self, EtcdError> {
-        // The address as shown in errors: without a password.
-        let shown = match s.split_once('@') {
-            Some((before, after)) => match before.split_once("://") {
-                Some((scheme, userinfo)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{scheme}://{user}@{after}")
-                }
-                None => s.to_owned(),
-            },
-            None => s.to_owned(),
-        };
+        let shown = without_password(s);
         let bad = |reason: &str| EtcdError::Address {
             address: shown.clone(),
             reason: reason.to_owned(),
@@ -176,11 +182,11 @@ impl FromStr for EtcdAddress {
             ));
         };
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (userinfo, rest) = match rest.split_once('@') {
-            Some((userinfo, rest)) => (Some(userinfo), rest),
-            None => (None, rest),
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
         };
-        let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
         let mut endpoints = Vec::new();
         for host in hosts.split(',') {
             let Some((name, port)) = host.rsplit_once(':') else {
@@ -341,6 +347,8 @@ mod tests {
         assert_eq!(a.to_string(), "etcd://a:1,[::1]:2/app/");
         let a: EtcdAddress = "etcd://a:1/x/y/".parse().unwrap();
         assert_eq!(a.prefix, "x/y/");
+        let a: EtcdAddress = "etcd://a:1/x@y".parse().unwrap();
+        assert_eq!((a.prefix.as_str(), a.security.user), ("x@y/", None));
         for bad in [
             "http://a:1",
             "etcd://a",
@@ -390,6 +398,7 @@ mod tests {
         // An error never shows the password.
         let err = "etcd://u:secret@h".parse::<EtcdAddress>().unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(err.to_string().contains("etcd://u@h"), "{err}");
     }
 
     #[test]
