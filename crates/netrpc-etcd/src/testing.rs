@@ -270,6 +270,51 @@ impl TestEtcd {
         });
     }
 
+    /// Adds the user `name` with `password` and a role of the same name allowed to read and
+    /// write the keys under `prefix` only (after [`enable_auth`](Self::enable_auth), as root).
+    pub async fn add_user(&self, name: &str, password: &str, prefix: &str) {
+        let client =
+            EtcdClient::for_address(&self.address(""), Timeouts::default()).expect("a client");
+        let _: pa::AuthAdminResponse = client
+            .unary(
+                pa::USER_ADD,
+                pa::UserAddRequest {
+                    name: name.into(),
+                    password: password.into(),
+                },
+            )
+            .await
+            .expect("UserAdd");
+        let _: pa::AuthAdminResponse = client
+            .unary(pa::ROLE_ADD, pa::RoleAddRequest { name: name.into() })
+            .await
+            .expect("RoleAdd");
+        let _: pa::AuthAdminResponse = client
+            .unary(
+                pa::ROLE_GRANT_PERMISSION,
+                pa::RoleGrantPermissionRequest {
+                    name: name.into(),
+                    perm: Some(pa::Permission {
+                        perm_type: 2,
+                        key: prefix.as_bytes().to_vec(),
+                        range_end: crate::proto::prefix_end(prefix.as_bytes()),
+                    }),
+                },
+            )
+            .await
+            .expect("RoleGrantPermission");
+        let _: pa::AuthAdminResponse = client
+            .unary(
+                pa::USER_GRANT_ROLE,
+                pa::UserGrantRoleRequest {
+                    user: name.into(),
+                    role: name.into(),
+                },
+            )
+            .await
+            .expect("UserGrantRole");
+    }
+
     /// Starts the process (again), returning whether it answered within [`START`].
     async fn run(&mut self) -> bool {
         let peer = self.proc.peer();

@@ -169,6 +169,20 @@ async fn user_and_password_and_a_token_renewed_after_an_etcd_restart() {
     );
     store_works(&address).await;
 
+    // A user allowed only the store's prefix, as deployments give netrpc.
+    etcd.add_user("netrpc", "pw2", "limited/").await;
+    let limited: EtcdAddress = format!("etcd://netrpc:pw2@{}/limited", etcd.endpoint())
+        .parse()
+        .unwrap();
+    store_works(&limited).await;
+    let elsewhere: EtcdAddress = format!("etcd://netrpc:pw2@{}/other", etcd.endpoint())
+        .parse()
+        .unwrap();
+    let err = connect_error(&elsewhere).await;
+    let text = err.to_string();
+    eprintln!("{text}");
+    assert!(text.contains("permission denied"), "{text}");
+
     // A wrong password: an authentication error, at once.
     let mut wrong = address.clone();
     wrong.security.user = Some(EtcdUser {

@@ -9,6 +9,10 @@ pub const AUTH_ENABLE: &str = "/etcdserverpb.Auth/AuthEnable";
 pub const USER_ADD: &str = "/etcdserverpb.Auth/UserAdd";
 /// `Auth.UserGrantRole`.
 pub const USER_GRANT_ROLE: &str = "/etcdserverpb.Auth/UserGrantRole";
+/// `Auth.RoleAdd`.
+pub const ROLE_ADD: &str = "/etcdserverpb.Auth/RoleAdd";
+/// `Auth.RoleGrantPermission`.
+pub const ROLE_GRANT_PERMISSION: &str = "/etcdserverpb.Auth/RoleGrantPermission";
 
 /// `etcdserverpb.AuthenticateRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -56,6 +60,39 @@ pub struct UserGrantRoleRequest {
     /// The role (`root` for the administrator).
     #[prost(string, tag = "2")]
     pub role: String,
+}
+
+/// `etcdserverpb.AuthRoleAddRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RoleAddRequest {
+    /// The role.
+    #[prost(string, tag = "1")]
+    pub name: String,
+}
+
+/// `authpb.Permission`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Permission {
+    /// 0 read, 1 write, 2 read and write.
+    #[prost(int32, tag = "1")]
+    pub perm_type: i32,
+    /// The key, or the start of the range.
+    #[prost(bytes = "vec", tag = "2")]
+    pub key: Vec<u8>,
+    /// The end of the range (exclusive); empty for the one key.
+    #[prost(bytes = "vec", tag = "3")]
+    pub range_end: Vec<u8>,
+}
+
+/// `etcdserverpb.AuthRoleGrantPermissionRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RoleGrantPermissionRequest {
+    /// The role.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// What it may do.
+    #[prost(message, optional, tag = "2")]
+    pub perm: Option<Permission>,
 }
 
 /// The answer of the administration calls (only its header).
