@@ -415,6 +415,11 @@ mod tests {
             (user.name.as_str(), user.password.as_str()),
             ("bob", "s3cret")
         );
+        // From the environment (PATH: a variable every test run has).
+        if let Ok(path) = std::env::var("PATH") {
+            let a: EtcdAddress = "etcd://bob@h:1?password-env=PATH".parse().unwrap();
+            assert_eq!(a.security.user.unwrap().password, path);
+        }
         let missing = dir.join("missing");
         let err = format!("etcd://h:1?user=bob&password-file={}", missing.display())
             .parse::<EtcdAddress>()
