@@ -87,6 +87,7 @@ pub(crate) async fn catch_up(
                 });
             }
             if resp.canceled {
+                client.token_rejected();
                 return Err(EtcdError::WatchDown {
                     endpoints: endpoints.to_owned(),
                     reason: format!("catch-up watch cancelled: {}", resp.cancel_reason),

@@ -1,5 +1,6 @@
 //! The errors of the etcd store. Their texts are what `KVStoreService` callers see.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What went wrong talking to etcd, or with what it holds.
@@ -11,6 +12,34 @@ pub enum EtcdError {
         /// The address given.
         address: String,
         /// What is wrong with it.
+        reason: String,
+    },
+    /// A file named for TLS or a password (a CA, a client certificate or key, a password file)
+    /// could not be read or holds nothing usable.
+    #[error("etcd {what} file {}: {reason}", path.display())]
+    File {
+        /// What the file is for (`CA`, `client certificate`, `client key`, `password`).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TLS handshake with an etcd member failed (an untrusted server certificate, a client
+    /// certificate etcd refused or did not get, TLS against a plain-text port).
+    #[error("etcd TLS with {endpoint} failed: {reason}")]
+    Tls {
+        /// The member.
+        endpoint: String,
+        /// What failed, and what to check.
+        reason: String,
+    },
+    /// etcd refused the user and password, or needs a user and none was given.
+    #[error("etcd authentication failed at {endpoints}: {reason}")]
+    Auth {
+        /// The endpoints tried.
+        endpoints: String,
+        /// etcd's answer, with what to check.
         reason: String,
     },
     /// etcd did not answer in time (down, unreachable, or overloaded).
@@ -63,7 +92,29 @@ impl EtcdError {
         EtcdError::Status {
             endpoints: endpoints.to_owned(),
             code: status.code(),
-            message: status.message().to_owned(),
+            message: status_text(status),
         }
     }
+}
+
+/// A status's message with the causes of a transport error (tonic's own message is often just
+/// "transport error").
+pub(crate) fn status_text(status: &tonic::Status) -> String {
+    use std::error::Error as _;
+    let mut text = status.message().to_owned();
+    let mut next = status.source();
+    let mut depth = 0;
+    while let Some(err) = next {
+        let part = err.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = err.source();
+        depth += 1;
+        if depth > 8 {
+            break;
+        }
+    }
+    text
 }

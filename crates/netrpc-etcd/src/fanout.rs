@@ -275,33 +275,47 @@ fn utf8(bytes: &[u8]) -> Result<String, EtcdError> {
 /// Keeps the store's watch on etcd open until the store is dropped (`fanout` gone).
 pub(crate) async fn run(client: EtcdClient, prefix: String, fanout: Weak<Fanout>) {
     let mut backoff = Duration::from_millis(20);
+    let mut last_break: Option<tokio::time::Instant> = None;
     loop {
         let Some(from) = fanout.upgrade().map(|f| f.lock().seen + 1) else {
             return;
         };
-        let create = proto::WatchCreateRequest {
-            key: prefix.clone().into_bytes(),
-            range_end: proto::prefix_end(prefix.as_bytes()),
-            start_revision: i64::try_from(from).unwrap_or(i64::MAX),
-            progress_notify: true,
-        };
-        let result = match client.watch(create).await {
-            Ok(stream) => {
-                backoff = Duration::from_millis(20);
-                follow(&client, stream, &prefix, &fanout).await
-            }
-            Err(err) => Err(err),
+        let (opened, result) = match client.watch(watch_create(&prefix, from)).await {
+            Ok(stream) => (true, follow(&client, stream, &prefix, &fanout).await),
+            Err(err) => (false, Err(err)),
         };
         let Some(f) = fanout.upgrade() else { return };
         let reason = match result {
             Ok(()) => "etcd ended the watch".to_owned(),
             Err(err) => err.to_string(),
         };
+        if opened {
+            // An open watch broke (a member lost, a connection reset): reopen it at once (on
+            // the next member), before anyone is told it is down; unless it broke moments ago
+            // too (etcd keeps cancelling it): then it backs off as below.
+            let recent = last_break.is_some_and(|at| at.elapsed() < MAX_BACKOFF);
+            last_break = Some(tokio::time::Instant::now());
+            if !recent {
+                backoff = Duration::from_millis(20);
+                tracing::info!(endpoints = client.endpoints(), %reason, "etcd watch broke; reopening");
+                continue;
+            }
+        }
         tracing::warn!(endpoints = client.endpoints(), %reason, "etcd watch down; reopening");
         f.set_down(Some(reason));
         drop(f);
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// The store's watch from revision `from`.
+fn watch_create(prefix: &str, from: u64) -> proto::WatchCreateRequest {
+    proto::WatchCreateRequest {
+        key: prefix.as_bytes().to_vec(),
+        range_end: proto::prefix_end(prefix.as_bytes()),
+        start_revision: i64::try_from(from).unwrap_or(i64::MAX),
+        progress_notify: true,
     }
 }
 
@@ -353,6 +367,8 @@ async fn follow(
             });
         }
         if resp.canceled {
+            // How etcd refuses a watch sent with a stale token (e.g. after etcd restarted).
+            client.token_rejected();
             return Err(EtcdError::WatchDown {
                 endpoints: client.endpoints().to_owned(),
                 reason: format!("cancelled: {}", resp.cancel_reason),

@@ -4,9 +4,12 @@
 //! of them wakes `Watch` and `WatchFrom` calls on all of them, and revisions are etcd's, so a
 //! `WatchFrom` resumes on any server, and across restarts, without losing or repeating a change.
 //!
-//! - [`EtcdAddress`]: `etcd://HOST:PORT{,HOST:PORT...}{/PREFIX}` (keys under `PREFIX/`).
+//! - [`EtcdAddress`]: `etcd://HOST:PORT{,HOST:PORT...}{/PREFIX}` (keys under `PREFIX/`);
+//!   `etcds://` for TLS, `USER:PASSWORD@` and `?ca=&cert=&key=` options ([`EtcdSecurity`]).
 //! - [`EtcdClient`]: etcd's v3 gRPC API over tonic's generic client, with messages written by
-//!   hand ([`proto`]) so that building needs no `protoc`; every call bounded by [`Timeouts`].
+//!   hand ([`proto`]) so that building needs no `protoc`; every call bounded by [`Timeouts`];
+//!   failover among the endpoints; TLS (rustls, ring) with a CA and a client certificate;
+//!   etcd's user/password authentication (a token, renewed when etcd rejects it).
 //! - [`EtcdStore`]: Get (a range), Set (a transaction: put unless the value is already the
 //!   same), Revision, Watch and WatchFrom.
 //! - One etcd watch per store, fanned out in the process to every waiting call, with a bounded
@@ -28,7 +31,9 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use address::{DEFAULT_PREFIX, EtcdAddress};
+pub use address::{
+    DEFAULT_PREFIX, EtcdAddress, EtcdSecurity, EtcdTls, EtcdUser, read_password_file,
+};
 pub use catchup::MAX_CATCH_UPS;
 pub use client::{EtcdClient, Timeouts};
 pub use error::EtcdError;

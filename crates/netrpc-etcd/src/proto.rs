@@ -5,6 +5,8 @@
 //! (v3.4 and v3.5 agree on all of them). Fields the store never sets or reads are left out:
 //! protobuf skips unknown fields, so the messages stay compatible.
 
+pub mod auth;
+
 /// The gRPC paths of the methods called.
 pub mod path {
     /// `KV.Range`.

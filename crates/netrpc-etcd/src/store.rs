@@ -33,6 +33,21 @@ impl std::fmt::Debug for EtcdStore {
     }
 }
 
+/// etcd's current revision, read as the header of a linearizable Range of the one key
+/// `prefix` (so that a user allowed only the store's prefix may read it; one key, however many
+/// the store holds).
+async fn revision_under(client: &EtcdClient, prefix: &str) -> Result<u64, EtcdError> {
+    let reply = client
+        .range(proto::RangeRequest {
+            key: prefix.as_bytes().to_vec(),
+            count_only: true,
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    revision_of(reply.header.as_ref())
+}
+
 /// What a `WatchFrom` does next.
 enum Step<'a> {
     Reply(WatchFromReply),
@@ -54,8 +69,8 @@ impl EtcdStore {
         timeouts: Timeouts,
         history: usize,
     ) -> Result<Self, EtcdError> {
-        let client = EtcdClient::new(&address.endpoints, timeouts)?;
-        let revision = client.revision().await?;
+        let client = EtcdClient::for_address(address, timeouts)?;
+        let revision = revision_under(&client, &address.prefix).await?;
         let fanout = Arc::new(Fanout::new(revision, history));
         let task = tokio::spawn(fanout::run(
             client.clone(),
@@ -149,9 +164,9 @@ impl EtcdStore {
         revision_of(reply.header.as_ref()).map(Some)
     }
 
-    /// etcd's current revision.
+    /// etcd's current revision (a linearizable read).
     pub async fn revision(&self) -> Result<u64, EtcdError> {
-        self.client.revision().await
+        revision_under(&self.client, &self.prefix).await
     }
 
     /// Waits up to `timeout` for the next change after the call (through any server); its key,
@@ -160,7 +175,7 @@ impl EtcdStore {
         let fanout = &self.shared.fanout;
         self.check_up()?;
         // Changes up to etcd's revision now happened before the call.
-        let after = self.client.revision().await?;
+        let after = self.revision().await?;
         let (rx, mut registration) = {
             let mut state = fanout.lock();
             if let Some(change) = state.first_after(after) {

@@ -258,3 +258,269 @@ async fn compaction_and_an_etcd_outage_answer_with_clear_errors() {
     assert_eq!(reply.changes.len(), 1, "{reply:?}");
     assert_eq!(reply.changes[0].value, "3");
 }
+
+/// A change as a WatchFrom chain saw it.
+type Seen = Vec<(u64, String, String)>;
+
+/// Follows every change under `w` from `from` through `node` until `total` came, calling
+/// WatchFrom again from the same revision when a call fails (etcd down).
+async fn follow_through_outage(node: &Node, from: u64, total: usize) -> Seen {
+    let client = dial(node).await;
+    let mut revision = from;
+    let mut seen = Vec::new();
+    for _ in 0..100_000 {
+        if seen.len() >= total {
+            return seen;
+        }
+        let args = WatchFromArgs {
+            revision,
+            prefix: "w".into(),
+            timeout_seconds: 5,
+        };
+        match client
+            .call::<_, WatchFromReply>("KVStoreService.WatchFrom", &args)
+            .await
+        {
+            Ok(reply) => {
+                assert!(reply.revision >= revision, "{reply:?} after {revision}");
+                revision = reply.revision;
+                seen.extend(
+                    reply
+                        .changes
+                        .into_iter()
+                        .map(|c| (c.revision, c.key, c.value)),
+                );
+            }
+            Err(err) => {
+                let text = err.to_string();
+                assert!(text.contains("etcd"), "{text}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    panic!("{} of {total} changes after 100000 calls", seen.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_restarted_under_load_every_change_once_in_order() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let mut etcd = TestEtcd::start().await;
+    let address = etcd.address("/load");
+    let nodes = Arc::new([
+        node(&address).await,
+        node(&address).await,
+        node(&address).await,
+    ]);
+    const SETS: usize = 40;
+    let total = nodes.len() * SETS;
+    let from: u64 = dial(&nodes[0])
+        .await
+        .call("KVStoreService.Revision", &Empty {})
+        .await
+        .unwrap();
+
+    // A WatchFrom chain per server, from before the restart.
+    let readers: Vec<_> = (0..nodes.len())
+        .map(|i| {
+            let nodes = nodes.clone();
+            tokio::spawn(async move { follow_through_outage(&nodes[i], from, total).await })
+        })
+        .collect();
+    // A writer per server: key wI set to 0, 1, ... SETS-1, each Set repeated until it succeeds
+    // (a repeat of one that was applied is no change).
+    let done = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..nodes.len())
+        .map(|i| {
+            let (nodes, done, failed) = (nodes.clone(), done.clone(), failed.clone());
+            tokio::spawn(async move {
+                let client = dial(&nodes[i]).await;
+                for n in 0..SETS {
+                    let args = [format!("w{i}"), n.to_string()];
+                    let mut attempts = 0;
+                    while let Err(err) = client.call::<_, Empty>("KVStoreService.Set", &args).await
+                    {
+                        assert!(err.to_string().contains("etcd"), "{err}");
+                        attempts += 1;
+                        assert!(attempts < 10_000, "Set {args:?} kept failing: {err}");
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+
+    // A third of the way through, etcd goes down; once every server noticed, it comes back.
+    eventually("a third of the sets", || {
+        done.load(Ordering::Relaxed) >= total / 3
+    })
+    .await;
+    etcd.kill();
+    eventually("every server's watch is down", || {
+        nodes.iter().all(|n| n.store.watch_down().is_some())
+    })
+    .await;
+    etcd.restart().await;
+
+    for writer in writers {
+        bounded("writer", writer).await.unwrap();
+    }
+    let mut chains = Vec::new();
+    for reader in readers {
+        chains.push(bounded("reader", reader).await.unwrap());
+    }
+    eprintln!(
+        "{} Sets failed and were repeated during the outage",
+        failed.load(Ordering::Relaxed)
+    );
+    let first = &chains[0];
+    assert_eq!(first.len(), total, "{first:?}");
+    assert!(
+        first.windows(2).all(|w| w[0].0 < w[1].0),
+        "revisions in order: {first:?}"
+    );
+    for i in 0..nodes.len() {
+        let key = format!("w{i}");
+        let values: Vec<&str> = first
+            .iter()
+            .filter(|c| c.1 == key)
+            .map(|c| c.2.as_str())
+            .collect();
+        let want: Vec<String> = (0..SETS).map(|n| n.to_string()).collect();
+        assert_eq!(values, want, "every value of {key} once, in order");
+    }
+    for chain in &chains[1..] {
+        assert_eq!(chain, first, "every server saw the same changes");
+    }
+    for node in nodes.iter() {
+        eventually("the watch is up", || node.store.watch_down().is_none()).await;
+        let got: String = dial(node)
+            .await
+            .call("KVStoreService.Get", &"w0")
+            .await
+            .unwrap();
+        assert_eq!(got, (SETS - 1).to_string());
+    }
+}
+
+/// `netrpc serve ARGS` (the binary), stdout piped, stderr captured.
+fn netrpc_serve(args: &[String]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netrpc"))
+        .arg("serve")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting netrpc")
+}
+
+/// Waits (bounded) for `netrpc serve` to exit and returns its stderr; it must fail.
+async fn serve_fails(args: &[String]) -> String {
+    let child = netrpc_serve(args);
+    let output = bounded(
+        "netrpc serve to exit",
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!output.status.success(), "netrpc serve {args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_etcd_with_tls_and_a_user_from_flags() {
+    use netrpc_etcd::testing::TestCerts;
+    use std::io::BufRead;
+
+    let certs = TestCerts::new();
+    let mut etcd = TestEtcd::start_tls(&certs).await;
+    etcd.enable_auth("pw0rd").await;
+    let password = certs.dir().join("password");
+    std::fs::write(&password, "pw0rd\n").unwrap();
+    let wrong = certs.dir().join("wrong");
+    std::fs::write(&wrong, "nope-nope\n").unwrap();
+    let path = |name: &str| certs.path(name).display().to_string();
+    let base = |password: &std::path::Path| -> Vec<String> {
+        [
+            "--listen",
+            "tcp://127.0.0.1:0",
+            "--codec",
+            "json",
+            "--store",
+            &format!("etcds://{}/cli", etcd.endpoint()),
+            "--etcd-ca",
+            &path("ca.pem"),
+            "--etcd-user",
+            "root",
+            "--etcd-password-file",
+            &password.display().to_string(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let client_cert = [
+        "--etcd-cert",
+        &path("client.pem"),
+        "--etcd-key",
+        &path("client.key"),
+    ]
+    .map(String::from);
+
+    let mut args = base(&password);
+    args.extend(client_cert.clone());
+    let mut child = netrpc_serve(&args);
+    let stdout = child.stdout.take().unwrap();
+    let line = bounded(
+        "the listening line",
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .map(|_| line)
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let Some(addr) = line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        panic!(
+            "netrpc serve: {line:?}; stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let client = Client::dial(addr, Json).await.unwrap();
+    set(&client, "k", "over TLS").await;
+    let got: String = client.call("KVStoreService.Get", &"k").await.unwrap();
+    assert_eq!(got, "over TLS");
+    // It is in etcd, under the prefix.
+    let store = EtcdStore::connect(&etcd.address("/cli")).await.unwrap();
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some("over TLS"));
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A wrong password, no client certificate, a missing CA file: serve fails at start,
+    // saying why (and never shows the password).
+    let mut args = base(&wrong);
+    args.extend(client_cert.clone());
+    let stderr = serve_fails(&args).await;
+    assert!(stderr.contains("authentication failed"), "{stderr}");
+    assert!(!stderr.contains("nope-nope"), "{stderr}");
+    let stderr = serve_fails(&base(&password)).await;
+    assert!(stderr.contains("client certificate"), "{stderr}");
+    let mut args = base(&password);
+    args.extend(client_cert);
+    let ca = args.iter().position(|a| a == "--etcd-ca").unwrap() + 1;
+    args[ca] = path("missing-ca.pem");
+    let stderr = serve_fails(&args).await;
+    assert!(stderr.contains("missing-ca.pem"), "{stderr}");
+    // The flags need an etcd store.
+    let stderr = serve_fails(&["--etcd-user".into(), "root".into()]).await;
+    assert!(stderr.contains("--store etcd"), "{stderr}");
+}

@@ -155,9 +155,11 @@ pub(crate) struct ServeArgs {
     pub(crate) login_by_cert: bool,
     /// KVStoreService's store: `memory` (this process only), or
     /// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] to share one store among servers (keys under
-    /// PREFIX/, default netrpc/kv/).
+    /// PREFIX/, default netrpc/kv/); etcds://[USER@]... for TLS (README: A KV store on etcd).
     #[arg(long, value_name = "STORE", default_value = "memory")]
     pub(crate) store: String,
+    #[command(flatten)]
+    pub(crate) etcd: crate::etcd_args::EtcdArgs,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
     #[command(flatten)]

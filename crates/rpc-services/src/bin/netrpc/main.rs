@@ -15,6 +15,7 @@
 
 mod call;
 mod cli;
+mod etcd_args;
 mod hash_password;
 mod list;
 mod plugin;

@@ -14,6 +14,7 @@ use rpc_services::{HelloService, KvBackend, KvStoreService, LoginHelloService};
 
 use crate::Failure;
 use crate::cli::{CodecArg, LimitArgs, ReverseArgs, ServeArgs, parse_addr};
+use crate::etcd_args::EtcdArgs;
 
 /// How long running calls get to finish on Ctrl-C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(5);
@@ -59,14 +60,20 @@ fn auth(args: &LoginArgs<'_>) -> Result<Option<Auth>, Failure> {
     Ok(Some(auth))
 }
 
-/// The store of `--store`: `None` for `memory`, else connected (bounded by etcd's timeouts).
-async fn store(arg: &str) -> Result<Option<Arc<dyn KvBackend>>, Failure> {
+/// The store of `--store` (with the `--etcd-*` flags): `None` for `memory`, else connected
+/// (bounded by etcd's timeouts).
+async fn store(arg: &str, etcd: &EtcdArgs) -> Result<Option<Arc<dyn KvBackend>>, Failure> {
     if arg == "memory" {
+        if etcd.any() {
+            return Err(Failure::Usage(
+                "--etcd-ca, --etcd-cert, --etcd-key and --etcd-user need --store etcd://...".into(),
+            ));
+        }
         return Ok(None);
     }
-    if !arg.starts_with("etcd://") {
+    if !arg.starts_with("etcd://") && !arg.starts_with("etcds://") {
         return Err(Failure::Usage(format!(
-            "--store {arg}: expected memory or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]"
+            "--store {arg}: expected memory or etcd[s]://[USER@]HOST:PORT[,HOST:PORT...][/PREFIX]"
         )));
     }
     #[cfg(not(feature = "etcd"))]
@@ -75,12 +82,18 @@ async fn store(arg: &str) -> Result<Option<Arc<dyn KvBackend>>, Failure> {
     )));
     #[cfg(feature = "etcd")]
     {
-        let address: netrpc_etcd::EtcdAddress = arg
+        let mut address: netrpc_etcd::EtcdAddress = arg
             .parse()
             .map_err(|err: netrpc_etcd::EtcdError| Failure::Usage(err.to_string()))?;
+        etcd.apply(&mut address).map_err(Failure::Usage)?;
         let store = netrpc_etcd::EtcdStore::connect(&address)
             .await
-            .map_err(|err| Failure::Link(format!("--store {address}: {err}")))?;
+            .map_err(|err| match err {
+                netrpc_etcd::EtcdError::File { .. } | netrpc_etcd::EtcdError::Address { .. } => {
+                    Failure::Usage(format!("--store {address}: {err}"))
+                }
+                err => Failure::Link(format!("--store {address}: {err}")),
+            })?;
         tracing::info!(%address, "KVStoreService on etcd");
         Ok(Some(Arc::new(store)))
     }
@@ -181,7 +194,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), Failure> {
         by_cert: args.login_by_cert,
         client_certificates: args.tls.client_ca.is_some(),
     })?;
-    let backend = store(&args.store).await?;
+    let backend = store(&args.store, &args.etcd).await?;
     let server = server(auth, Some(&args.limits), backend)?;
     let mut options = args.tls.listen_options(&addr)?;
     if let Some(paths) = &paths {
