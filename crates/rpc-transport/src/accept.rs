@@ -77,7 +77,7 @@ pub(crate) enum Start<T> {
     /// Decided without a handshake: yield this connection, or (`None`)
     /// close it.
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
-    Done(Option<Connection>),
+    Done(Option<Box<Connection>>),
 }
 
 /// One transport's server-side handshake. Cloned for each connection
@@ -94,7 +94,9 @@ pub(crate) trait Handshake: Clone + Send + Sync + 'static {
 
     /// Whether [`start`](Self::start) may wait for the peer (then the
     /// connection gives up its place under the bound while it waits).
-    const WAITS: bool;
+    fn waits(&self) -> bool {
+        false
+    }
 
     /// The peer's address, for logs.
     fn peer(raw: &Self::Raw) -> String;
@@ -120,13 +122,14 @@ pub(crate) struct Accepting<S, H> {
     timeout: Duration,
     /// Places for running handshakes.
     places: Arc<Semaphore>,
-    pending: JoinSet<Option<Connection>>,
+    /// The handshakes in progress (boxed: a connection is large).
+    pending: JoinSet<Option<Box<Connection>>>,
 }
 
 /// What woke the accept loop.
 enum Event<R> {
     Accepted(io::Result<R>, Option<OwnedSemaphorePermit>),
-    Handshaken(Result<Option<Connection>, JoinError>),
+    Handshaken(Result<Option<Box<Connection>>, JoinError>),
 }
 
 impl<S, H> Accepting<S, H>
@@ -146,6 +149,7 @@ where
     }
 
     /// Sets the handshake timeout, for connections accepted from now on.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -201,7 +205,7 @@ where
             match self.next_event().await {
                 Event::Accepted(Ok(raw), place) => self.spawn(raw, place),
                 Event::Accepted(Err(err), _) => return Err(err),
-                Event::Handshaken(Ok(Some(conn))) => return Ok(conn),
+                Event::Handshaken(Ok(Some(conn))) => return Ok(*conn),
                 Event::Handshaken(Ok(None)) => {}
                 Event::Handshaken(Err(err)) => {
                     tracing::warn!(error = %err, "{} handshake task failed", H::TRANSPORT);
@@ -217,7 +221,7 @@ where
         let places = self.places.clone();
         self.pending.spawn(async move {
             let peer = H::peer(&raw);
-            if H::WAITS {
+            if handshake.waits() {
                 place = None;
             }
             let raw = match handshake.start(raw).await {
@@ -231,7 +235,7 @@ where
             let _place = place;
             let deadline = Instant::now() + timeout;
             match tokio::time::timeout_at(deadline, handshake.run(raw, deadline)).await {
-                Ok(conn) => conn,
+                Ok(conn) => conn.map(Box::new),
                 Err(_) => {
                     tracing::debug!(
                         peer = %peer,
@@ -315,6 +319,7 @@ pub(crate) async fn linger<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
 /// Runs a dialing side's handshake within `timeout`, wording its failure
 /// as `{transport} handshake failed: ...` or `{transport} handshake timed
 /// out after ...` ([`TimedOut`](io::ErrorKind::TimedOut)).
+#[cfg(feature = "tls")]
 pub(crate) async fn dial_handshake<T>(
     transport: &str,
     timeout: Duration,
@@ -372,13 +377,11 @@ mod tests {
     impl Source for Fed {
         type Raw = Raw;
 
-        fn next(&mut self) -> impl Future<Output = io::Result<Raw>> + Send + '_ {
-            async {
-                self.0
-                    .recv()
-                    .await
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "fed source closed"))
-            }
+        async fn next(&mut self) -> io::Result<Raw> {
+            self.0
+                .recv()
+                .await
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "fed source closed"))
         }
     }
 
@@ -389,30 +392,23 @@ mod tests {
         type Raw = Raw;
         type Started = Raw;
         const TRANSPORT: &'static str = "test";
-        const WAITS: bool = false;
 
         fn peer(raw: &Raw) -> String {
             raw.name.to_owned()
         }
 
-        fn start(&self, raw: Raw) -> impl Future<Output = Start<Raw>> + Send {
-            async { Start::Handshake(raw) }
+        async fn start(&self, raw: Raw) -> Start<Raw> {
+            Start::Handshake(raw)
         }
 
-        fn run(
-            self,
-            raw: Raw,
-            _deadline: Instant,
-        ) -> impl Future<Output = Option<Connection>> + Send {
-            async move {
-                match raw.outcome.await {
-                    Ok(true) => {
-                        let (stream, _) = tokio::io::duplex(1);
-                        Some(Connection::new(stream, Peer::new("test", raw.name)))
-                    }
-                    Ok(false) => None,
-                    Err(_) => std::future::pending().await,
+        async fn run(self, raw: Raw, _deadline: Instant) -> Option<Connection> {
+            match raw.outcome.await {
+                Ok(true) => {
+                    let (stream, _) = tokio::io::duplex(1);
+                    Some(Connection::new(stream, Peer::new("test", raw.name)))
                 }
+                Ok(false) => None,
+                Err(_) => std::future::pending().await,
             }
         }
     }
@@ -490,6 +486,7 @@ mod tests {
         linger(&mut ours, started + Duration::from_secs(60)).await;
     }
 
+    #[cfg(feature = "tls")]
     #[tokio::test(start_paused = true)]
     async fn dial_handshake_words_failures() {
         let err = dial_handshake("x", Duration::from_secs(1), async {

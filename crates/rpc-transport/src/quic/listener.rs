@@ -2,7 +2,6 @@
 //! handshakes in the shared accept loop ([`crate::accept`]).
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,15 +83,13 @@ struct Endpoint {
 impl Source for Endpoint {
     type Raw = quinn::Incoming;
 
-    fn next(&mut self) -> impl Future<Output = io::Result<quinn::Incoming>> + Send + '_ {
-        async {
-            self.endpoint.accept().await.ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    format!("quic listener {} closed", self.local),
-                )
-            })
-        }
+    async fn next(&mut self) -> io::Result<quinn::Incoming> {
+        self.endpoint.accept().await.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("quic listener {} closed", self.local),
+            )
+        })
     }
 }
 
@@ -106,7 +103,6 @@ impl Handshake for QuicHandshake {
     type Raw = quinn::Incoming;
     type Started = quinn::Incoming;
     const TRANSPORT: &'static str = "quic";
-    const WAITS: bool = false;
 
     fn peer(incoming: &quinn::Incoming) -> String {
         incoming.remote_address().to_string()

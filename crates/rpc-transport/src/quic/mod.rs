@@ -1,7 +1,7 @@
 //! The `quic://host:port` transport: QUIC (quinn) secured by TLS 1.3
 //! (rustls, *ring*), with the same certificates as [`tls`](crate::tls).
 //!
-//! A QUIC connection is a [`Link::Multiplexed`](crate::Link::Multiplexed):
+//! A QUIC connection is a [`Link::Multiplexed`]:
 //! it carries many independent byte streams, opened by either side, so a
 //! stream that stalls (a slow reply, a lost packet) never holds up the
 //! others. netrpc's engine opens one stream per call (see DESIGN.md, "QUIC").

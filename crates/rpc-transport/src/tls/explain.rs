@@ -56,16 +56,6 @@ pub(super) fn with_hint(err: &io::Error) -> String {
     }
 }
 
-// ---- the end of a stream ----
-
-/// A TLS stream that reads the peer's closing the connection without a
-/// TLS `close_notify` as the end of the stream, logged at `debug`.
-///
-/// rustls reports such an end as an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
-/// error, because it could be a truncation for a protocol that ends its
-/// last message by closing. Every netrpc codec frames its messages, so a
-/// message cut short still fails (as the codec's own unexpected end of
-
 /// Logs why a handshake failed: at `warn` if it was about certificates
 /// (ours refused, theirs missing or refused), else at `debug` (scanners,
 /// clients that hung up).

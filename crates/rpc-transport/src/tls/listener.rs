@@ -99,7 +99,6 @@ impl Handshake for TlsHandshake {
     type Raw = (TcpStream, SocketAddr);
     type Started = (TcpStream, SocketAddr);
     const TRANSPORT: &'static str = "tls";
-    const WAITS: bool = false;
 
     fn peer((_, addr): &Self::Raw) -> String {
         addr.to_string()

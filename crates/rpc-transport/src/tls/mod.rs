@@ -96,6 +96,7 @@
 //! .await?;
 //! # Ok(())
 //! # }
+//! ```
 
 mod config;
 mod dial;
@@ -116,8 +117,10 @@ use rustls::crypto::CryptoProvider;
 pub use crate::accept::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use config::{TlsClientConfig, TlsServerConfig};
 pub use dial::dial;
+#[cfg(feature = "quic")]
 pub(crate) use identity::identity;
 pub use listener::TlsListener;
+#[cfg(feature = "quic")]
 pub(crate) use pem::default_server_name;
 
 #[cfg(doc)]

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 
 use super::explain::explain;
 
+/// A dialed TLS stream whose errors explain the server's alerts.
 pub(super) struct ClientStream {
     inner: CleanEnd<tokio_rustls::client::TlsStream<TcpStream>>,
     host_port: String,
@@ -86,6 +87,14 @@ impl AsyncWrite for ClientStream {
     }
 }
 
+/// A TLS stream that reads the peer's closing the connection without a
+/// TLS `close_notify` as the end of the stream, logged at `debug`.
+///
+/// rustls reports such an end as an [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
+/// error, because it could be a truncation for a protocol that ends its
+/// last message by closing. Every netrpc codec frames its messages, so a
+/// message cut short still fails (as the codec's own unexpected end of
+/// message), and between messages such an end is an ordinary disconnect:
 /// it is how a Go program that exits with a connection open (without
 /// `Close`, which sends `close_notify`) leaves.
 pub(super) struct CleanEnd<S> {
