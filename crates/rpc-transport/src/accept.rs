@@ -13,11 +13,11 @@
 //!   (logged at `debug`). Failures are logged by the handshake and never
 //!   reach `accept`'s caller;
 //! - at most [`MAX_PENDING_HANDSHAKES`] handshakes run at once: past
-//!   that, nothing more is taken from the source until one ends, so the
-//!   kernel's backlog pushes back as it would on a plain listener. A
-//!   connection waiting, untimed, for its peer to begin (an `http`
-//!   sniffer's idle raw client) does not count; once it begins it waits
-//!   for its place before its timeout starts;
+//!   that, one connection is held and nothing more is taken from the
+//!   source until one ends, so the kernel's backlog pushes back as it
+//!   would on a plain listener. A connection waiting, untimed, for its
+//!   peer to begin (an `http` sniffer's idle raw client) does not count;
+//!   once it begins it waits for its place before its timeout starts;
 //! - raw connections are taken from the source only while someone waits
 //!   in `accept`, and the loop is cancel safe (a raw connection is either
 //!   handed to a task in the poll that took it, or not taken; a finished
@@ -116,19 +116,22 @@ pub(crate) trait Handshake: Clone + Send + Sync + 'static {
 
 /// A listener's accept loop: `source`'s raw connections, each through
 /// `handshake` in a task of its own.
-pub(crate) struct Accepting<S, H> {
+pub(crate) struct Accepting<S: Source, H> {
     source: S,
     handshake: H,
     timeout: Duration,
     /// Places for running handshakes.
     places: Arc<Semaphore>,
+    /// A raw connection taken from the source, waiting for a place.
+    held: Option<S::Raw>,
     /// The handshakes in progress (boxed: a connection is large).
     pending: JoinSet<Option<Box<Connection>>>,
 }
 
 /// What woke the accept loop.
 enum Event<R> {
-    Accepted(io::Result<R>, Option<OwnedSemaphorePermit>),
+    Accepted(R, Option<OwnedSemaphorePermit>),
+    Failed(io::Error),
     Handshaken(Result<Option<Box<Connection>>, JoinError>),
 }
 
@@ -144,6 +147,7 @@ where
             handshake,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             places: Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES)),
+            held: None,
             pending: JoinSet::new(),
         }
     }
@@ -203,8 +207,8 @@ where
     pub(crate) async fn accept(&mut self) -> io::Result<Connection> {
         loop {
             match self.next_event().await {
-                Event::Accepted(Ok(raw), place) => self.spawn(raw, place),
-                Event::Accepted(Err(err), _) => return Err(err),
+                Event::Accepted(raw, place) => self.spawn(raw, place),
+                Event::Failed(err) => return Err(err),
                 Event::Handshaken(Ok(Some(conn))) => return Ok(*conn),
                 Event::Handshaken(Ok(None)) => {}
                 Event::Handshaken(Err(err)) => {
@@ -249,37 +253,43 @@ where
         });
     }
 
-    /// Waits for a finished handshake or (with a place free) a new raw
-    /// connection, preferring the former.
+    /// Waits for a finished handshake or a new raw connection with a place
+    /// for its handshake, preferring the former. A raw connection taken
+    /// while every place is in use is held (in `self`, so nothing is lost
+    /// on cancel) until one frees.
     async fn next_event(&mut self) -> Event<S::Raw> {
         let Self {
             source,
             pending,
             places,
+            held,
             ..
         } = self;
         let mut next = std::pin::pin!(source.next());
         let mut acquire = std::pin::pin!(places.clone().acquire_owned());
-        let mut place = None;
         poll_fn(|cx| {
             if let Poll::Ready(Some(done)) = pending.poll_join_next(cx) {
                 return Poll::Ready(Event::Handshaken(done));
             }
-            if place.is_none() {
-                match acquire.as_mut().poll(cx) {
-                    Poll::Ready(acquired) => place = Some(acquired.ok()),
+            if held.is_none() {
+                match next.as_mut().poll(cx) {
+                    Poll::Ready(Ok(raw)) => *held = Some(raw),
+                    Poll::Ready(Err(err)) => return Poll::Ready(Event::Failed(err)),
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            next.as_mut()
-                .poll(cx)
-                .map(|raw| Event::Accepted(raw, place.take().flatten()))
+            let place = std::task::ready!(acquire.as_mut().poll(cx));
+            match held.take() {
+                // The semaphore is never closed.
+                Some(raw) => Poll::Ready(Event::Accepted(raw, place.ok())),
+                None => Poll::Pending,
+            }
         })
         .await
     }
 }
 
-impl<S, H: fmt::Debug> fmt::Debug for Accepting<S, H> {
+impl<S: Source, H: fmt::Debug> fmt::Debug for Accepting<S, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Accepting")
             .field("handshake", &self.handshake)
@@ -372,6 +382,8 @@ mod tests {
         /// `Some(true)`: yield it; `Some(false)`: refuse it; dropped: stall
         /// until the deadline.
         outcome: oneshot::Receiver<bool>,
+        /// If set, the untimed start waits for it.
+        begun: Option<oneshot::Receiver<()>>,
     }
 
     impl Source for Fed {
@@ -385,8 +397,9 @@ mod tests {
         }
     }
 
+    /// Whether `start` waits for the peer.
     #[derive(Clone, Debug)]
-    struct Test;
+    struct Test(bool);
 
     impl Handshake for Test {
         type Raw = Raw;
@@ -397,7 +410,16 @@ mod tests {
             raw.name.to_owned()
         }
 
-        async fn start(&self, raw: Raw) -> Start<Raw> {
+        fn waits(&self) -> bool {
+            self.0
+        }
+
+        async fn start(&self, mut raw: Raw) -> Start<Raw> {
+            if let Some(begun) = raw.begun.take() {
+                if begun.await.is_err() {
+                    return Start::Done(None);
+                }
+            }
             Start::Handshake(raw)
         }
 
@@ -415,14 +437,19 @@ mod tests {
 
     fn feed(tx: &mpsc::UnboundedSender<Raw>, name: &'static str) -> oneshot::Sender<bool> {
         let (done, outcome) = oneshot::channel();
-        tx.send(Raw { name, outcome }).unwrap();
+        tx.send(Raw {
+            name,
+            outcome,
+            begun: None,
+        })
+        .unwrap();
         done
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_stalled_handshake_holds_up_no_other_and_times_out() {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut loop_ = Accepting::new(Fed(rx), Test).with_timeout(Duration::from_secs(5));
+        let mut loop_ = Accepting::new(Fed(rx), Test(false)).with_timeout(Duration::from_secs(5));
         let _stalled = feed(&tx, "stalled");
         let refused = feed(&tx, "refused");
         let good = feed(&tx, "good");
@@ -446,28 +473,51 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_bound_stops_taking_connections_until_one_ends() {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut loop_ = Accepting::new(Fed(rx), Test).with_max_pending(1);
+        let mut loop_ = Accepting::new(Fed(rx), Test(false)).with_max_pending(1);
         let first = feed(&tx, "first");
         let second = feed(&tx, "second");
         second.send(true).unwrap();
-        // "first" runs and fills the bound, so "second" stays in the source.
+        let third = feed(&tx, "third");
+        third.send(true).unwrap();
+        // "first" runs and fills the bound, so "second" waits, held, and
+        // "third" stays in the source.
         let waiting = tokio::time::timeout(Duration::from_secs(1), loop_.accept()).await;
         assert!(waiting.is_err());
         assert_eq!(loop_.pending.len(), 1);
-        assert!(
-            !loop_.source.0.is_empty(),
-            "second was taken past the bound"
-        );
+        assert!(loop_.held.is_some(), "second was not taken");
+        assert_eq!(loop_.source.0.len(), 1, "third was taken past the bound");
 
         first.send(false).unwrap();
         let conn = loop_.accept().await.unwrap();
         assert_eq!(conn.peer.addr, "second");
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_waiting_to_begin_holds_no_place() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut loop_ = Accepting::new(Fed(rx), Test(true)).with_max_pending(1);
+        let (_idle_done, outcome) = oneshot::channel();
+        let (_idle_begins, begun) = oneshot::channel();
+        tx.send(Raw {
+            name: "idle",
+            outcome,
+            begun: Some(begun),
+        })
+        .unwrap();
+        feed(&tx, "good").send(true).unwrap();
+        let conn = tokio::time::timeout(Duration::from_secs(60), loop_.accept())
+            .await
+            .expect("an idle connection held the only place")
+            .unwrap();
+        assert_eq!(conn.peer.addr, "good");
+        assert_eq!(loop_.pending.len(), 1);
+        assert_eq!(loop_.places.available_permits(), 1);
+    }
+
     #[tokio::test]
     async fn a_source_error_is_returned_and_the_loop_goes_on() {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut loop_ = Accepting::new(Fed(rx), Test);
+        let mut loop_ = Accepting::new(Fed(rx), Test(false));
         feed(&tx, "good").send(true).unwrap();
         assert_eq!(loop_.accept().await.unwrap().peer.addr, "good");
         drop(tx);
