@@ -74,6 +74,14 @@
 //!
 //! At most [`SNIFF_CHUNK`] bytes are read while deciding, so a raw
 //! connection carries at most that many replayed bytes.
+//!
+//! # Layout
+//!
+//! `parse.rs` reads heads and parses the HTTP/1 subset; `client.rs` is
+//! [`dial`] and [`get`]; `serve.rs` answers a request; `sniff.rs` tells
+//! HTTP from raw RPC; `replay.rs` replays bytes already read; `listener.rs`
+//! holds both listeners, run by the crate's shared accept loop
+//! (`accept.rs`); `paths.rs` is [`HttpPaths`].
 
 mod client;
 mod listener;

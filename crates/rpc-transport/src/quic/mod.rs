@@ -29,6 +29,12 @@
 //!   failing client never delays `accept` for others), with the server
 //!   configuration's handshake timeout; failures are logged and never reach
 //!   `accept`'s caller.
+//!
+//! # Layout
+//!
+//! This file holds the settings, the quinn configurations and [`dial`];
+//! `connection.rs` the connection and its streams; `listener.rs` the
+//! listener, run by the crate's shared accept loop (`accept.rs`).
 
 mod connection;
 mod listener;

@@ -97,6 +97,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Layout
+//!
+//! `config.rs` builds the two configurations; `pem.rs` reads certificates
+//! and keys; `self_signed.rs` makes certificates up; `trust.rs` holds the
+//! verifiers; `explain.rs` words failures; `identity.rs` reads a verified
+//! certificate; `dial.rs`, `stream.rs` and `listener.rs` are the
+//! connection's two sides (the listener runs in the crate's shared accept
+//! loop, `accept.rs`).
 
 mod config;
 mod dial;
