@@ -10,10 +10,10 @@ use quinn::ConnectionError;
 use tokio::time::Instant;
 
 use super::{
-    QuicConnection, QuicSettings, connection_error, peer_identity, resolve, server_config,
+    QuicConnection, QuicSettings, connection_error, peer_certificates, resolve, server_config,
 };
 use crate::accept::{Accepting, Handshake, Source, Start};
-use crate::tls::TlsServerConfig;
+use crate::tls::{TlsServerConfig, first_identity};
 use crate::{Address, BoxFuture, Connection, Link, Listener, Peer};
 
 /// A QUIC endpoint accepting connections (`quic://host:port`).
@@ -124,7 +124,7 @@ impl Handshake for QuicHandshake {
         match connecting.await {
             Ok(conn) => {
                 let peer = Peer {
-                    tls: peer_identity(&conn),
+                    tls: first_identity(peer_certificates(&conn).as_deref()),
                     ..Peer::socket("quic", conn.remote_address())
                 };
                 let conn = QuicConnection::new(conn, self.idle, None);

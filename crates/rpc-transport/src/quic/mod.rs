@@ -199,13 +199,12 @@ fn connection_error(err: &ConnectionError, idle: Duration) -> io::Error {
     io::Error::new(kind, what)
 }
 
-/// The verified certificate's identity, if the peer presented one.
-fn peer_identity(conn: &quinn::Connection) -> Option<crate::TlsIdentity> {
+/// The peer's verified certificates, if it presented any.
+fn peer_certificates(conn: &quinn::Connection) -> Option<Vec<CertificateDer<'static>>> {
     let certs = conn
         .peer_identity()?
-        .downcast::<Vec<CertificateDer<'static>>>()
-        .ok()?;
-    certs.first().map(crate::tls::identity)
+        .downcast::<Vec<CertificateDer<'static>>>();
+    certs.ok().map(|certs| *certs)
 }
 
 /// Connects to `host_port` over QUIC, verifying the server as `config`
@@ -221,19 +220,10 @@ pub async fn dial(
 ) -> io::Result<Connection> {
     let context = |err| crate::with_context(err, "dial quic", host_port);
     let addr = resolve(host_port, "127.0.0.1", "dial quic").await?;
-    let name = match config.server_name() {
-        Some(name) => name.to_str().into_owned(),
-        None => crate::tls::default_server_name(host_port)
-            .map_err(context)?
-            .to_str()
-            .into_owned(),
-    };
-    if config.is_insecure() {
-        tracing::warn!(
-            addr = host_port,
-            "dialing quic without verifying the server's certificate (TlsClientConfig::insecure)"
-        );
-    }
+    let name = crate::tls::server_name_for(config, host_port, "quic")
+        .map_err(context)?
+        .to_str()
+        .into_owned();
     let local: SocketAddr = if addr.is_ipv6() {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     } else {
@@ -251,13 +241,8 @@ pub async fn dial(
     let conn = dial_handshake("quic", config.handshake_timeout(), handshake)
         .await
         .map_err(context)?;
-    let tls = if config.is_insecure() {
-        None
-    } else {
-        peer_identity(&conn)
-    };
     let peer = Peer {
-        tls,
+        tls: crate::tls::server_identity(config, peer_certificates(&conn).as_deref()),
         ..Peer::socket("quic", conn.remote_address())
     };
     Ok(Connection {

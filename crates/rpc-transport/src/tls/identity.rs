@@ -7,8 +7,14 @@ use rustls::pki_types::CertificateDer;
 
 use crate::TlsIdentity;
 
+/// What the first (end-entity) of a peer's verified certificates says, if
+/// it presented any.
+pub(crate) fn first_identity(certs: Option<&[CertificateDer<'_>]>) -> Option<TlsIdentity> {
+    certs.and_then(|certs| certs.first()).map(identity)
+}
+
 /// What a verified end-entity certificate says about its subject.
-pub(crate) fn identity(der: &CertificateDer<'_>) -> TlsIdentity {
+fn identity(der: &CertificateDer<'_>) -> TlsIdentity {
     use x509_parser::extensions::GeneralName;
 
     let mut id = TlsIdentity {

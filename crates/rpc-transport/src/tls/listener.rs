@@ -14,7 +14,7 @@ use super::TlsServerConfig;
 #[cfg(doc)]
 use super::dial;
 use super::explain::log_failure;
-use super::identity::identity;
+use super::identity::first_identity;
 use super::stream::CleanEnd;
 use crate::accept::{Accepting, Handshake, Start, linger};
 use crate::{Address, BoxFuture, Connection, Listener, Peer, tcp};
@@ -111,12 +111,7 @@ impl Handshake for TlsHandshake {
     async fn run(self, (stream, addr): Self::Started, deadline: Instant) -> Option<Connection> {
         match self.acceptor.accept(stream).into_fallible().await {
             Ok(stream) => {
-                let tls = stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|certs| certs.first())
-                    .map(identity);
+                let tls = first_identity(stream.get_ref().1.peer_certificates());
                 Some(Connection::new(
                     CleanEnd::new(stream, &addr.to_string()),
                     Peer {

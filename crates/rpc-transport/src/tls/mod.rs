@@ -127,10 +127,10 @@ pub use crate::accept::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use config::{TlsClientConfig, TlsServerConfig};
 pub use dial::dial;
 #[cfg(feature = "quic")]
-pub(crate) use identity::identity;
-pub use listener::TlsListener;
+pub(crate) use dial::{server_identity, server_name_for};
 #[cfg(feature = "quic")]
-pub(crate) use pem::default_server_name;
+pub(crate) use identity::first_identity;
+pub use listener::TlsListener;
 
 #[cfg(doc)]
 use crate::{Listener, Peer, TlsIdentity};
