@@ -60,6 +60,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "http", feature = "tls"))]
+mod accept;
 mod address;
 mod options;
 mod peer;

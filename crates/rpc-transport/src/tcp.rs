@@ -32,6 +32,15 @@ impl TcpListener {
         Ok(Self { inner, local })
     }
 
+    /// The address actually bound, as `host:port`.
+    #[cfg_attr(not(any(feature = "http", feature = "tls")), allow(dead_code))]
+    pub(crate) fn host_port(&self) -> &str {
+        match &self.local {
+            Address::Tcp(host_port) => host_port,
+            _ => "",
+        }
+    }
+
     /// Accepts one socket and configures it. Cancel safe.
     pub(crate) async fn accept_stream(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self.inner.accept().await?;
